@@ -1,0 +1,11 @@
+#!/usr/bin/env python3
+"""CDK entry point: load the config, create the stacks, synthesize. No logic lives here."""
+
+import aws_cdk as cdk
+
+from cluster_config.cli import load_config_or_exit
+from stacks import build_stacks
+
+app = cdk.App()
+build_stacks(app, load_config_or_exit(app))
+app.synth()

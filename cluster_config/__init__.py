@@ -1,0 +1,12 @@
+"""Typed, validated configuration of one GPU spot cluster (see README, "Configuration")."""
+
+from cluster_config.loader import ConfigError, load_config
+from cluster_config.model import ClusterConfig, GpuNodeGroupConfig, SystemNodeGroupConfig
+
+__all__ = [
+    "ClusterConfig",
+    "ConfigError",
+    "GpuNodeGroupConfig",
+    "SystemNodeGroupConfig",
+    "load_config",
+]

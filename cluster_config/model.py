@@ -1,0 +1,241 @@
+"""The config model: one frozen, validated description of a GPU spot cluster.
+
+Defaults are not here: they live in ``cdk.json`` (context ``cluster``) so there is one place to
+read them; a user file given with ``-c config=PATH`` overrides any field (see ``loader``).
+Field rules are checked by pydantic; rules across fields by ``_check_cross_field_rules``, which
+reports every broken rule at once.
+"""
+
+from __future__ import annotations
+
+import re
+from ipaddress import IPv4Network
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from cluster_config.catalog import (
+    ALL_INSTANCE_TYPES,
+    GENERAL_INSTANCE_TYPES,
+    GPU_INSTANCE_TYPES,
+    InstanceShape,
+)
+from cluster_config.versions import KUBERNETES_RELEASES
+
+# EKS allows [0-9A-Za-z][A-Za-z0-9-_]*; CloudFormation stack names (derived from it) allow no "_".
+ClusterName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,99}$")]
+# Lower-case words joined by single hyphens, so each maps to a distinct PascalCase construct ID.
+GroupName = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=63)
+]
+Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$")]
+AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
+AvailabilityZone = Annotated[
+    str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+[a-z]$")
+]
+PrincipalArn = Annotated[
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
+]
+TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+TagValue = Annotated[str, StringConstraints(max_length=256)]
+LabelKey = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
+        max_length=316,
+    ),
+]
+LabelValue = Annotated[
+    str, StringConstraints(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$", max_length=63)
+]
+NodeCount = Annotated[int, Field(strict=True, ge=0, le=450)]
+Flag = Annotated[bool, Field(strict=True)]
+InstanceTypes = Annotated[tuple[str, ...], Field(min_length=1, max_length=20)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EndpointConfig(_Frozen):
+    """Who can reach the Kubernetes API endpoint."""
+
+    public_access_cidrs: tuple[IPv4Network, ...]
+    """CIDRs allowed to reach the public endpoint; empty means no public endpoint."""
+    private_access: Flag
+    """Whether nodes and the VPC reach the API through the private endpoint."""
+
+    @model_validator(mode="after")
+    def _reachable(self) -> EndpointConfig:
+        if not self.public_access_cidrs and not self.private_access:
+            raise ValueError(
+                "public_access_cidrs is empty and private_access is false: nothing could reach the "
+                "API; allow a public CIDR or set private_access: true"
+            )
+        return self
+
+
+class _NodeGroupConfig(_Frozen):
+    name: GroupName
+    instance_types: InstanceTypes
+    min_size: NodeCount
+    max_size: Annotated[int, Field(strict=True, ge=1, le=450)]
+
+
+class SystemNodeGroupConfig(_NodeGroupConfig):
+    """The always-on spot group for kube-system and ordinary workloads, spread over all AZs."""
+
+    capacity_type: Literal["SPOT", "ON_DEMAND"]
+    root_volume_gib: Annotated[int, Field(strict=True, ge=20, le=16384)]
+
+
+class GpuNodeGroupConfig(_NodeGroupConfig):
+    """A single-AZ spot GPU group that scales from zero (one per AZ, like the seed's a|b|c)."""
+
+    availability_zone: AvailabilityZone
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    """Extra Kubernetes labels for the nodes (also written as autoscaler node-template tags)."""
+
+
+class ClusterConfig(_Frozen):
+    cluster_name: ClusterName
+    kubernetes_version: str
+    region: Region
+    account: AccountId | None = None
+    """Optional: without it the stacks deploy to the account of the caller's credentials."""
+    availability_zones: Annotated[tuple[AvailabilityZone, ...], Field(min_length=2, max_length=6)]
+    vpc_cidr: IPv4Network
+    nat_gateways: Annotated[int, Field(strict=True, ge=1, le=6)]
+    endpoint: EndpointConfig
+    admin_principal_arns: tuple[PrincipalArn, ...]
+    tags: dict[TagKey, TagValue]
+    system_node_group: SystemNodeGroupConfig
+    gpu_node_groups: Annotated[tuple[GpuNodeGroupConfig, ...], Field(min_length=1, max_length=20)]
+    gpu_root_volume_gib: Annotated[int, Field(strict=True, ge=20, le=16384)]
+    node_ami_release_version: (
+        Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+-\d{8}$")] | None
+    ) = None
+    """Optional: pins the EKS AMI release; unset, new groups get the latest and keep it."""
+
+    @property
+    def gpu_instance_types(self) -> tuple[str, ...]:
+        """Every GPU instance type of every GPU group, each once, in config order."""
+        return tuple(dict.fromkeys(t for g in self.gpu_node_groups for t in g.instance_types))
+
+    @model_validator(mode="after")
+    def _check_cross_field_rules(self) -> ClusterConfig:
+        problems = [*_version_problems(self), *_network_problems(self), *_group_problems(self)]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+def _version_problems(config: ClusterConfig) -> list[str]:
+    if config.kubernetes_version in KUBERNETES_RELEASES:
+        return []
+    return [
+        f"kubernetes_version: {config.kubernetes_version!r} is not supported; "
+        f"allowed: {', '.join(KUBERNETES_RELEASES)}"
+    ]
+
+
+def _network_problems(config: ClusterConfig) -> list[str]:
+    problems = []
+    for i, zone in enumerate(config.availability_zones):
+        if not re.fullmatch(re.escape(config.region) + "[a-z]", zone):
+            problems.append(
+                f"availability_zones.{i}: {zone!r} is not in region {config.region!r}; "
+                f"allowed: {config.region}a, {config.region}b, ..."
+            )
+    if len(set(config.availability_zones)) != len(config.availability_zones):
+        problems.append(f"availability_zones: {list(config.availability_zones)} lists a zone twice")
+    if config.nat_gateways > len(config.availability_zones):
+        problems.append(
+            f"nat_gateways: {config.nat_gateways} is more than the "
+            f"{len(config.availability_zones)} "
+            "availability zones; allowed: 1 to the number of zones"
+        )
+    if not 16 <= config.vpc_cidr.prefixlen <= 20:
+        problems.append(
+            f"vpc_cidr: '{config.vpc_cidr}' has prefix /{config.vpc_cidr.prefixlen}; "
+            "allowed: /16 to /20"
+        )
+    return problems
+
+
+def _group_problems(config: ClusterConfig) -> list[str]:
+    problems = []
+    system = config.system_node_group
+    problems += _size_and_shape_problems(
+        "system_node_group", system, GENERAL_INSTANCE_TYPES, "non-GPU"
+    )
+    seen_names = {system.name: "system_node_group"}
+    for i, group in enumerate(config.gpu_node_groups):
+        where = f"gpu_node_groups.{i}"
+        problems += _size_and_shape_problems(where, group, GPU_INSTANCE_TYPES, "GPU")
+        if group.name in seen_names:
+            problems.append(
+                f"{where}.name: {group.name!r} is already used by {seen_names[group.name]}"
+            )
+        seen_names.setdefault(group.name, where)
+        if group.availability_zone not in config.availability_zones:
+            problems.append(
+                f"{where}.availability_zone: {group.availability_zone!r} is not one of the "
+                f"cluster's availability_zones {list(config.availability_zones)}"
+            )
+        reserved = sorted(k for k in group.labels if k in RESERVED_GPU_LABELS)
+        if reserved:
+            problems.append(
+                f"{where}.labels: {reserved} are set by this project; choose other keys"
+            )
+    labels = {tuple(sorted(g.labels.items())) for g in config.gpu_node_groups}
+    if len(labels) > 1:
+        problems.append(
+            "gpu_node_groups: the groups' labels differ, so the cluster autoscaler would not treat "
+            "them as similar (--balance-similar-node-groups); give every GPU group the same labels"
+        )
+    return problems
+
+
+RESERVED_GPU_LABELS = frozenset({"k8s.amazonaws.com/accelerator", "nvidia.com/gpu.present", "pool"})
+
+
+def _size_and_shape_problems(
+    where: str, group: _NodeGroupConfig, allowed: dict[str, InstanceShape], kind: str
+) -> list[str]:
+    problems = []
+    if group.min_size > group.max_size:
+        problems.append(
+            f"{where}.min_size: {group.min_size} is greater than max_size {group.max_size}; "
+            "allowed: min_size <= max_size"
+        )
+    for j, name in enumerate(group.instance_types):
+        if name not in allowed:
+            known_elsewhere = (
+                " (it is a GPU type)"
+                if name in GPU_INSTANCE_TYPES
+                else (" (it has no GPU)" if name in ALL_INSTANCE_TYPES else "")
+            )
+            problems.append(
+                f"{where}.instance_types.{j}: {name!r} is not a supported {kind} instance type"
+                f"{known_elsewhere}; allowed: {_summarise(allowed)}"
+            )
+    if len(set(group.instance_types)) != len(group.instance_types):
+        problems.append(f"{where}.instance_types: {list(group.instance_types)} lists a type twice")
+    shapes = {name: allowed[name] for name in group.instance_types if name in allowed}
+    if len({(s.vcpus, s.memory_gib, s.gpus) for s in shapes.values()}) > 1:
+        described = ", ".join(
+            f"{n}={s.vcpus} vCPU/{s.memory_gib} GiB" + (f"/{s.gpus} GPU" if s.gpus else "")
+            for n, s in shapes.items()
+        )
+        problems.append(
+            f"{where}.instance_types: types differ in shape ({described}); the cluster autoscaler "
+            "sizes a group by its first type, so all types in a group must have the same "
+            "vCPUs, memory and GPU count"
+        )
+    return problems
+
+
+def _summarise(allowed: dict[str, InstanceShape]) -> str:
+    families = sorted({name.split(".")[0] for name in allowed})
+    return ", ".join(f"{family}.*" for family in families) + " (see cluster_config/catalog.py)"

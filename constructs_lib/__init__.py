@@ -1,0 +1,1 @@
+"""CDK constructs of this project, one per module."""

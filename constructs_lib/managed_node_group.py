@@ -1,0 +1,148 @@
+"""An EKS managed node group whose size survives redeploys, optionally scale-from-zero ready."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from constructs_lib.desired_size_guard import DesiredSizeGuard
+from constructs_lib.node_launch_template import NodeLaunchTemplate
+from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
+from constructs_lib.scale_from_zero_tags import ScaleFromZeroTags, node_template_tags
+
+TaintEffectName = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+_EFFECTS = {
+    "NoSchedule": eks.TaintEffect.NO_SCHEDULE,
+    "PreferNoSchedule": eks.TaintEffect.PREFER_NO_SCHEDULE,
+    "NoExecute": eks.TaintEffect.NO_EXECUTE,
+}
+
+
+@dataclass(frozen=True)
+class NodeTaint:
+    key: str
+    value: str
+    effect: TaintEffectName
+
+
+class ManagedNodeGroup(Construct):
+    """An ``AWS::EKS::Nodegroup`` plus what makes it safe to autoscale.
+
+    - ``DesiredSize`` comes from a ``DesiredSizeGuard``: a redeploy keeps the autoscaler's size.
+    - With ``scale_from_zero_resources`` (e.g. ``{"nvidia.com/gpu": "1"}``), the group's labels,
+      taints and those resources are written as node-template tags on its Auto Scaling group.
+    - The node group's Kubernetes version follows ``kubernetes_version``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cluster: eks.ICluster,
+        provider: NodegroupOpsProvider,
+        nodegroup_name: str,
+        kubernetes_version: str,
+        instance_types: Sequence[str],
+        capacity_type: Literal["SPOT", "ON_DEMAND"],
+        ami_type: eks.NodegroupAmiType,
+        min_size: int,
+        max_size: int,
+        initial_size: int,
+        subnets: ec2.SubnetSelection,
+        node_role: iam.IRole,
+        launch_template: NodeLaunchTemplate,
+        labels: Mapping[str, str],
+        taints: Sequence[NodeTaint] = (),
+        release_version: str | None = None,
+        scale_from_zero_resources: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        fingerprint = _fingerprint(
+            nodegroup_name,
+            kubernetes_version,
+            list(instance_types),
+            capacity_type,
+            str(ami_type),
+            dict(labels),
+            [(t.key, t.value, t.effect) for t in taints],
+            release_version,
+            dict(scale_from_zero_resources or {}),
+        )
+        template = launch_template.launch_template
+        self.desired_size_guard = DesiredSizeGuard(
+            self,
+            "DesiredSize",
+            provider=provider,
+            cluster_name=cluster.cluster_name,
+            nodegroup_name=nodegroup_name,
+            min_size=min_size,
+            max_size=max_size,
+            initial_size=initial_size,
+            fingerprint=f"{fingerprint}:{template.latest_version_number}",
+        )
+        template_tags = (
+            node_template_tags(
+                labels=labels,
+                taints={t.key: f"{t.value}:{t.effect}" for t in taints},
+                resources=scale_from_zero_resources,
+            )
+            if scale_from_zero_resources is not None
+            else {}
+        )
+        self.nodegroup = eks.Nodegroup(
+            self,
+            "Nodegroup",
+            cluster=cluster,
+            nodegroup_name=nodegroup_name,
+            instance_types=[ec2.InstanceType(t) for t in instance_types],
+            capacity_type=eks.CapacityType[capacity_type],
+            ami_type=ami_type,
+            min_size=min_size,
+            max_size=max_size,
+            desired_size=self.desired_size_guard.desired_size,
+            subnets=subnets,
+            node_role=node_role,
+            launch_template_spec=eks.LaunchTemplateSpec(
+                id=template.launch_template_id or "",
+                version=template.latest_version_number,
+            ),
+            labels=dict(labels),
+            taints=[
+                eks.TaintSpec(key=t.key, value=t.value, effect=_EFFECTS[t.effect]) for t in taints
+            ],
+            release_version=release_version,
+            # Node group tags stay on the node group; the ASG gets them from ScaleFromZeroTags.
+            # Kept here too: the autoscaler reads them with eks:DescribeNodegroup (CA >= 1.28).
+            tags=template_tags or None,
+        )
+        cfn_nodegroup = self.nodegroup.node.default_child
+        assert isinstance(cfn_nodegroup, eks.CfnNodegroup)
+        cfn_nodegroup.version = kubernetes_version
+        self.scale_from_zero_tags = (
+            ScaleFromZeroTags(
+                self,
+                "ScaleFromZeroTags",
+                provider=provider,
+                cluster_name=cluster.cluster_name,
+                nodegroup_name=self.nodegroup.nodegroup_name,
+                tags=template_tags,
+            )
+            if template_tags
+            else None
+        )
+
+
+def _fingerprint(*parts: object) -> str:
+    """Digest of everything else that updates the node group, so the guard re-runs with it."""
+    text = json.dumps(parts, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,124 @@
+"""Custom-resource handler for managed node groups (runs in Lambda; boto3 comes with the runtime).
+
+Two resource types, one handler (one Lambda per stack):
+
+``Custom::NodegroupDesiredSize``
+    Returns the DesiredSize to put in the node group's ScalingConfig: the group's *current*
+    desired size (what the cluster autoscaler set), clamped to the new min/max; the configured
+    initial size only when the group does not exist yet. A redeploy therefore never resizes a
+    group that the autoscaler grew or shrank.
+
+``Custom::AsgNodeTemplateTags``
+    Puts cluster-autoscaler ``node-template`` tags on the Auto Scaling group(s) behind a managed
+    node group (EKS does not propagate node group tags to its ASG), removes keys dropped on
+    update, and removes all of them on delete.
+
+Invoked through the CDK Provider framework: return a dict, raise on failure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NOT_FOUND = "ResourceNotFoundException"
+
+
+def on_event(event: dict[str, Any], _context: Any = None, clients: Any = None) -> dict[str, Any]:
+    clients = clients or _Boto3Clients()
+    kind = event["ResourceType"]
+    if kind == "Custom::NodegroupDesiredSize":
+        return _desired_size(event, clients)
+    if kind == "Custom::AsgNodeTemplateTags":
+        return _node_template_tags(event, clients)
+    raise ValueError(f"unsupported resource type {kind!r}")
+
+
+def clamp_desired_size(current: int | None, min_size: int, max_size: int, initial: int) -> int:
+    """Keep what is running: current if known, else initial; within min..max."""
+    wanted = initial if current is None else current
+    return max(min_size, min(max_size, wanted))
+
+
+def plan_tag_changes(old: dict[str, str], new: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """(tags to create or update, keys to delete) to go from ``old`` to ``new``."""
+    return dict(new), sorted(set(old) - set(new))
+
+
+def _desired_size(event: dict[str, Any], clients: Any) -> dict[str, Any]:
+    props = event["ResourceProperties"]
+    cluster, nodegroup = props["ClusterName"], props["NodegroupName"]
+    physical_id = f"{cluster}/{nodegroup}/desired-size"
+    if event["RequestType"] == "Delete":
+        return {"PhysicalResourceId": event.get("PhysicalResourceId", physical_id)}
+    described = _describe_nodegroup(clients, cluster, nodegroup)
+    current = described["scalingConfig"]["desiredSize"] if described else None
+    size = clamp_desired_size(
+        current, int(props["MinSize"]), int(props["MaxSize"]), int(props["InitialSize"])
+    )
+    return {"PhysicalResourceId": physical_id, "Data": {"DesiredSize": size}}
+
+
+def _node_template_tags(event: dict[str, Any], clients: Any) -> dict[str, Any]:
+    props = event["ResourceProperties"]
+    cluster, nodegroup = props["ClusterName"], props["NodegroupName"]
+    physical_id = f"{cluster}/{nodegroup}/node-template-tags"
+    request = event["RequestType"]
+    described = _describe_nodegroup(clients, cluster, nodegroup)
+    if described is None:
+        if request == "Delete":
+            return {"PhysicalResourceId": event.get("PhysicalResourceId", physical_id)}
+        raise RuntimeError(f"node group {nodegroup!r} of cluster {cluster!r} does not exist")
+    groups = [g["name"] for g in described.get("resources", {}).get("autoScalingGroups", [])]
+    if not groups:
+        raise RuntimeError(f"node group {nodegroup!r} has no Auto Scaling group yet")
+    new = dict(props.get("Tags", {}))
+    if request == "Delete":
+        _delete_tags(clients, groups, sorted(new))
+        return {"PhysicalResourceId": event.get("PhysicalResourceId", physical_id)}
+    old = (
+        dict(event.get("OldResourceProperties", {}).get("Tags", {})) if request == "Update" else {}
+    )
+    to_set, to_delete = plan_tag_changes(old, new)
+    _delete_tags(clients, groups, to_delete)
+    if to_set:
+        clients.autoscaling.create_or_update_tags(Tags=_tag_list(groups, to_set))
+    return {"PhysicalResourceId": physical_id, "Data": {"AutoScalingGroups": ",".join(groups)}}
+
+
+def _delete_tags(clients: Any, groups: list[str], keys: list[str]) -> None:
+    if keys:
+        clients.autoscaling.delete_tags(Tags=_tag_list(groups, dict.fromkeys(keys, "")))
+
+
+def _tag_list(groups: list[str], tags: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "ResourceId": group,
+            "ResourceType": "auto-scaling-group",
+            "Key": key,
+            "Value": value,
+            "PropagateAtLaunch": False,
+        }
+        for group in groups
+        for key, value in sorted(tags.items())
+    ]
+
+
+def _describe_nodegroup(clients: Any, cluster: str, nodegroup: str) -> dict[str, Any] | None:
+    try:
+        response = clients.eks.describe_nodegroup(clusterName=cluster, nodegroupName=nodegroup)
+        nodegroup_info: dict[str, Any] = response["nodegroup"]
+        return nodegroup_info
+    except Exception as error:  # botocore ClientError; not imported so tests need no boto3
+        code = getattr(error, "response", {}).get("Error", {}).get("Code")
+        if code == NOT_FOUND:
+            return None
+        raise
+
+
+class _Boto3Clients:
+    def __init__(self) -> None:
+        import boto3  # type: ignore[import-not-found]  # in the Lambda runtime, not in .venv
+
+        self.eks = boto3.client("eks")
+        self.autoscaling = boto3.client("autoscaling")

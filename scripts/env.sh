@@ -1,0 +1,5 @@
+# Sourced by the other scripts: the project-local Python, Node.js 24 and CDK CLI come first.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$ROOT/.venv/bin:$ROOT/node_modules/.bin:$PATH"
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION=1
+export CDK_DISABLE_VERSION_CHECK=1

@@ -1,0 +1,29 @@
+"""CloudFormation stacks of this app, one per module, and how they fit together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+
+from cluster_config import ClusterConfig
+from stacks.cluster_stack import ClusterStack
+from stacks.network_stack import NetworkStack
+
+
+@dataclass(frozen=True)
+class AppStacks:
+    network: NetworkStack
+    cluster: ClusterStack
+
+
+def build_stacks(app: cdk.App, config: ClusterConfig) -> AppStacks:
+    """The stacks of one cluster, named after it so several clusters share an account."""
+    env = cdk.Environment(account=config.account, region=config.region)
+    for key, value in config.tags.items():
+        cdk.Tags.of(app).add(key, value)
+    network = NetworkStack(app, f"{config.cluster_name}-network", config=config, env=env)
+    cluster = ClusterStack(
+        app, f"{config.cluster_name}-cluster", config=config, vpc=network.vpc, env=env
+    )
+    return AppStacks(network=network, cluster=cluster)

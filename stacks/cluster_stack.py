@@ -1,0 +1,208 @@
+"""The EKS cluster: control plane, managed add-ons, the spot system group and the GPU groups."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from cluster_config import ClusterConfig, GpuNodeGroupConfig
+from cluster_config.catalog import GPU_INSTANCE_TYPES, accelerator_label
+from cluster_config.versions import KubernetesRelease, kubernetes_release
+from constructs_lib.managed_node_group import ManagedNodeGroup, NodeTaint
+from constructs_lib.node_launch_template import NodeLaunchTemplate
+from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
+
+GPU_TAINT = NodeTaint(key="nvidia.com/gpu", value="true", effect="NoSchedule")
+POOL_LABEL = "pool"
+NODE_ROLE_POLICIES = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryPullOnly",
+    "AmazonSSMManagedInstanceCore",  # SSM agent ships in the AMI: shell access without SSH
+)
+
+
+def gpu_node_labels(group: GpuNodeGroupConfig) -> dict[str, str]:
+    """Labels of a GPU group's nodes; equal across groups so the autoscaler balances them."""
+    return {
+        POOL_LABEL: "gpu",
+        "k8s.amazonaws.com/accelerator": accelerator_label(group.instance_types),
+        "nvidia.com/gpu.present": "true",
+        **group.labels,
+    }
+
+
+def gpu_construct_id(group: GpuNodeGroupConfig) -> str:
+    """``gpu-spot-ng-a`` -> ``GpuSpotNgA``: follows the group's name, never its list position."""
+    return "".join(part.capitalize() for part in group.name.split("-"))
+
+
+class ClusterStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: ClusterConfig,
+        vpc: ec2.IVpc,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        release = kubernetes_release(config.kubernetes_version)
+        self.cluster = eks.Cluster(
+            self,
+            "Cluster",
+            cluster_name=config.cluster_name,
+            version=eks.KubernetesVersion.of(config.kubernetes_version),
+            vpc=vpc,
+            vpc_subnets=[ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)],
+            default_capacity_type=eks.DefaultCapacityType.NODEGROUP,
+            default_capacity=0,
+            kubectl_provider_options=eks.KubectlProviderOptions(
+                kubectl_layer=_kubectl_layer(self, release)
+            ),
+            cluster_logging=[
+                eks.ClusterLoggingTypes.API,
+                eks.ClusterLoggingTypes.AUDIT,
+                eks.ClusterLoggingTypes.AUTHENTICATOR,
+                eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+                eks.ClusterLoggingTypes.SCHEDULER,
+            ],
+            secrets_encryption_key=kms.Key(
+                self,
+                "SecretsKey",
+                enable_key_rotation=True,
+                description=f"Envelope encryption of Kubernetes secrets of {config.cluster_name}",
+            ),
+            endpoint_access=_endpoint_access(config),
+            # The networking add-ons are EKS managed add-ons below, not self-managed manifests.
+            bootstrap_self_managed_addons=False,
+        )
+        vpc_cni = eks.Addon(self, "VpcCni", addon_name="vpc-cni", cluster=self.cluster)
+        eks.Addon(self, "KubeProxy", addon_name="kube-proxy", cluster=self.cluster)
+        self.pod_identity_agent = eks.Addon(
+            self, "PodIdentityAgent", addon_name="eks-pod-identity-agent", cluster=self.cluster
+        )
+
+        node_role = iam.Role(
+            self,
+            "NodeRole",
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name(n) for n in NODE_ROLE_POLICIES
+            ],
+        )
+        provider = NodegroupOpsProvider(self, "NodegroupOps", cluster_name=config.cluster_name)
+
+        system = config.system_node_group
+        self.system_node_group = ManagedNodeGroup(
+            self,
+            "SystemNodeGroup",
+            nodegroup_name=system.name,
+            instance_types=system.instance_types,
+            capacity_type=system.capacity_type,
+            ami_type=eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+            min_size=system.min_size,
+            max_size=system.max_size,
+            initial_size=system.min_size,
+            subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            launch_template=NodeLaunchTemplate(
+                self, "SystemLaunchTemplate", root_volume_gib=system.root_volume_gib
+            ),
+            labels={POOL_LABEL: "system"},
+            cluster=self.cluster,
+            provider=provider,
+            kubernetes_version=config.kubernetes_version,
+            node_role=node_role,
+            release_version=config.node_ami_release_version,
+        )
+        self.system_node_group.node.add_dependency(vpc_cni)
+        coredns = eks.Addon(self, "CoreDns", addon_name="coredns", cluster=self.cluster)
+        coredns.node.add_dependency(self.system_node_group.nodegroup)
+
+        gpu_template = NodeLaunchTemplate(
+            self, "GpuLaunchTemplate", root_volume_gib=config.gpu_root_volume_gib
+        )
+        self.gpu_node_groups: dict[str, ManagedNodeGroup] = {}
+        for group in config.gpu_node_groups:
+            gpus = GPU_INSTANCE_TYPES[group.instance_types[0]].gpus
+            node_group = ManagedNodeGroup(
+                self,
+                gpu_construct_id(group),
+                nodegroup_name=group.name,
+                instance_types=group.instance_types,
+                capacity_type="SPOT",
+                ami_type=eks.NodegroupAmiType.AL2023_X86_64_NVIDIA,
+                min_size=group.min_size,
+                max_size=group.max_size,
+                initial_size=group.min_size,
+                subnets=ec2.SubnetSelection(
+                    subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
+                    availability_zones=[group.availability_zone],
+                ),
+                launch_template=gpu_template,
+                labels=gpu_node_labels(group),
+                taints=[GPU_TAINT],
+                scale_from_zero_resources={"nvidia.com/gpu": str(gpus)},
+                cluster=self.cluster,
+                provider=provider,
+                kubernetes_version=config.kubernetes_version,
+                node_role=node_role,
+                release_version=config.node_ami_release_version,
+            )
+            node_group.node.add_dependency(vpc_cni)
+            self.gpu_node_groups[group.name] = node_group
+
+        for principal_arn in config.admin_principal_arns:
+            digest = hashlib.sha256(principal_arn.encode()).hexdigest()[:8]
+            self.cluster.grant_cluster_admin(f"Admin{digest}", principal_arn)
+
+        self._outputs(config)
+
+    def _outputs(self, config: ClusterConfig) -> None:
+        CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
+        CfnOutput(
+            self,
+            "UpdateKubeconfigCommand",
+            value=(
+                f"aws eks update-kubeconfig --name {config.cluster_name} --region {config.region}"
+            ),
+        )
+        CfnOutput(
+            self, "SystemNodegroupName", value=self.system_node_group.nodegroup.nodegroup_name
+        )
+        for group in config.gpu_node_groups:
+            CfnOutput(
+                self,
+                f"{gpu_construct_id(group)}NodegroupName",
+                value=self.gpu_node_groups[group.name].nodegroup.nodegroup_name,
+            )
+
+
+def _kubectl_layer(scope: Construct, release: KubernetesRelease) -> lambda_.ILayerVersion:
+    layer_class = getattr(
+        importlib.import_module(release.kubectl_layer_module), release.kubectl_layer_class
+    )
+    layer: lambda_.ILayerVersion = layer_class(scope, "KubectlLayer")
+    return layer
+
+
+def _endpoint_access(config: ClusterConfig) -> eks.EndpointAccess:
+    cidrs = [str(c) for c in config.endpoint.public_access_cidrs]
+    if not cidrs:
+        return eks.EndpointAccess.PRIVATE
+    base = (
+        eks.EndpointAccess.PUBLIC_AND_PRIVATE
+        if config.endpoint.private_access
+        else eks.EndpointAccess.PUBLIC
+    )
+    return base.only_from(*cidrs)

@@ -1,0 +1,250 @@
+"""Config rules: pure Python, no synth. Each bad input is asserted by its message."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cluster_config import ConfigError, load_config
+from cluster_config.versions import KUBERNETES_RELEASES
+from tests.support import config_with, default_data
+
+
+def problems_of(overrides: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        config_with(overrides)
+    return caught.value.problems
+
+
+def gpu_groups(**changes: Any) -> list[dict[str, Any]]:
+    groups = default_data()["gpu_node_groups"]
+    groups[0].update(changes)
+    return groups
+
+
+def test_defaults_reproduce_the_seed_topology() -> None:
+    config = config_with()
+    assert config.region == "us-west-2"
+    assert config.availability_zones == ("us-west-2a", "us-west-2b", "us-west-2c")
+    system = config.system_node_group
+    assert (system.name, system.capacity_type, system.min_size, system.max_size) == (
+        "spot-ng",
+        "SPOT",
+        2,
+        20,
+    )
+    assert [(g.name, g.availability_zone, g.min_size) for g in config.gpu_node_groups] == [
+        ("gpu-spot-ng-a", "us-west-2a", 0),
+        ("gpu-spot-ng-b", "us-west-2b", 0),
+        ("gpu-spot-ng-c", "us-west-2c", 0),
+    ]
+    assert config.nat_gateways == 1
+
+
+def test_default_kubernetes_version_is_the_newest_supported() -> None:
+    assert config_with().kubernetes_version == max(
+        KUBERNETES_RELEASES, key=lambda v: tuple(map(int, v.split(".")))
+    )
+
+
+def test_at_least_three_kubernetes_minors_are_supported() -> None:
+    assert len(KUBERNETES_RELEASES) >= 3
+    for minor in KUBERNETES_RELEASES:
+        assert config_with({"kubernetes_version": minor}).kubernetes_version == minor
+
+
+def test_config_is_frozen() -> None:
+    config = config_with()
+    with pytest.raises(Exception, match="frozen"):
+        config.cluster_name = "other"  # type: ignore[misc]
+
+
+def test_unsupported_kubernetes_version_is_rejected_not_replaced() -> None:
+    assert problems_of({"kubernetes_version": "1.30"}) == [
+        "kubernetes_version: '1.30' is not supported; allowed: 1.33, 1.34, 1.35, 1.36"
+    ]
+
+
+def test_min_greater_than_max_names_the_group() -> None:
+    assert problems_of({"gpu_node_groups": gpu_groups(min_size=5, max_size=2)}) == [
+        "gpu_node_groups.0.min_size: 5 is greater than max_size 2; allowed: min_size <= max_size"
+    ]
+
+
+def test_availability_zone_of_another_region_is_rejected() -> None:
+    zones = ["us-west-2a", "us-east-1b", "us-west-2c"]
+    problems = problems_of({"availability_zones": zones})
+    assert "availability_zones.1: 'us-east-1b' is not in region 'us-west-2'" in problems[0]
+    assert any(
+        "gpu_node_groups.1.availability_zone: 'us-west-2b' is not one of" in p for p in problems
+    )
+
+
+def test_zero_availability_zones_are_rejected() -> None:
+    problems = problems_of({"availability_zones": []})
+    assert problems == [
+        "availability_zones: Tuple should have at least 2 items after validation, not 0 (got: [])"
+    ]
+
+
+def test_duplicate_group_names_are_rejected() -> None:
+    problems = problems_of({"gpu_node_groups": gpu_groups(name="spot-ng")})
+    assert problems == ["gpu_node_groups.0.name: 'spot-ng' is already used by system_node_group"]
+
+
+def test_non_gpu_type_in_a_gpu_group_is_rejected() -> None:
+    problems = problems_of({"gpu_node_groups": gpu_groups(instance_types=["m5.xlarge"])})
+    assert problems[0].startswith(
+        "gpu_node_groups.0.instance_types.0: 'm5.xlarge' is not a supported GPU instance type "
+        "(it has no GPU); allowed: g4dn.*, g5.*"
+    )
+
+
+def test_p2_is_rejected_because_the_al2023_nvidia_ami_does_not_support_it() -> None:
+    problems = problems_of({"gpu_node_groups": gpu_groups(instance_types=["p2.xlarge"])})
+    assert "'p2.xlarge' is not a supported GPU instance type" in problems[0]
+
+
+def test_gpu_type_in_the_system_group_is_rejected() -> None:
+    system = default_data()["system_node_group"] | {"instance_types": ["g5.xlarge"]}
+    problems = problems_of({"system_node_group": system})
+    assert "'g5.xlarge' is not a supported non-GPU instance type (it is a GPU type)" in problems[0]
+
+
+def test_mixed_shapes_in_one_group_are_rejected() -> None:
+    problems = problems_of(
+        {"gpu_node_groups": gpu_groups(instance_types=["g5.xlarge", "g5.2xlarge"])}
+    )
+    assert problems == [
+        "gpu_node_groups.0.instance_types: types differ in shape (g5.xlarge=4 vCPU/16 GiB/1 GPU, "
+        "g5.2xlarge=8 vCPU/32 GiB/1 GPU); the cluster autoscaler sizes a group by its first type, "
+        "so all types in a group must have the same vCPUs, memory and GPU count"
+    ]
+
+
+def test_cluster_name_breaking_eks_naming_rules_is_rejected() -> None:
+    assert problems_of({"cluster_name": "my_cluster"}) == [
+        "cluster_name: must start with a letter and hold only letters, digits and '-', "
+        'at most 100 (got: "my_cluster")'
+    ]
+
+
+def test_empty_string_is_rejected() -> None:
+    assert problems_of({"cluster_name": ""})[0].startswith("cluster_name: must start with a letter")
+
+
+def test_wrong_type_is_rejected_without_coercion() -> None:
+    system = default_data()["system_node_group"] | {"min_size": "2"}
+    assert problems_of({"system_node_group": system}) == [
+        'system_node_group.min_size: Input should be a valid integer (got: "2")'
+    ]
+
+
+def test_unknown_top_level_key_lists_the_allowed_keys() -> None:
+    problems = problems_of({"clustr_name": "x"})
+    assert problems[0].startswith(
+        "clustr_name: unknown key; allowed: account, admin_principal_arns"
+    )
+
+
+def test_unknown_nested_key_is_rejected() -> None:
+    problems = problems_of({"gpu_node_groups": gpu_groups(max_nodes=3)})
+    assert problems[0].startswith(
+        "gpu_node_groups.0.max_nodes: unknown key; allowed: availability_zone, instance_types"
+    )
+
+
+def test_gpu_groups_with_different_labels_are_rejected_for_balancing() -> None:
+    problems = problems_of({"gpu_node_groups": gpu_groups(labels={"team": "a"})})
+    assert problems[0].startswith("gpu_node_groups: the groups' labels differ")
+
+
+def test_reserved_label_is_rejected() -> None:
+    groups = default_data()["gpu_node_groups"]
+    for group in groups:
+        group["labels"] = {"pool": "mine"}
+    assert problems_of({"gpu_node_groups": groups}) == [
+        f"gpu_node_groups.{i}.labels: ['pool'] are set by this project; choose other keys"
+        for i in range(3)
+    ]
+
+
+def test_endpoint_nobody_can_reach_is_rejected() -> None:
+    problems = problems_of({"endpoint": {"public_access_cidrs": [], "private_access": False}})
+    assert problems[0].startswith("endpoint: public_access_cidrs is empty and private_access")
+
+
+def test_more_nat_gateways_than_zones_is_rejected() -> None:
+    assert problems_of({"nat_gateways": 4})[0].startswith(
+        "nat_gateways: 4 is more than the 3 availability zones"
+    )
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    problems = problems_of(
+        {"cluster_name": "bad_name", "region": "Oregon", "nat_gateways": 0, "extra": 1}
+    )
+    assert [p.split(":")[0] for p in problems] == [
+        "cluster_name",
+        "region",
+        "nat_gateways",
+        "extra",
+    ]
+
+
+def test_cross_field_problems_are_reported_together() -> None:
+    problems = problems_of(
+        {"kubernetes_version": "1.99", "gpu_node_groups": gpu_groups(min_size=9, max_size=1)}
+    )
+    assert [p.split(":")[0] for p in problems] == [
+        "kubernetes_version",
+        "gpu_node_groups.0.min_size",
+    ]
+
+
+def test_yaml_override_file_replaces_only_its_fields(tmp_path: Path) -> None:
+    path = tmp_path / "cluster.yaml"
+    path.write_text("cluster_name: ml-team\nsystem_node_group:\n  max_size: 8\n")
+    config = load_config(default_data(), str(path))
+    assert config.cluster_name == "ml-team"
+    assert config.system_node_group.max_size == 8
+    assert config.system_node_group.min_size == 2  # untouched default
+    assert len(config.gpu_node_groups) == 3
+
+
+def test_json_override_file_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "cluster.json"
+    path.write_text(json.dumps({"kubernetes_version": "1.34"}))
+    assert load_config(default_data(), str(path)).kubernetes_version == "1.34"
+
+
+def test_missing_config_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(default_data(), str(tmp_path / "nope.yaml"))
+    assert caught.value.problems == [f"config: file '{tmp_path / 'nope.yaml'}' does not exist"]
+
+
+def test_yaml_that_is_not_a_mapping_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "list.yaml"
+    path.write_text("- a\n- b\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(default_data(), str(path))
+    assert caught.value.problems == [f"config: '{path}' holds a list; allowed: a mapping of fields"]
+
+
+def test_malformed_yaml_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("cluster_name: [unclosed\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(default_data(), str(path))
+    assert caught.value.problems[0].startswith(f"config: '{path}' is not valid YAML or JSON")
+
+
+def test_gpu_instance_types_are_collected_once_in_order() -> None:
+    groups = default_data()["gpu_node_groups"]
+    groups[1]["instance_types"] = ["g6e.xlarge"]
+    config = config_with({"gpu_node_groups": groups})
+    assert config.gpu_instance_types == ("g5.xlarge", "g6.xlarge", "g4dn.xlarge", "g6e.xlarge")
