@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from constructs import Construct
+import aws_cdk as cdk
 
 from cluster_config.loader import ConfigError, load_config
 from cluster_config.model import ClusterConfig
 
 DEFAULTS_CONTEXT_KEY = "cluster"
 CONFIG_PATH_CONTEXT_KEY = "config"
+EXIT_CONFIG_ERROR = 2
 
 
-def load_config_or_exit(app: Construct) -> ClusterConfig:
-    """Config from ``cdk.json`` context ``cluster`` overridden by ``-c config=PATH``."""
+def load_config_or_exit(app: cdk.App) -> ClusterConfig:
+    """Config from ``cdk.json`` context ``cluster`` overridden by ``-c config=PATH``.
+
+    On a bad config, the previous synth's templates and manifest are removed from the output
+    folder too, so nothing left in ``cdk.out`` looks like a successful synth of this config.
+    """
     try:
         return load_config(
             app.node.try_get_context(DEFAULTS_CONTEXT_KEY),
             app.node.try_get_context(CONFIG_PATH_CONTEXT_KEY),
         )
     except ConfigError as error:
+        _remove_previous_output(Path(app.outdir))
         print(error.report(), file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(EXIT_CONFIG_ERROR) from None
+
+
+def _remove_previous_output(outdir: Path) -> None:
+    for pattern in ("manifest.json", "tree.json", "*.template.json", "*.assets.json"):
+        for path in outdir.glob(pattern):
+            path.unlink()

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from cluster_config.model import ClusterConfig
+from cluster_config.model import RULE_VIOLATIONS, ClusterConfig
 
 _UNION_TAGS = {"constrained-str", "str", "int", "bool", "none", "IPv4Network"}
 
@@ -97,27 +97,34 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _describe(error: ValidationError) -> list[str]:
-    problems = []
+    problems: list[str] = []
     for item in error.errors(include_url=False):
         loc = [part for part in item["loc"] if part not in _UNION_TAGS]
         path = ".".join(str(part) for part in loc) or "config"
         message = item["msg"]
-        if item["type"] == "value_error" and message.startswith("Value error, "):
-            body = message.removeprefix("Value error, ")
-            if not loc:  # cross-field rules: already "<path>: <message>" per line
-                problems.extend(body.splitlines())
-                continue
-            message = body
+        if item["type"] == RULE_VIOLATIONS:
+            prefix = f"{path}." if loc else ""
+            problems.extend(prefix + line for line in message.splitlines())
+            continue
+        if item["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
         elif item["type"] == "extra_forbidden":
             allowed = _allowed_keys(loc[:-1])
             message = f"unknown key; allowed: {', '.join(allowed)}" if allowed else "unknown key"
         elif item["type"] == "string_pattern_mismatch":
             message = _hint(loc) or message
+        if item["type"] == "too_short" and _long_enough(item):
+            continue  # its items failed (reported on their own), not the list's length
         if item["type"] == "missing":
             problems.append(f"{path}: required field is missing")
             continue
         problems.append(f"{path}: {message} (got: {_show(item.get('input'))})")
     return problems
+
+
+def _long_enough(item: Any) -> bool:
+    value, minimum = item.get("input"), item.get("ctx", {}).get("min_length", 0)
+    return isinstance(value, list | tuple) and len(value) >= minimum
 
 
 def _hint(loc: list[Any]) -> str | None:

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import re
 from ipaddress import IPv4Network
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from cluster_config.catalog import (
     ALL_INSTANCE_TYPES,
@@ -48,9 +56,26 @@ LabelKey = Annotated[
 LabelValue = Annotated[
     str, StringConstraints(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$", max_length=63)
 ]
+RESERVED_GPU_LABELS = frozenset({"k8s.amazonaws.com/accelerator", "nvidia.com/gpu.present", "pool"})
+"""Labels this project sets on GPU nodes (stacks/cluster_stack.py: gpu_node_labels)."""
+
 NodeCount = Annotated[int, Field(strict=True, ge=0, le=450)]
 Flag = Annotated[bool, Field(strict=True)]
 InstanceTypes = Annotated[tuple[str, ...], Field(min_length=1, max_length=20)]
+
+
+RULE_VIOLATIONS = "rule_violations"
+
+
+def _rule_violations(problems: list[str]) -> PydanticCustomError:
+    """A model rule's problems, one line each as ``<path inside the model>: <message>``."""
+    return PydanticCustomError(RULE_VIOLATIONS, "\n".join(problems))
+
+
+def _supported_kubernetes_version(minor: str) -> str:
+    if minor not in KUBERNETES_RELEASES:
+        raise ValueError(f"{minor!r} is not supported; allowed: {', '.join(KUBERNETES_RELEASES)}")
+    return minor
 
 
 class _Frozen(BaseModel):
@@ -68,9 +93,12 @@ class EndpointConfig(_Frozen):
     @model_validator(mode="after")
     def _reachable(self) -> EndpointConfig:
         if not self.public_access_cidrs and not self.private_access:
-            raise ValueError(
-                "public_access_cidrs is empty and private_access is false: nothing could reach the "
-                "API; allow a public CIDR or set private_access: true"
+            raise _rule_violations(
+                [
+                    "public_access_cidrs: empty while private_access is false, so nothing could "
+                    "reach "
+                    "the API; allow a public CIDR or set private_access: true"
+                ]
             )
         return self
 
@@ -78,12 +106,26 @@ class EndpointConfig(_Frozen):
 class _NodeGroupConfig(_Frozen):
     name: GroupName
     instance_types: InstanceTypes
+    """Spot diversity: several types, all of one shape (vCPUs, memory, GPUs)."""
     min_size: NodeCount
     max_size: Annotated[int, Field(strict=True, ge=1, le=450)]
+
+    _catalog: ClassVar[dict[str, InstanceShape]]
+    _kind: ClassVar[str]
+
+    @model_validator(mode="after")
+    def _check_group(self) -> Self:
+        problems = _size_and_shape_problems(self, self._catalog, self._kind)
+        if problems:
+            raise _rule_violations(problems)
+        return self
 
 
 class SystemNodeGroupConfig(_NodeGroupConfig):
     """The always-on spot group for kube-system and ordinary workloads, spread over all AZs."""
+
+    _catalog = GENERAL_INSTANCE_TYPES
+    _kind = "non-GPU"
 
     capacity_type: Literal["SPOT", "ON_DEMAND"]
     root_volume_gib: Annotated[int, Field(strict=True, ge=20, le=16384)]
@@ -92,14 +134,26 @@ class SystemNodeGroupConfig(_NodeGroupConfig):
 class GpuNodeGroupConfig(_NodeGroupConfig):
     """A single-AZ spot GPU group that scales from zero (one per AZ, like the seed's a|b|c)."""
 
+    _catalog = GPU_INSTANCE_TYPES
+    _kind = "GPU"
+
     availability_zone: AvailabilityZone
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     """Extra Kubernetes labels for the nodes (also written as autoscaler node-template tags)."""
 
+    @model_validator(mode="after")
+    def _check_labels(self) -> Self:
+        reserved = sorted(k for k in self.labels if k in RESERVED_GPU_LABELS)
+        if reserved:
+            raise _rule_violations(
+                [f"labels: {reserved} are set by this project; choose other keys"]
+            )
+        return self
+
 
 class ClusterConfig(_Frozen):
     cluster_name: ClusterName
-    kubernetes_version: str
+    kubernetes_version: Annotated[str, AfterValidator(_supported_kubernetes_version)]
     region: Region
     account: AccountId | None = None
     """Optional: without it the stacks deploy to the account of the caller's credentials."""
@@ -124,19 +178,10 @@ class ClusterConfig(_Frozen):
 
     @model_validator(mode="after")
     def _check_cross_field_rules(self) -> ClusterConfig:
-        problems = [*_version_problems(self), *_network_problems(self), *_group_problems(self)]
+        problems = [*_network_problems(self), *_group_problems(self)]
         if problems:
-            raise ValueError("\n".join(problems))
+            raise _rule_violations(problems)
         return self
-
-
-def _version_problems(config: ClusterConfig) -> list[str]:
-    if config.kubernetes_version in KUBERNETES_RELEASES:
-        return []
-    return [
-        f"kubernetes_version: {config.kubernetes_version!r} is not supported; "
-        f"allowed: {', '.join(KUBERNETES_RELEASES)}"
-    ]
 
 
 def _network_problems(config: ClusterConfig) -> list[str]:
@@ -166,13 +211,9 @@ def _network_problems(config: ClusterConfig) -> list[str]:
 def _group_problems(config: ClusterConfig) -> list[str]:
     problems = []
     system = config.system_node_group
-    problems += _size_and_shape_problems(
-        "system_node_group", system, GENERAL_INSTANCE_TYPES, "non-GPU"
-    )
     seen_names = {system.name: "system_node_group"}
     for i, group in enumerate(config.gpu_node_groups):
         where = f"gpu_node_groups.{i}"
-        problems += _size_and_shape_problems(where, group, GPU_INSTANCE_TYPES, "GPU")
         if group.name in seen_names:
             problems.append(
                 f"{where}.name: {group.name!r} is already used by {seen_names[group.name]}"
@@ -183,11 +224,6 @@ def _group_problems(config: ClusterConfig) -> list[str]:
                 f"{where}.availability_zone: {group.availability_zone!r} is not one of the "
                 f"cluster's availability_zones {list(config.availability_zones)}"
             )
-        reserved = sorted(k for k in group.labels if k in RESERVED_GPU_LABELS)
-        if reserved:
-            problems.append(
-                f"{where}.labels: {reserved} are set by this project; choose other keys"
-            )
     labels = {tuple(sorted(g.labels.items())) for g in config.gpu_node_groups}
     if len(labels) > 1:
         problems.append(
@@ -197,16 +233,14 @@ def _group_problems(config: ClusterConfig) -> list[str]:
     return problems
 
 
-RESERVED_GPU_LABELS = frozenset({"k8s.amazonaws.com/accelerator", "nvidia.com/gpu.present", "pool"})
-
-
 def _size_and_shape_problems(
-    where: str, group: _NodeGroupConfig, allowed: dict[str, InstanceShape], kind: str
+    group: _NodeGroupConfig, allowed: dict[str, InstanceShape], kind: str
 ) -> list[str]:
+    """Problems within one group; each line starts with the field path inside the group."""
     problems = []
     if group.min_size > group.max_size:
         problems.append(
-            f"{where}.min_size: {group.min_size} is greater than max_size {group.max_size}; "
+            f"min_size: {group.min_size} is greater than max_size {group.max_size}; "
             "allowed: min_size <= max_size"
         )
     for j, name in enumerate(group.instance_types):
@@ -217,11 +251,11 @@ def _size_and_shape_problems(
                 else (" (it has no GPU)" if name in ALL_INSTANCE_TYPES else "")
             )
             problems.append(
-                f"{where}.instance_types.{j}: {name!r} is not a supported {kind} instance type"
+                f"instance_types.{j}: {name!r} is not a supported {kind} instance type"
                 f"{known_elsewhere}; allowed: {_summarise(allowed)}"
             )
     if len(set(group.instance_types)) != len(group.instance_types):
-        problems.append(f"{where}.instance_types: {list(group.instance_types)} lists a type twice")
+        problems.append(f"instance_types: {list(group.instance_types)} lists a type twice")
     shapes = {name: allowed[name] for name in group.instance_types if name in allowed}
     if len({(s.vcpus, s.memory_gib, s.gpus) for s in shapes.values()}) > 1:
         described = ", ".join(
@@ -229,7 +263,7 @@ def _size_and_shape_problems(
             for n, s in shapes.items()
         )
         problems.append(
-            f"{where}.instance_types: types differ in shape ({described}); the cluster autoscaler "
+            f"instance_types: types differ in shape ({described}); the cluster autoscaler "
             "sizes a group by its first type, so all types in a group must have the same "
             "vCPUs, memory and GPU count"
         )

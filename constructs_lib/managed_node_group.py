@@ -128,13 +128,15 @@ class ManagedNodeGroup(Construct):
         cfn_nodegroup = self.nodegroup.node.default_child
         assert isinstance(cfn_nodegroup, eks.CfnNodegroup)
         cfn_nodegroup.version = kubernetes_version
+        self.nodegroup_name: str = cfn_nodegroup.attr_nodegroup_name
+        """The node group's name as a token: using it orders a resource after the group."""
         self.scale_from_zero_tags = (
             ScaleFromZeroTags(
                 self,
                 "ScaleFromZeroTags",
                 provider=provider,
                 cluster_name=cluster.cluster_name,
-                nodegroup_name=self.nodegroup.nodegroup_name,
+                nodegroup_name=self.nodegroup_name,
                 tags=template_tags,
             )
             if template_tags

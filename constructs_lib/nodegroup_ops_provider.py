@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Arn, ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -57,14 +57,12 @@ class NodegroupOpsProvider(Construct):
             iam.PolicyStatement(
                 actions=["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
                 resources=[
-                    Arn.format(
-                        {
-                            "service": "autoscaling",
-                            "resource": "autoScalingGroup",
-                            "resource_name": "*:autoScalingGroupName/eks-*",
-                            "arn_format": ArnFormat.COLON_RESOURCE_NAME,
-                        },
-                        stack,
+                    stack.format_arn(
+                        service="autoscaling",
+                        resource="autoScalingGroup",
+                        # EKS names the ASGs of managed node groups eks-<nodegroup>-<uuid>.
+                        resource_name="*:autoScalingGroupName/eks-*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
                     )
                 ],
                 conditions={"StringEquals": {"aws:ResourceTag/eks:cluster-name": cluster_name}},

@@ -177,14 +177,12 @@ class ClusterStack(Stack):
                 f"aws eks update-kubeconfig --name {config.cluster_name} --region {config.region}"
             ),
         )
-        CfnOutput(
-            self, "SystemNodegroupName", value=self.system_node_group.nodegroup.nodegroup_name
-        )
+        CfnOutput(self, "SystemNodegroupName", value=self.system_node_group.nodegroup_name)
         for group in config.gpu_node_groups:
             CfnOutput(
                 self,
                 f"{gpu_construct_id(group)}NodegroupName",
-                value=self.gpu_node_groups[group.name].nodegroup.nodegroup_name,
+                value=self.gpu_node_groups[group.name].nodegroup_name,
             )
 
 

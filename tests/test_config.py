@@ -64,7 +64,8 @@ def test_config_is_frozen() -> None:
 
 def test_unsupported_kubernetes_version_is_rejected_not_replaced() -> None:
     assert problems_of({"kubernetes_version": "1.30"}) == [
-        "kubernetes_version: '1.30' is not supported; allowed: 1.33, 1.34, 1.35, 1.36"
+        "kubernetes_version: '1.30' is not supported; allowed: 1.33, 1.34, 1.35, 1.36 "
+        '(got: "1.30")'
     ]
 
 
@@ -174,7 +175,10 @@ def test_reserved_label_is_rejected() -> None:
 
 def test_endpoint_nobody_can_reach_is_rejected() -> None:
     problems = problems_of({"endpoint": {"public_access_cidrs": [], "private_access": False}})
-    assert problems[0].startswith("endpoint: public_access_cidrs is empty and private_access")
+    assert problems == [
+        "endpoint.public_access_cidrs: empty while private_access is false, so nothing could "
+        "reach the API; allow a public CIDR or set private_access: true"
+    ]
 
 
 def test_more_nat_gateways_than_zones_is_rejected() -> None:
@@ -195,13 +199,29 @@ def test_every_problem_is_reported_at_once() -> None:
     ]
 
 
-def test_cross_field_problems_are_reported_together() -> None:
+def test_field_and_group_rule_problems_are_reported_together() -> None:
+    system = default_data()["system_node_group"] | {"min_size": 30}
     problems = problems_of(
-        {"kubernetes_version": "1.99", "gpu_node_groups": gpu_groups(min_size=9, max_size=1)}
+        {
+            "kubernetes_version": "1.99",
+            "system_node_group": system,
+            "gpu_node_groups": gpu_groups(min_size=9, max_size=1, instance_types=["m5.large"]),
+        }
     )
     assert [p.split(":")[0] for p in problems] == [
         "kubernetes_version",
+        "system_node_group.min_size",
         "gpu_node_groups.0.min_size",
+        "gpu_node_groups.0.instance_types.0",
+    ]
+
+
+def test_cross_group_problems_are_reported_together() -> None:
+    groups = gpu_groups(name="gpu-spot-ng-b")
+    groups[2]["availability_zone"] = "us-west-2d"
+    assert [p.split(":")[0] for p in problems_of({"gpu_node_groups": groups})] == [
+        "gpu_node_groups.1.name",
+        "gpu_node_groups.2.availability_zone",
     ]
 
 

@@ -1,0 +1,329 @@
+"""What the default synth deploys: one behaviour per test, on the synthesized templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from tests.support import Synthesized, nodegroups_by_name, resources
+
+GPU_GROUPS = ("gpu-spot-ng-a", "gpu-spot-ng-b", "gpu-spot-ng-c")
+TEMPLATE_TAG = "k8s.io/cluster-autoscaler/node-template"
+
+
+@pytest.fixture(scope="module")
+def template(default_synth: Synthesized) -> Template:
+    return Template.from_json(default_synth.cluster)
+
+
+@pytest.fixture(scope="module")
+def nodegroups(default_synth: Synthesized) -> dict[str, dict[str, Any]]:
+    return nodegroups_by_name(default_synth.cluster)
+
+
+def subnet_zones(synth: Synthesized, subnet_refs: list[dict[str, Any]]) -> list[str]:
+    """AZs of the network-stack subnets a cluster-stack property imports."""
+    exports = {
+        out["Export"]["Name"]: out["Value"]["Ref"] for out in synth.network["Outputs"].values()
+    }
+    subnets = synth.network["Resources"]
+    return [
+        subnets[exports[ref["Fn::ImportValue"]]]["Properties"]["AvailabilityZone"]
+        for ref in subnet_refs
+    ]
+
+
+def test_cluster_runs_the_configured_kubernetes_version_on_managed_node_groups(
+    template: Template,
+) -> None:
+    template.has_resource_properties(
+        "AWS::EKS::Cluster",
+        {"Name": "gpu-spot", "Version": "1.36", "ComputeConfig": {"Enabled": False}},
+    )
+
+
+def test_control_plane_logs_every_log_type(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::EKS::Cluster",
+        {
+            "Logging": {
+                "ClusterLogging": {
+                    "EnabledTypes": [
+                        {"Type": t}
+                        for t in ("api", "audit", "authenticator", "controllerManager", "scheduler")
+                    ]
+                }
+            }
+        },
+    )
+
+
+def test_secrets_are_envelope_encrypted_with_a_rotating_kms_key(template: Template) -> None:
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    template.has_resource_properties(
+        "AWS::EKS::Cluster",
+        {
+            "EncryptionConfig": [
+                {
+                    "Provider": {
+                        "KeyArn": {"Fn::GetAtt": [Match.string_like_regexp("^SecretsKey"), "Arn"]}
+                    },
+                    "Resources": ["secrets"],
+                }
+            ]
+        },
+    )
+
+
+def test_endpoint_access_follows_the_config(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::EKS::Cluster",
+        {
+            "ResourcesVpcConfig": Match.object_like(
+                {
+                    "EndpointPrivateAccess": True,
+                    "EndpointPublicAccess": True,
+                    "PublicAccessCidrs": ["0.0.0.0/0"],
+                }
+            )
+        },
+    )
+
+
+def test_kubectl_provider_layer_matches_the_kubernetes_minor(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Lambda::LayerVersion",
+        {"Description": Match.string_like_regexp(r"^/opt/kubectl/kubectl 1\.36\.")},
+    )
+
+
+def test_cluster_networking_and_identity_are_managed_add_ons(default_synth: Synthesized) -> None:
+    addons = {
+        r["Properties"]["AddonName"]
+        for r in resources(default_synth.cluster, "AWS::EKS::Addon").values()
+    }
+    assert addons == {"vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"}
+    template = default_synth.cluster
+    assert (
+        template["Resources"]["ClusterEB0386A7"]["Properties"]["BootstrapSelfManagedAddons"]
+        is False
+    )
+
+
+def test_coredns_waits_for_the_system_nodes(default_synth: Synthesized) -> None:
+    coredns = next(
+        r
+        for r in resources(default_synth.cluster, "AWS::EKS::Addon").values()
+        if r["Properties"]["AddonName"] == "coredns"
+    )
+    assert coredns["DependsOn"] == ["SystemNodeGroupNodegroupD3A5F3AD"]
+
+
+def test_system_group_is_spot_al2023_across_all_zones(
+    default_synth: Synthesized, nodegroups: dict[str, dict[str, Any]]
+) -> None:
+    system = nodegroups["spot-ng"]
+    assert system["CapacityType"] == "SPOT"
+    assert system["AmiType"] == "AL2023_x86_64_STANDARD"
+    assert (system["ScalingConfig"]["MinSize"], system["ScalingConfig"]["MaxSize"]) == (2, 20)
+    assert system["Labels"] == {"pool": "system"}
+    assert system["Taints"] == []
+    assert subnet_zones(default_synth, system["Subnets"]) == [
+        "us-west-2a",
+        "us-west-2b",
+        "us-west-2c",
+    ]
+
+
+def test_gpu_groups_use_the_al2023_nvidia_ami_on_spot_from_zero(
+    nodegroups: dict[str, dict[str, Any]],
+) -> None:
+    for name in GPU_GROUPS:
+        group = nodegroups[name]
+        assert group["AmiType"] == "AL2023_x86_64_NVIDIA", name
+        assert group["CapacityType"] == "SPOT", name
+        assert group["ScalingConfig"]["MinSize"] == 0, name
+        assert group["InstanceTypes"] == ["g5.xlarge", "g6.xlarge", "g4dn.xlarge"], name
+
+
+def test_every_group_pins_an_al2023_or_nvidia_ami_type(
+    nodegroups: dict[str, dict[str, Any]],
+) -> None:
+    assert {g["AmiType"] for g in nodegroups.values()} <= {
+        "AL2023_x86_64_STANDARD",
+        "AL2023_x86_64_NVIDIA",
+    }
+
+
+def test_each_gpu_group_lives_in_one_subnet_of_its_own_zone(
+    default_synth: Synthesized, nodegroups: dict[str, dict[str, Any]]
+) -> None:
+    zones = {name: subnet_zones(default_synth, nodegroups[name]["Subnets"]) for name in GPU_GROUPS}
+    assert zones == {
+        "gpu-spot-ng-a": ["us-west-2a"],
+        "gpu-spot-ng-b": ["us-west-2b"],
+        "gpu-spot-ng-c": ["us-west-2c"],
+    }
+
+
+def test_gpu_groups_carry_the_seed_taint(nodegroups: dict[str, dict[str, Any]]) -> None:
+    for name in GPU_GROUPS:
+        assert nodegroups[name]["Taints"] == [
+            {"Effect": "NO_SCHEDULE", "Key": "nvidia.com/gpu", "Value": "true"}
+        ]
+
+
+def test_gpu_groups_are_labelled_for_workloads_and_the_autoscaler(
+    nodegroups: dict[str, dict[str, Any]],
+) -> None:
+    for name in GPU_GROUPS:
+        assert nodegroups[name]["Labels"] == {
+            "pool": "gpu",
+            "k8s.amazonaws.com/accelerator": "nvidia",
+            "nvidia.com/gpu.present": "true",
+        }
+
+
+def test_gpu_groups_are_similar_for_balancing(nodegroups: dict[str, dict[str, Any]]) -> None:
+    """No label differs between them, and one launch template keeps sourceLaunchTemplate* equal."""
+    gpu = [nodegroups[name] for name in GPU_GROUPS]
+    assert len({str(g["Labels"]) for g in gpu}) == 1
+    assert len({str(g["LaunchTemplate"]) for g in gpu}) == 1
+    assert len({str(g["InstanceTypes"]) for g in gpu}) == 1
+
+
+def test_scale_from_zero_tags_reach_each_gpu_groups_asg(default_synth: Synthesized) -> None:
+    tagged = {
+        r["Properties"]["NodegroupName"]["Fn::GetAtt"][0]: r["Properties"]["Tags"]
+        for r in resources(default_synth.cluster, "Custom::AsgNodeTemplateTags").values()
+    }
+    groups = {
+        logical_id: r["Properties"]["NodegroupName"]
+        for logical_id, r in resources(default_synth.cluster, "AWS::EKS::Nodegroup").items()
+    }
+    assert sorted(groups[k] for k in tagged) == list(GPU_GROUPS)
+    for tags in tagged.values():
+        assert tags == {
+            f"{TEMPLATE_TAG}/label/k8s.amazonaws.com/accelerator": "nvidia",
+            f"{TEMPLATE_TAG}/label/nvidia.com/gpu.present": "true",
+            f"{TEMPLATE_TAG}/label/pool": "gpu",
+            f"{TEMPLATE_TAG}/taint/nvidia.com/gpu": "true:NoSchedule",
+            f"{TEMPLATE_TAG}/resources/nvidia.com/gpu": "1",
+        }
+
+
+def test_asg_tagging_role_is_least_privilege(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyName": Match.string_like_regexp("^NodegroupOpsHandler"),
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "eks:DescribeNodegroup",
+                        "Effect": "Allow",
+                        "Resource": {
+                            "Fn::Join": [
+                                "",
+                                [
+                                    "arn:aws:eks:us-west-2:",
+                                    {"Ref": "AWS::AccountId"},
+                                    ":nodegroup/gpu-spot/*/*",
+                                ],
+                            ]
+                        },
+                    },
+                    {
+                        "Action": ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
+                        "Condition": {
+                            "StringEquals": {"aws:ResourceTag/eks:cluster-name": "gpu-spot"}
+                        },
+                        "Effect": "Allow",
+                        "Resource": {
+                            "Fn::Join": [
+                                "",
+                                [
+                                    "arn:aws:autoscaling:us-west-2:",
+                                    {"Ref": "AWS::AccountId"},
+                                    ":autoScalingGroup:*:autoScalingGroupName/eks-*",
+                                ],
+                            ]
+                        },
+                    },
+                ],
+                "Version": "2012-10-17",
+            },
+        },
+    )
+
+
+def test_every_node_requires_imdsv2(
+    default_synth: Synthesized, nodegroups: dict[str, dict[str, Any]]
+) -> None:
+    templates = resources(default_synth.cluster, "AWS::EC2::LaunchTemplate")
+    for template in templates.values():
+        metadata = template["Properties"]["LaunchTemplateData"]["MetadataOptions"]
+        assert metadata == {"HttpTokens": "required", "HttpPutResponseHopLimit": 1}
+    for name, group in nodegroups.items():
+        assert group["LaunchTemplate"]["Id"]["Ref"] in templates, name
+
+
+def test_root_volumes_are_encrypted_gp3(default_synth: Synthesized) -> None:
+    sizes = []
+    for template in resources(default_synth.cluster, "AWS::EC2::LaunchTemplate").values():
+        (device,) = template["Properties"]["LaunchTemplateData"]["BlockDeviceMappings"]
+        assert device["Ebs"]["Encrypted"] is True
+        assert device["Ebs"]["VolumeType"] == "gp3"
+        sizes.append(device["Ebs"]["VolumeSize"])
+    assert sorted(sizes) == [50, 100]
+
+
+def test_node_role_has_worker_registry_cni_and_ssm_policies(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": Match.object_like(
+                {"Statement": [Match.object_like({"Principal": {"Service": "ec2.amazonaws.com"}})]}
+            ),
+            "ManagedPolicyArns": [
+                {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::aws:policy/{name}"]]}
+                for name in (
+                    "AmazonEKSWorkerNodePolicy",
+                    "AmazonEKS_CNI_Policy",
+                    "AmazonEC2ContainerRegistryPullOnly",
+                    "AmazonSSMManagedInstanceCore",
+                )
+            ],
+        },
+    )
+
+
+def test_desired_size_comes_from_the_deploy_time_guard(
+    default_synth: Synthesized, nodegroups: dict[str, dict[str, Any]]
+) -> None:
+    guards = resources(default_synth.cluster, "Custom::NodegroupDesiredSize")
+    for name, group in nodegroups.items():
+        logical_id, attribute = group["ScalingConfig"]["DesiredSize"]["Fn::GetAtt"]
+        assert attribute == "DesiredSize", name
+        assert guards[logical_id]["Properties"]["NodegroupName"] == name
+
+
+def test_node_groups_follow_the_cluster_version(nodegroups: dict[str, dict[str, Any]]) -> None:
+    assert {g["Version"] for g in nodegroups.values()} == {"1.36"}
+
+
+def test_outputs_name_the_cluster_kubeconfig_command_and_node_groups(template: Template) -> None:
+    template.has_output("ClusterName", {"Value": {"Ref": "ClusterEB0386A7"}})
+    template.has_output(
+        "UpdateKubeconfigCommand",
+        {"Value": "aws eks update-kubeconfig --name gpu-spot --region us-west-2"},
+    )
+    for output, logical_id in {
+        "SystemNodegroupName": "SystemNodeGroupNodegroupD3A5F3AD",
+        "GpuSpotNgANodegroupName": "GpuSpotNgANodegroupC50C1657",
+        "GpuSpotNgBNodegroupName": "GpuSpotNgBNodegroup1773B66D",
+        "GpuSpotNgCNodegroupName": "GpuSpotNgCNodegroupE0DEF351",
+    }.items():
+        template.has_output(output, {"Value": {"Fn::GetAtt": [logical_id, "NodegroupName"]}})

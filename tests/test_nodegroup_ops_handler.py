@@ -1,0 +1,178 @@
+"""The custom-resource handler's logic, with fake AWS clients (no boto3, no network)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+
+from constructs_lib.nodegroup_ops_handler.index import (
+    clamp_desired_size,
+    on_event,
+    plan_tag_changes,
+)
+
+
+class NotFound(Exception):
+    response: ClassVar[dict[str, Any]] = {"Error": {"Code": "ResourceNotFoundException"}}
+
+
+class FakeEks:
+    def __init__(self, nodegroup: dict[str, Any] | None) -> None:
+        self.nodegroup = nodegroup
+
+    def describe_nodegroup(self, clusterName: str, nodegroupName: str) -> dict[str, Any]:
+        if self.nodegroup is None:
+            raise NotFound()
+        return {"nodegroup": self.nodegroup}
+
+
+class FakeAutoscaling:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[dict[str, Any]]]] = []
+
+    def create_or_update_tags(self, Tags: list[dict[str, Any]]) -> None:
+        self.calls.append(("set", Tags))
+
+    def delete_tags(self, Tags: list[dict[str, Any]]) -> None:
+        self.calls.append(("delete", Tags))
+
+
+class FakeClients:
+    def __init__(self, nodegroup: dict[str, Any] | None) -> None:
+        self.eks = FakeEks(nodegroup)
+        self.autoscaling = FakeAutoscaling()
+
+
+def nodegroup(desired: int = 3, asgs: tuple[str, ...] = ("eks-gpu-a-1234",)) -> dict[str, Any]:
+    return {
+        "scalingConfig": {"minSize": 0, "maxSize": 10, "desiredSize": desired},
+        "resources": {"autoScalingGroups": [{"name": n} for n in asgs]},
+    }
+
+
+def size_event(request: str, min_size: int, max_size: int, initial: int = 0) -> dict[str, Any]:
+    return {
+        "RequestType": request,
+        "ResourceType": "Custom::NodegroupDesiredSize",
+        "ResourceProperties": {
+            "ClusterName": "c",
+            "NodegroupName": "gpu-a",
+            "MinSize": str(min_size),
+            "MaxSize": str(max_size),
+            "InitialSize": str(initial),
+        },
+    }
+
+
+def tags_event(
+    request: str, tags: dict[str, str], old: dict[str, str] | None = None
+) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "RequestType": request,
+        "ResourceType": "Custom::AsgNodeTemplateTags",
+        "ResourceProperties": {"ClusterName": "c", "NodegroupName": "gpu-a", "Tags": tags},
+    }
+    if old is not None:
+        event["OldResourceProperties"] = {"Tags": old}
+        event["PhysicalResourceId"] = "c/gpu-a/node-template-tags"
+    return event
+
+
+@pytest.mark.parametrize(
+    ("current", "min_size", "max_size", "initial", "expected"),
+    [
+        (None, 0, 4, 0, 0),  # new group: the initial size
+        (None, 2, 20, 2, 2),
+        (7, 2, 20, 2, 7),  # autoscaler grew it: keep 7
+        (7, 2, 5, 2, 5),  # max lowered below it: clamp down to the new max
+        (1, 3, 20, 2, 3),  # min raised above it: grow to the new min
+    ],
+)
+def test_clamp_keeps_the_running_size_within_bounds(
+    current: int | None, min_size: int, max_size: int, initial: int, expected: int
+) -> None:
+    assert clamp_desired_size(current, min_size, max_size, initial) == expected
+
+
+def test_guard_returns_the_initial_size_for_a_group_that_does_not_exist_yet() -> None:
+    result = on_event(size_event("Create", 0, 4), clients=FakeClients(None))
+    assert result == {"PhysicalResourceId": "c/gpu-a/desired-size", "Data": {"DesiredSize": 0}}
+
+
+def test_guard_keeps_the_autoscalers_size_on_update() -> None:
+    result = on_event(size_event("Update", 0, 8), clients=FakeClients(nodegroup(desired=6)))
+    assert result["Data"] == {"DesiredSize": 6}
+
+
+def test_guard_delete_touches_nothing() -> None:
+    clients = FakeClients(nodegroup())
+    event = size_event("Delete", 0, 4) | {"PhysicalResourceId": "c/gpu-a/desired-size"}
+    assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/desired-size"}
+
+
+def test_plan_removes_dropped_keys_and_sets_the_rest() -> None:
+    assert plan_tag_changes({"a": "1", "b": "2"}, {"b": "3", "c": "4"}) == (
+        {"b": "3", "c": "4"},
+        ["a"],
+    )
+
+
+def test_create_tags_every_asg_of_the_group_without_propagation() -> None:
+    clients = FakeClients(nodegroup(asgs=("eks-1", "eks-2")))
+    result = on_event(tags_event("Create", {"k": "v"}), clients=clients)
+    assert result["PhysicalResourceId"] == "c/gpu-a/node-template-tags"
+    assert clients.autoscaling.calls == [
+        (
+            "set",
+            [
+                {
+                    "ResourceId": asg,
+                    "ResourceType": "auto-scaling-group",
+                    "Key": "k",
+                    "Value": "v",
+                    "PropagateAtLaunch": False,
+                }
+                for asg in ("eks-1", "eks-2")
+            ],
+        )
+    ]
+
+
+def test_update_deletes_stale_keys_before_setting_new_ones() -> None:
+    clients = FakeClients(nodegroup())
+    on_event(tags_event("Update", {"new": "1"}, old={"old": "x", "new": "0"}), clients=clients)
+    assert [(op, [t["Key"] for t in tags]) for op, tags in clients.autoscaling.calls] == [
+        ("delete", ["old"]),
+        ("set", ["new"]),
+    ]
+
+
+def test_delete_removes_all_tags() -> None:
+    clients = FakeClients(nodegroup())
+    on_event(tags_event("Delete", {"a": "1", "b": "2"}, old={}), clients=clients)
+    assert [(op, [t["Key"] for t in tags]) for op, tags in clients.autoscaling.calls] == [
+        ("delete", ["a", "b"])
+    ]
+
+
+def test_delete_after_the_group_is_gone_succeeds() -> None:
+    clients = FakeClients(None)
+    event = tags_event("Delete", {"a": "1"}, old={})
+    assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/node-template-tags"}
+    assert clients.autoscaling.calls == []
+
+
+def test_create_fails_loudly_when_the_group_is_missing() -> None:
+    with pytest.raises(RuntimeError, match="node group 'gpu-a' of cluster 'c' does not exist"):
+        on_event(tags_event("Create", {"a": "1"}), clients=FakeClients(None))
+
+
+def test_other_errors_are_not_swallowed() -> None:
+    class Denied(Exception):
+        response: ClassVar[dict[str, Any]] = {"Error": {"Code": "AccessDeniedException"}}
+
+    clients = FakeClients(None)
+    clients.eks.describe_nodegroup = lambda **_: (_ for _ in ()).throw(Denied())  # type: ignore[method-assign]
+    with pytest.raises(Denied):
+        on_event(size_event("Update", 0, 4), clients=clients)

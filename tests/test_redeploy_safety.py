@@ -1,0 +1,62 @@
+"""Config changes users make day to day must not resize node groups behind the autoscaler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support import Synthesized, config_with, default_data, nodegroups_by_name, synthesize
+
+
+@pytest.fixture(scope="module")
+def resized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    data = default_data()
+    data["system_node_group"].update(min_size=3, max_size=30)
+    for group in data["gpu_node_groups"]:
+        group["max_size"] = 8
+    return synthesize(config_with(data), tmp_path_factory.mktemp("resized"))
+
+
+def scaling(synth: Synthesized) -> dict[str, dict[str, Any]]:
+    return {name: g["ScalingConfig"] for name, g in nodegroups_by_name(synth.cluster).items()}
+
+
+def test_template_desired_size_never_changes_with_min_or_max(
+    default_synth: Synthesized, resized: Synthesized
+) -> None:
+    before, after = scaling(default_synth), scaling(resized)
+    assert after["spot-ng"]["MinSize"] == 3 and after["gpu-spot-ng-a"]["MaxSize"] == 8
+    for name in before:
+        assert after[name]["DesiredSize"] == before[name]["DesiredSize"], name
+        assert set(after[name]["DesiredSize"]) == {"Fn::GetAtt"}, name
+
+
+def test_the_guard_reruns_when_the_bounds_change(
+    default_synth: Synthesized, resized: Synthesized
+) -> None:
+    """A changed guard property makes CloudFormation update it, so it re-reads the live size."""
+
+    def guard(synth: Synthesized, logical_id: str) -> dict[str, Any]:
+        props: dict[str, Any] = synth.cluster["Resources"][logical_id]["Properties"]
+        return props
+
+    for name, group in nodegroups_by_name(default_synth.cluster).items():
+        logical_id = group["ScalingConfig"]["DesiredSize"]["Fn::GetAtt"][0]
+        old, new = guard(default_synth, logical_id), guard(resized, logical_id)
+        assert (old["MinSize"], old["MaxSize"]) != (new["MinSize"], new["MaxSize"]), name
+
+
+def test_guard_fingerprint_changes_with_anything_else_that_updates_the_group(
+    default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    data = default_data()
+    for group in data["gpu_node_groups"]:
+        group["labels"] = {"team": "vision"}
+    relabelled = synthesize(config_with(data), tmp_path_factory.mktemp("relabelled"))
+    logical_id = nodegroups_by_name(default_synth.cluster)["gpu-spot-ng-a"]["ScalingConfig"][
+        "DesiredSize"
+    ]["Fn::GetAtt"][0]
+    before = default_synth.cluster["Resources"][logical_id]["Properties"]["Fingerprint"]
+    after = relabelled.cluster["Resources"][logical_id]["Properties"]["Fingerprint"]
+    assert before != after
