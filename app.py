@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """CDK entry point: load the config, create the stacks, synthesize. No logic lives here."""
 
+from pathlib import Path
+
 import aws_cdk as cdk
 
+from charts import write_manifests
 from cluster_config.cli import load_config_or_exit
 from stacks import build_stacks
 
 app = cdk.App()
-build_stacks(app, load_config_or_exit(app))
+stacks = build_stacks(app, load_config_or_exit(app))
 app.synth()
+write_manifests(stacks.charts, Path(app.outdir) / "manifests")

@@ -166,6 +166,8 @@ class ClusterConfig(_Frozen):
     system_node_group: SystemNodeGroupConfig
     gpu_node_groups: Annotated[tuple[GpuNodeGroupConfig, ...], Field(min_length=1, max_length=20)]
     gpu_root_volume_gib: Annotated[int, Field(strict=True, ge=20, le=16384)]
+    gpu_smoke_test: Flag
+    """Deploy the GPU smoke-test Job with the cluster (it is always exported as YAML)."""
     node_ami_release_version: (
         Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+-\d{8}$")] | None
     ) = None

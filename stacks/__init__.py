@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 
+from charts import AddonCharts, build_charts
 from cluster_config import ClusterConfig
 from stacks.cluster_stack import ClusterStack
 from stacks.network_stack import NetworkStack
@@ -15,6 +16,7 @@ from stacks.network_stack import NetworkStack
 class AppStacks:
     network: NetworkStack
     cluster: ClusterStack
+    charts: AddonCharts
 
 
 def build_stacks(app: cdk.App, config: ClusterConfig) -> AppStacks:
@@ -22,8 +24,14 @@ def build_stacks(app: cdk.App, config: ClusterConfig) -> AppStacks:
     env = cdk.Environment(account=config.account, region=config.region)
     for key, value in config.tags.items():
         cdk.Tags.of(app).add(key, value)
+    charts = build_charts(config)
     network = NetworkStack(app, f"{config.cluster_name}-network", config=config, env=env)
     cluster = ClusterStack(
-        app, f"{config.cluster_name}-cluster", config=config, vpc=network.vpc, env=env
+        app,
+        f"{config.cluster_name}-cluster",
+        config=config,
+        vpc=network.vpc,
+        charts=charts,
+        env=env,
     )
-    return AppStacks(network=network, cluster=cluster)
+    return AppStacks(network=network, cluster=cluster, charts=charts)

@@ -14,9 +14,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from charts import SYSTEM_NODE_SELECTOR, AddonCharts
+from charts import cluster_autoscaler as autoscaler_chart
 from cluster_config import ClusterConfig, GpuNodeGroupConfig
 from cluster_config.catalog import GPU_INSTANCE_TYPES, accelerator_label
 from cluster_config.versions import KubernetesRelease, kubernetes_release
+from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
+from constructs_lib.kubernetes_addons import KubernetesAddons
 from constructs_lib.managed_node_group import ManagedNodeGroup, NodeTaint
 from constructs_lib.node_launch_template import NodeLaunchTemplate
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
@@ -54,6 +58,7 @@ class ClusterStack(Stack):
         *,
         config: ClusterConfig,
         vpc: ec2.IVpc,
+        charts: AddonCharts,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -118,7 +123,7 @@ class ClusterStack(Stack):
             launch_template=NodeLaunchTemplate(
                 self, "SystemLaunchTemplate", root_volume_gib=system.root_volume_gib
             ),
-            labels={POOL_LABEL: "system"},
+            labels=SYSTEM_NODE_SELECTOR,
             cluster=self.cluster,
             provider=provider,
             kubernetes_version=config.kubernetes_version,
@@ -161,6 +166,23 @@ class ClusterStack(Stack):
             )
             node_group.node.add_dependency(vpc_cni)
             self.gpu_node_groups[group.name] = node_group
+
+        identity = ClusterAutoscalerIdentity(
+            self,
+            "ClusterAutoscalerIdentity",
+            cluster=self.cluster,
+            cluster_name=config.cluster_name,
+            namespace=autoscaler_chart.NAMESPACE,
+            service_account=autoscaler_chart.SERVICE_ACCOUNT,
+        )
+        self.addons = KubernetesAddons(
+            self,
+            "KubernetesAddons",
+            cluster=self.cluster,
+            charts=charts,
+            autoscaler_identity=[identity, self.pod_identity_agent],
+            include_smoke_test=config.gpu_smoke_test,
+        )
 
         for principal_arn in config.admin_principal_arns:
             digest = hashlib.sha256(principal_arn.encode()).hexdigest()[:8]

@@ -46,6 +46,14 @@ def test_cdk_synth_writes_both_stacks_offline(cli_outdir: Path) -> None:
     assert stacks == {"gpu-spot-network", "gpu-spot-cluster"}
 
 
+def test_cdk_synth_exports_every_chart_as_yaml(cli_outdir: Path) -> None:
+    assert sorted(p.name for p in (cli_outdir / "manifests").iterdir()) == [
+        "cluster-autoscaler.yaml",
+        "gpu-smoke-test.yaml",
+        "nvidia-device-plugin.yaml",
+    ]
+
+
 def test_bad_config_exits_non_zero_with_every_problem_and_no_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("cluster_name: bad_name\nsystem_node_group:\n  min_size: 30\nbogus: 1\n")

@@ -1,0 +1,63 @@
+"""cdk8s charts of the cluster's Kubernetes add-ons, one per module, and how they are built.
+
+Charts take plain typed values (never CDK objects), so they synthesize and are tested without a
+CDK stack. ``build_charts`` derives those values from the config, so the node groups and the
+charts cannot drift apart; ``write_manifests`` writes each chart as a plain YAML file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cdk8s
+
+from charts.cluster_autoscaler import ClusterAutoscalerChart
+from charts.gpu_smoke_test import GpuSmokeTestChart
+from charts.nvidia_device_plugin import NvidiaDevicePluginChart
+from cluster_config import ClusterConfig
+
+SYSTEM_NODE_SELECTOR = {"pool": "system"}
+
+
+@dataclass(frozen=True)
+class AddonCharts:
+    device_plugin: NvidiaDevicePluginChart
+    autoscaler: ClusterAutoscalerChart
+    smoke_test: GpuSmokeTestChart
+
+    def by_file_name(self) -> dict[str, cdk8s.Chart]:
+        return {
+            "nvidia-device-plugin": self.device_plugin,
+            "cluster-autoscaler": self.autoscaler,
+            "gpu-smoke-test": self.smoke_test,
+        }
+
+
+def build_charts(config: ClusterConfig) -> AddonCharts:
+    """Every add-on chart for ``config``, each in its own cdk8s App (as add_cdk8s_chart needs)."""
+    return AddonCharts(
+        device_plugin=NvidiaDevicePluginChart(
+            cdk8s.App(), "NvidiaDevicePlugin", gpu_instance_types=config.gpu_instance_types
+        ),
+        autoscaler=ClusterAutoscalerChart(
+            cdk8s.App(),
+            "ClusterAutoscaler",
+            cluster_name=config.cluster_name,
+            region=config.region,
+            kubernetes_version=config.kubernetes_version,
+            node_selector=SYSTEM_NODE_SELECTOR,
+        ),
+        smoke_test=GpuSmokeTestChart(cdk8s.App(), "GpuSmokeTest"),
+    )
+
+
+def write_manifests(charts: AddonCharts, outdir: Path) -> list[Path]:
+    """One ``<chart>.yaml`` per chart in ``outdir``, for kubectl or GitOps users."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, chart in charts.by_file_name().items():
+        path = outdir / f"{name}.yaml"
+        path.write_text(cdk8s.Yaml.stringify(*chart.to_json()), encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,219 @@
+"""Cluster autoscaler for AWS: RBAC as in upstream's autodiscover example, and its Deployment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import cdk8s
+from cdk8s_plus_33 import k8s
+from constructs import Construct
+
+from cluster_config.versions import CLUSTER_AUTOSCALER_IMAGE, kubernetes_release
+
+NAME = "cluster-autoscaler"
+NAMESPACE = "kube-system"
+SERVICE_ACCOUNT = NAME
+
+# Labels the autoscaler must not compare when it decides whether the per-AZ GPU groups are
+# similar (--balance-similar-node-groups): they differ between groups by construction.
+BALANCING_IGNORED_LABELS = (
+    "eks.amazonaws.com/sourceLaunchTemplateId",
+    "eks.amazonaws.com/sourceLaunchTemplateVersion",
+    "topology.k8s.aws/zone-id",  # ignored by the AWS provider itself only from 1.35 on
+)
+
+_RO = ["watch", "list", "get"]
+
+# (apiGroups, resources, verbs, resourceNames) from kubernetes/autoscaler
+# cluster-autoscaler/cloudprovider/aws/examples/cluster-autoscaler-autodiscover.yaml
+CLUSTER_RULES: tuple[tuple[list[str], list[str], list[str], list[str] | None], ...] = (
+    ([""], ["events", "endpoints"], ["create", "patch"], None),
+    ([""], ["pods/eviction"], ["create"], None),
+    ([""], ["pods/status"], ["update"], None),
+    ([""], ["endpoints"], ["get", "update"], [NAME]),
+    ([""], ["nodes"], ["watch", "list", "get", "update"], None),
+    (
+        [""],
+        [
+            "namespaces",
+            "pods",
+            "services",
+            "replicationcontrollers",
+            "persistentvolumeclaims",
+            "persistentvolumes",
+        ],
+        _RO,
+        None,
+    ),
+    (["extensions"], ["replicasets", "daemonsets"], _RO, None),
+    (["policy"], ["poddisruptionbudgets"], ["watch", "list"], None),
+    (["apps"], ["statefulsets", "replicasets", "daemonsets"], _RO, None),
+    (["resource.k8s.io"], ["deviceclasses", "resourceslices", "resourceclaims"], _RO, None),
+    (
+        ["storage.k8s.io"],
+        ["storageclasses", "csinodes", "csidrivers", "csistoragecapacities", "volumeattachments"],
+        _RO,
+        None,
+    ),
+    (["batch", "extensions"], ["jobs"], ["get", "list", "watch", "patch"], None),
+    (["coordination.k8s.io"], ["leases"], ["create"], None),
+    (["coordination.k8s.io"], ["leases"], ["get", "update"], [NAME]),
+)
+NAMESPACE_RULES: tuple[tuple[list[str], list[str], list[str], list[str] | None], ...] = (
+    ([""], ["configmaps"], ["create", "list", "watch"], None),
+    (
+        [""],
+        ["configmaps"],
+        ["delete", "get", "update", "watch"],
+        ["cluster-autoscaler-status", "cluster-autoscaler-priority-expander"],
+    ),
+)
+
+
+def autoscaler_args(cluster_name: str) -> list[str]:
+    """Command-line flags: auto-discovery of this cluster's groups, scale to and from zero."""
+    return [
+        "./cluster-autoscaler",
+        "--cloud-provider=aws",
+        "--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,"
+        f"k8s.io/cluster-autoscaler/{cluster_name}",
+        "--balance-similar-node-groups=true",
+        *(f"--balancing-ignore-label={label}" for label in BALANCING_IGNORED_LABELS),
+        "--expander=least-waste",
+        "--skip-nodes-with-system-pods=false",
+        "--skip-nodes-with-local-storage=false",
+        "--v=4",
+    ]
+
+
+class ClusterAutoscalerChart(cdk8s.Chart):
+    """The autoscaler whose minor version equals the cluster's (an unknown minor raises).
+
+    Runs only on nodes matching ``node_selector`` (the system group: GPU nodes are never used),
+    as non-root with a read-only root filesystem, and is never evicted by itself
+    (``safe-to-evict: "false"``). Its AWS identity comes from EKS Pod Identity, bound to the
+    ``kube-system/cluster-autoscaler`` service account by the CDK side.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cluster_name: str,
+        region: str,
+        kubernetes_version: str,
+        node_selector: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, construct_id, disable_resource_name_hashes=True)
+        release = kubernetes_release(kubernetes_version)
+        self.image = f"{CLUSTER_AUTOSCALER_IMAGE}:{release.cluster_autoscaler_tag}"
+        labels = {"app": NAME}
+        subject = k8s.Subject(kind="ServiceAccount", name=SERVICE_ACCOUNT, namespace=NAMESPACE)
+
+        k8s.KubeServiceAccount(
+            self,
+            "ServiceAccount",
+            metadata=k8s.ObjectMeta(name=SERVICE_ACCOUNT, namespace=NAMESPACE, labels=labels),
+        )
+        k8s.KubeClusterRole(
+            self,
+            "ClusterRole",
+            metadata=k8s.ObjectMeta(name=NAME, labels=labels),
+            rules=_rules(CLUSTER_RULES),
+        )
+        k8s.KubeClusterRoleBinding(
+            self,
+            "ClusterRoleBinding",
+            metadata=k8s.ObjectMeta(name=NAME, labels=labels),
+            role_ref=k8s.RoleRef(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=NAME
+            ),
+            subjects=[subject],
+        )
+        k8s.KubeRole(
+            self,
+            "Role",
+            metadata=k8s.ObjectMeta(name=NAME, namespace=NAMESPACE, labels=labels),
+            rules=_rules(NAMESPACE_RULES),
+        )
+        k8s.KubeRoleBinding(
+            self,
+            "RoleBinding",
+            metadata=k8s.ObjectMeta(name=NAME, namespace=NAMESPACE, labels=labels),
+            role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=NAME),
+            subjects=[subject],
+        )
+        k8s.KubeDeployment(
+            self,
+            "Deployment",
+            metadata=k8s.ObjectMeta(name=NAME, namespace=NAMESPACE, labels=labels),
+            spec=k8s.DeploymentSpec(
+                replicas=1,
+                selector=k8s.LabelSelector(match_labels=labels),
+                template=k8s.PodTemplateSpec(
+                    metadata=k8s.ObjectMeta(
+                        labels=labels,
+                        annotations={"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"},
+                    ),
+                    spec=self._pod_spec(cluster_name, region, node_selector),
+                ),
+            ),
+        )
+
+    def _pod_spec(
+        self, cluster_name: str, region: str, node_selector: Mapping[str, str]
+    ) -> k8s.PodSpec:
+        resources = {
+            "cpu": k8s.Quantity.from_string("100m"),
+            "memory": k8s.Quantity.from_string("600Mi"),
+        }
+        return k8s.PodSpec(
+            service_account_name=SERVICE_ACCOUNT,
+            priority_class_name="system-cluster-critical",
+            node_selector=dict(node_selector),
+            security_context=k8s.PodSecurityContext(
+                run_as_non_root=True,
+                run_as_user=65534,
+                fs_group=65534,
+                seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
+            ),
+            containers=[
+                k8s.Container(
+                    name=NAME,
+                    image=self.image,
+                    image_pull_policy="IfNotPresent",
+                    command=autoscaler_args(cluster_name),
+                    env=[k8s.EnvVar(name="AWS_REGION", value=region)],
+                    resources=k8s.ResourceRequirements(requests=resources, limits=resources),
+                    security_context=k8s.SecurityContext(
+                        allow_privilege_escalation=False,
+                        read_only_root_filesystem=True,
+                        capabilities=k8s.Capabilities(drop=["ALL"]),
+                    ),
+                    volume_mounts=[
+                        k8s.VolumeMount(
+                            name="ssl-certs",
+                            mount_path="/etc/ssl/certs/ca-certificates.crt",
+                            read_only=True,
+                        )
+                    ],
+                )
+            ],
+            volumes=[
+                k8s.Volume(
+                    name="ssl-certs",
+                    # AL2023 keeps the CA bundle here; the image expects Debian's path.
+                    host_path=k8s.HostPathVolumeSource(path="/etc/ssl/certs/ca-bundle.crt"),
+                )
+            ],
+        )
+
+
+def _rules(
+    rules: Sequence[tuple[list[str], list[str], list[str], list[str] | None]],
+) -> list[k8s.PolicyRule]:
+    return [
+        k8s.PolicyRule(api_groups=groups, resources=res, verbs=verbs, resource_names=names)
+        for groups, res, verbs, names in rules
+    ]

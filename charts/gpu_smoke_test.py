@@ -1,0 +1,80 @@
+"""A Job that asks for one GPU and runs ``nvidia-smi``: proof that scale-from-zero works."""
+
+from __future__ import annotations
+
+import cdk8s
+from cdk8s_plus_33 import k8s
+from constructs import Construct
+
+# Defaults block: a CUDA base image the AL2023 NVIDIA AMI's driver supports.
+CUDA_IMAGE = "nvcr.io/nvidia/cuda"
+CUDA_TAG = "12.8.1-base-ubuntu24.04"
+
+NAME = "gpu-smoke-test"
+
+
+class GpuSmokeTestChart(cdk8s.Chart):
+    """One pod requesting ``nvidia.com/gpu: 1`` and tolerating the GPU taint.
+
+    With no GPU node running, the pod stays Pending until the cluster autoscaler adds a node to a
+    GPU group (from zero), the device plugin advertises the GPU, and ``nvidia-smi`` prints it. The
+    Job is deleted an hour after it finishes; the autoscaler then removes the idle node.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        namespace: str = "default",
+        image_tag: str = CUDA_TAG,
+    ) -> None:
+        super().__init__(scope, construct_id, disable_resource_name_hashes=True)
+        k8s.KubeJob(
+            self,
+            "Job",
+            metadata=k8s.ObjectMeta(name=NAME, namespace=namespace, labels={"app": NAME}),
+            spec=k8s.JobSpec(
+                backoff_limit=2,
+                active_deadline_seconds=1800,  # scale-up from zero takes a few minutes
+                ttl_seconds_after_finished=3600,
+                template=k8s.PodTemplateSpec(
+                    metadata=k8s.ObjectMeta(labels={"app": NAME}),
+                    spec=k8s.PodSpec(
+                        restart_policy="Never",
+                        tolerations=[
+                            k8s.Toleration(
+                                key="nvidia.com/gpu", operator="Exists", effect="NoSchedule"
+                            )
+                        ],
+                        security_context=k8s.PodSecurityContext(
+                            run_as_non_root=True,
+                            run_as_user=1000,
+                            seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
+                        ),
+                        containers=[
+                            k8s.Container(
+                                name="nvidia-smi",
+                                image=f"{CUDA_IMAGE}:{image_tag}",
+                                command=["nvidia-smi"],
+                                resources=k8s.ResourceRequirements(
+                                    requests={
+                                        "cpu": k8s.Quantity.from_string("100m"),
+                                        "memory": k8s.Quantity.from_string("128Mi"),
+                                    },
+                                    limits={
+                                        "memory": k8s.Quantity.from_string("128Mi"),
+                                        "nvidia.com/gpu": k8s.Quantity.from_number(1),
+                                    },
+                                ),
+                                security_context=k8s.SecurityContext(
+                                    allow_privilege_escalation=False,
+                                    read_only_root_filesystem=True,
+                                    capabilities=k8s.Capabilities(drop=["ALL"]),
+                                ),
+                            )
+                        ],
+                    ),
+                ),
+            ),
+        )

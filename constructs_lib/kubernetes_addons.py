@@ -1,0 +1,36 @@
+"""Attaches the add-on charts to the cluster, in an order that works on a fresh cluster."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_eks_v2 as eks
+from constructs import Construct, IDependable
+
+from charts import AddonCharts
+
+
+class KubernetesAddons(Construct):
+    """The device plugin, the autoscaler and (optionally) the GPU smoke-test Job, as manifests.
+
+    The autoscaler is applied only after its identity (``autoscaler_identity``: the Pod Identity
+    association and the agent add-on) exists, so its first AWS call already has credentials. The
+    smoke test, when enabled, comes last: it needs both of the others to ever run.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cluster: eks.Cluster,
+        charts: AddonCharts,
+        autoscaler_identity: list[IDependable],
+        include_smoke_test: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.device_plugin = cluster.add_cdk8s_chart("NvidiaDevicePlugin", charts.device_plugin)
+        self.autoscaler = cluster.add_cdk8s_chart("ClusterAutoscaler", charts.autoscaler)
+        self.autoscaler.node.add_dependency(*autoscaler_identity)
+        self.smoke_test = None
+        if include_smoke_test:
+            self.smoke_test = cluster.add_cdk8s_chart("GpuSmokeTest", charts.smoke_test)
+            self.smoke_test.node.add_dependency(self.device_plugin, self.autoscaler)

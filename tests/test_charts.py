@@ -1,0 +1,334 @@
+"""Charts synthesized on their own (no CDK stack), then checked object by object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cdk8s
+import kubernetes_validate
+import pytest
+from cdk8s import Testing as Cdk8sTesting
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from charts import build_charts, write_manifests
+from charts.cluster_autoscaler import ClusterAutoscalerChart
+from charts.nvidia_device_plugin import NvidiaDevicePluginChart
+from cluster_config.catalog import GENERAL_INSTANCE_TYPES
+from cluster_config.versions import KUBERNETES_RELEASES
+from tests.support import config_with, default_data
+
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+
+
+def objects(chart: cdk8s.Chart) -> list[dict[str, Any]]:
+    return list(Cdk8sTesting.synth(chart))
+
+
+def one(chart: cdk8s.Chart, kind: str) -> dict[str, Any]:
+    (found,) = [o for o in objects(chart) if o["kind"] == kind]
+    return found
+
+
+def pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = obj["spec"]["template"]["spec"]
+    return spec
+
+
+def affinity_types(daemon_set: dict[str, Any]) -> list[str]:
+    terms = pod_spec(daemon_set)["affinity"]["nodeAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ]["nodeSelectorTerms"]
+    (term,) = terms
+    (expression,) = term["matchExpressions"]
+    assert (expression["key"], expression["operator"]) == ("node.kubernetes.io/instance-type", "In")
+    values: list[str] = expression["values"]
+    return values
+
+
+@pytest.fixture(scope="module")
+def charts() -> Any:
+    return build_charts(config_with())
+
+
+# --- NVIDIA device plugin -------------------------------------------------------------------
+
+
+def test_device_plugin_affinity_is_exactly_the_configured_gpu_types(charts: Any) -> None:
+    daemon_set = one(charts.device_plugin, "DaemonSet")
+    assert affinity_types(daemon_set) == sorted(config_with().gpu_instance_types)
+
+
+def test_device_plugin_affinity_follows_a_non_default_config() -> None:
+    data = default_data()
+    data["gpu_node_groups"] = [
+        {
+            "name": "big",
+            "availability_zone": "us-west-2a",
+            "instance_types": ["p5.48xlarge"],
+            "min_size": 0,
+            "max_size": 2,
+        },
+        {
+            "name": "l40s",
+            "availability_zone": "us-west-2b",
+            "instance_types": ["g6e.2xlarge"],
+            "min_size": 0,
+            "max_size": 2,
+        },
+    ]
+    daemon_set = one(build_charts(config_with(data)).device_plugin, "DaemonSet")
+    assert affinity_types(daemon_set) == ["g6e.2xlarge", "p5.48xlarge"]
+
+
+def test_device_plugin_never_lands_on_a_non_gpu_node(charts: Any) -> None:
+    daemon_set = one(charts.device_plugin, "DaemonSet")
+    assert not set(affinity_types(daemon_set)) & set(GENERAL_INSTANCE_TYPES)
+    assert "nodeSelector" not in pod_spec(daemon_set)  # the required affinity is the only gate
+
+
+def test_device_plugin_needs_at_least_one_gpu_type() -> None:
+    with pytest.raises(ValueError, match="gpu_instance_types: at least one"):
+        NvidiaDevicePluginChart(cdk8s.App(), "Empty", gpu_instance_types=[])
+
+
+def test_device_plugin_matches_nvidias_static_manifest(charts: Any) -> None:
+    daemon_set = one(charts.device_plugin, "DaemonSet")
+    spec = pod_spec(daemon_set)
+    (container,) = spec["containers"]
+    assert daemon_set["metadata"]["namespace"] == "kube-system"
+    assert daemon_set["spec"]["updateStrategy"] == {"type": "RollingUpdate"}
+    assert spec["priorityClassName"] == "system-node-critical"
+    assert spec["tolerations"] == [GPU_TOLERATION]
+    assert container["image"] == "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert spec["volumes"] == [
+        {
+            "name": "device-plugin",
+            "hostPath": {"path": "/var/lib/kubelet/device-plugins", "type": "Directory"},
+        }
+    ]
+    assert container["volumeMounts"] == [
+        {"name": "device-plugin", "mountPath": "/var/lib/kubelet/device-plugins"}
+    ]
+
+
+# --- Cluster autoscaler ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("minor", sorted(KUBERNETES_RELEASES))
+def test_autoscaler_minor_equals_the_cluster_minor(minor: str) -> None:
+    chart = build_charts(config_with({"kubernetes_version": minor})).autoscaler
+    (container,) = pod_spec(one(chart, "Deployment"))["containers"]
+    image, tag = container["image"].rsplit(":", 1)
+    assert image == "registry.k8s.io/autoscaling/cluster-autoscaler"
+    assert tag.startswith(f"v{minor}.")
+
+
+def test_autoscaler_refuses_an_unsupported_minor() -> None:
+    with pytest.raises(KeyError, match=r"Kubernetes '1\.30' is not supported; supported: 1\.33"):
+        ClusterAutoscalerChart(
+            cdk8s.App(),
+            "Old",
+            cluster_name="c",
+            region="us-west-2",
+            kubernetes_version="1.30",
+            node_selector={"pool": "system"},
+        )
+
+
+def test_autoscaler_discovers_this_clusters_groups_and_balances_them(charts: Any) -> None:
+    (container,) = pod_spec(one(charts.autoscaler, "Deployment"))["containers"]
+    args = container["command"]
+    assert args[0] == "./cluster-autoscaler"
+    for flag in (
+        "--cloud-provider=aws",
+        "--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,"
+        "k8s.io/cluster-autoscaler/gpu-spot",
+        "--balance-similar-node-groups=true",
+        "--skip-nodes-with-system-pods=false",
+        "--skip-nodes-with-local-storage=false",
+        "--expander=least-waste",
+        "--balancing-ignore-label=eks.amazonaws.com/sourceLaunchTemplateId",
+        "--balancing-ignore-label=eks.amazonaws.com/sourceLaunchTemplateVersion",
+        "--balancing-ignore-label=topology.k8s.aws/zone-id",
+    ):
+        assert flag in args
+    assert container["env"] == [{"name": "AWS_REGION", "value": "us-west-2"}]
+
+
+def test_autoscaler_runs_on_the_system_group_only(charts: Any) -> None:
+    spec = pod_spec(one(charts.autoscaler, "Deployment"))
+    assert spec["nodeSelector"] == {"pool": "system"}
+    assert "tolerations" not in spec  # so the GPU taint keeps it off GPU nodes
+
+
+def test_autoscaler_pod_is_hardened_and_never_evicted(charts: Any) -> None:
+    deployment = one(charts.autoscaler, "Deployment")
+    spec = pod_spec(deployment)
+    (container,) = spec["containers"]
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["template"]["metadata"]["annotations"] == {
+        "cluster-autoscaler.kubernetes.io/safe-to-evict": "false"
+    }
+    assert spec["priorityClassName"] == "system-cluster-critical"
+    assert spec["serviceAccountName"] == "cluster-autoscaler"
+    assert spec["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 65534,
+        "fsGroup": 65534,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert container["resources"] == {
+        "requests": {"cpu": "100m", "memory": "600Mi"},
+        "limits": {"cpu": "100m", "memory": "600Mi"},
+    }
+
+
+def test_autoscaler_mounts_the_al2023_ca_bundle(charts: Any) -> None:
+    spec = pod_spec(one(charts.autoscaler, "Deployment"))
+    assert spec["volumes"] == [
+        {"name": "ssl-certs", "hostPath": {"path": "/etc/ssl/certs/ca-bundle.crt"}}
+    ]
+    assert spec["containers"][0]["volumeMounts"] == [
+        {"name": "ssl-certs", "mountPath": "/etc/ssl/certs/ca-certificates.crt", "readOnly": True}
+    ]
+
+
+def granted(rules: list[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
+    return {
+        (group, resource, verb, name)
+        for rule in rules
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+        for name in rule.get("resourceNames", ["*"])
+    }
+
+
+# What kubernetes/autoscaler's AWS example (cluster-autoscaler-autodiscover.yaml) grants,
+# written out here independently of the chart's own table.
+UPSTREAM_CLUSTER_GRANTS = [
+    ("", "events", "create"),
+    ("", "events", "patch"),
+    ("", "endpoints", "create"),
+    ("", "pods/eviction", "create"),
+    ("", "pods/status", "update"),
+    ("", "nodes", "watch"),
+    ("", "nodes", "list"),
+    ("", "nodes", "get"),
+    ("", "nodes", "update"),
+    ("", "pods", "list"),
+    ("", "namespaces", "watch"),
+    ("", "services", "get"),
+    ("", "replicationcontrollers", "list"),
+    ("", "persistentvolumeclaims", "get"),
+    ("", "persistentvolumes", "watch"),
+    ("extensions", "replicasets", "list"),
+    ("extensions", "daemonsets", "get"),
+    ("policy", "poddisruptionbudgets", "watch"),
+    ("policy", "poddisruptionbudgets", "list"),
+    ("apps", "statefulsets", "get"),
+    ("apps", "replicasets", "list"),
+    ("apps", "daemonsets", "watch"),
+    ("resource.k8s.io", "resourceslices", "list"),
+    ("resource.k8s.io", "deviceclasses", "get"),
+    ("resource.k8s.io", "resourceclaims", "watch"),
+    ("storage.k8s.io", "csinodes", "list"),
+    ("storage.k8s.io", "storageclasses", "get"),
+    ("storage.k8s.io", "csidrivers", "watch"),
+    ("storage.k8s.io", "csistoragecapacities", "list"),
+    ("storage.k8s.io", "volumeattachments", "get"),
+    ("batch", "jobs", "patch"),
+    ("extensions", "jobs", "list"),
+    ("coordination.k8s.io", "leases", "create"),
+]
+
+
+def test_autoscaler_cluster_role_grants_what_upstream_grants(charts: Any) -> None:
+    rules = granted(one(charts.autoscaler, "ClusterRole")["rules"])
+    missing = [g for g in UPSTREAM_CLUSTER_GRANTS if (*g, "*") not in rules]
+    assert missing == []
+    assert ("", "endpoints", "update", "cluster-autoscaler") in rules
+    assert ("coordination.k8s.io", "leases", "update", "cluster-autoscaler") in rules
+
+
+def test_autoscaler_role_manages_its_status_configmaps(charts: Any) -> None:
+    role = one(charts.autoscaler, "Role")
+    rules = granted(role["rules"])
+    assert role["metadata"]["namespace"] == "kube-system"
+    assert ("", "configmaps", "create", "*") in rules
+    for name in ("cluster-autoscaler-status", "cluster-autoscaler-priority-expander"):
+        for verb in ("delete", "get", "update", "watch"):
+            assert ("", "configmaps", verb, name) in rules
+
+
+def test_autoscaler_bindings_point_at_its_service_account(charts: Any) -> None:
+    subject = {"kind": "ServiceAccount", "name": "cluster-autoscaler", "namespace": "kube-system"}
+    for kind, role_kind in (("ClusterRoleBinding", "ClusterRole"), ("RoleBinding", "Role")):
+        binding = one(charts.autoscaler, kind)
+        assert binding["subjects"] == [subject]
+        assert binding["roleRef"]["kind"] == role_kind
+        assert binding["roleRef"]["name"] == "cluster-autoscaler"
+    assert one(charts.autoscaler, "ServiceAccount")["metadata"]["namespace"] == "kube-system"
+
+
+# --- GPU smoke test -------------------------------------------------------------------------
+
+
+def test_smoke_test_asks_for_one_gpu_and_runs_nvidia_smi(charts: Any) -> None:
+    job = one(charts.smoke_test, "Job")
+    spec = pod_spec(job)
+    (container,) = spec["containers"]
+    assert container["command"] == ["nvidia-smi"]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
+    assert container["image"].startswith("nvcr.io/nvidia/cuda:12.")
+    assert spec["tolerations"] == [GPU_TOLERATION]
+    assert spec["restartPolicy"] == "Never"
+
+
+# --- Whole manifests ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("minor", sorted(KUBERNETES_RELEASES))
+def test_every_manifest_passes_the_kubernetes_schema_of_each_supported_minor(minor: str) -> None:
+    charts = build_charts(config_with({"kubernetes_version": minor}))
+    checked = 0
+    for chart in charts.by_file_name().values():
+        for obj in objects(chart):
+            kubernetes_validate.validate(obj, f"{minor}.0", strict=True)
+            checked += 1
+    assert checked == 8  # DaemonSet; SA, ClusterRole(+Binding), Role(+Binding), Deployment; Job
+
+
+def test_schema_validation_catches_a_broken_manifest() -> None:
+    broken = one(build_charts(config_with()).device_plugin, "DaemonSet")
+    broken["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = 3
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, "1.36.0", strict=True)
+
+
+@pytest.mark.parametrize("name", ["nvidia-device-plugin", "cluster-autoscaler", "gpu-smoke-test"])
+def test_manifest_matches_snapshot(charts: Any, snapshot: SnapshotAssertion, name: str) -> None:
+    chart = charts.by_file_name()[name]
+    assert objects(chart) == snapshot.use_extension(JSONSnapshotExtension)
+
+
+def test_manifests_are_written_as_one_yaml_file_per_chart(charts: Any, tmp_path: Any) -> None:
+    written = write_manifests(charts, tmp_path / "manifests")
+    assert sorted(p.name for p in written) == [
+        "cluster-autoscaler.yaml",
+        "gpu-smoke-test.yaml",
+        "nvidia-device-plugin.yaml",
+    ]
+    text = (tmp_path / "manifests" / "cluster-autoscaler.yaml").read_text()
+    assert text.count("\n---\n") == 5  # six objects
+    assert "kind: Deployment" in text

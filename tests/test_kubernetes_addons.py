@@ -1,0 +1,161 @@
+"""The charts as attached to the cluster, and the autoscaler's AWS identity."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+from cdk8s import Testing as Cdk8sTesting
+
+from tests.support import Synthesized, config_with, resources, synthesize
+
+MANIFEST = "Custom::AWSCDK-EKS-KubernetesResource"
+OWNED_BY_THIS_CLUSTER = {
+    "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
+    "aws:ResourceTag/k8s.io/cluster-autoscaler/gpu-spot": "owned",
+}
+
+
+def manifests(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Attached manifests keyed by the kind/name of their first object."""
+    found = {}
+    for logical_id, resource in resources(template, MANIFEST).items():
+        objects = json.loads(resource["Properties"]["Manifest"])
+        found[f"{objects[0]['kind']}/{objects[0]['metadata']['name']}"] = {
+            "logical_id": logical_id,
+            "objects": objects,
+            "depends_on": resource.get("DependsOn", []),
+        }
+    return found
+
+
+def without_prune_labels(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for obj in objects:
+        labels = obj["metadata"].get("labels", {})
+        for key in [k for k in labels if k.startswith("aws.cdk.eks/prune-")]:
+            del labels[key]
+        if not labels:
+            obj["metadata"].pop("labels", None)
+    return objects
+
+
+@pytest.fixture(scope="module")
+def with_smoke_test(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(config_with({"gpu_smoke_test": True}), tmp_path_factory.mktemp("smoke"))
+
+
+def test_device_plugin_and_autoscaler_are_attached_by_default(default_synth: Synthesized) -> None:
+    assert sorted(manifests(default_synth.cluster)) == [
+        "DaemonSet/nvidia-device-plugin-daemonset",
+        "ServiceAccount/cluster-autoscaler",
+    ]
+
+
+def test_attached_manifests_are_the_charts(default_synth: Synthesized) -> None:
+    attached = manifests(default_synth.cluster)
+    charts = default_synth.stacks.charts
+    assert without_prune_labels(
+        attached["DaemonSet/nvidia-device-plugin-daemonset"]["objects"]
+    ) == (list(Cdk8sTesting.synth(charts.device_plugin)))
+    assert without_prune_labels(attached["ServiceAccount/cluster-autoscaler"]["objects"]) == (
+        list(Cdk8sTesting.synth(charts.autoscaler))
+    )
+
+
+def test_autoscaler_is_applied_after_its_identity(default_synth: Synthesized) -> None:
+    autoscaler = manifests(default_synth.cluster)["ServiceAccount/cluster-autoscaler"]
+    association = next(iter(resources(default_synth.cluster, "AWS::EKS::PodIdentityAssociation")))
+    agent = next(
+        k
+        for k, r in resources(default_synth.cluster, "AWS::EKS::Addon").items()
+        if r["Properties"]["AddonName"] == "eks-pod-identity-agent"
+    )
+    assert association in autoscaler["depends_on"]
+    assert agent in autoscaler["depends_on"]
+
+
+def test_smoke_test_is_attached_only_when_enabled_and_last(with_smoke_test: Synthesized) -> None:
+    attached = manifests(with_smoke_test.cluster)
+    job = attached["Job/gpu-smoke-test"]
+    assert len(attached) == 3
+    assert attached["DaemonSet/nvidia-device-plugin-daemonset"]["logical_id"] in job["depends_on"]
+    assert attached["ServiceAccount/cluster-autoscaler"]["logical_id"] in job["depends_on"]
+
+
+def test_pod_identity_binds_the_role_to_the_autoscaler_service_account(
+    default_synth: Synthesized,
+) -> None:
+    Template.from_json(default_synth.cluster).has_resource_properties(
+        "AWS::EKS::PodIdentityAssociation",
+        {
+            "ClusterName": {"Ref": "ClusterEB0386A7"},
+            "Namespace": "kube-system",
+            "ServiceAccount": "cluster-autoscaler",
+            "RoleArn": {
+                "Fn::GetAtt": [Match.string_like_regexp("^ClusterAutoscalerIdentityRole"), "Arn"]
+            },
+        },
+    )
+
+
+def test_autoscaler_role_trusts_only_eks_pod_identity(default_synth: Synthesized) -> None:
+    Template.from_json(default_synth.cluster).has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": ["sts:AssumeRole", "sts:TagSession"],
+                        "Effect": "Allow",
+                        "Principal": {"Service": "pods.eks.amazonaws.com"},
+                    }
+                ],
+                "Version": "2012-10-17",
+            },
+            "Policies": Match.any_value(),
+        },
+    )
+
+
+def test_autoscaler_may_resize_only_this_clusters_groups(default_synth: Synthesized) -> None:
+    Template.from_json(default_synth.cluster).has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "Policies": [
+                {
+                    "PolicyName": "ClusterAutoscaler",
+                    "PolicyDocument": {
+                        "Statement": [
+                            {
+                                "Action": [
+                                    "autoscaling:DescribeAutoScalingGroups",
+                                    "autoscaling:DescribeAutoScalingInstances",
+                                    "autoscaling:DescribeLaunchConfigurations",
+                                    "autoscaling:DescribeScalingActivities",
+                                    "ec2:DescribeImages",
+                                    "ec2:DescribeInstanceTypes",
+                                    "ec2:DescribeLaunchTemplateVersions",
+                                    "ec2:GetInstanceTypesFromInstanceRequirements",
+                                    "eks:DescribeNodegroup",
+                                ],
+                                "Effect": "Allow",
+                                "Resource": "*",
+                            },
+                            {
+                                "Action": [
+                                    "autoscaling:SetDesiredCapacity",
+                                    "autoscaling:TerminateInstanceInAutoScalingGroup",
+                                ],
+                                "Condition": {"StringEquals": OWNED_BY_THIS_CLUSTER},
+                                "Effect": "Allow",
+                                "Resource": "*",
+                            },
+                        ],
+                        "Version": "2012-10-17",
+                    },
+                }
+            ]
+        },
+    )
