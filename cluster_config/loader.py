@@ -21,7 +21,7 @@ _UNION_TAGS = {"constrained-str", "str", "int", "bool", "none", "IPv4Network"}
 
 _PATTERN_HINTS = {
     "cluster_name": "must start with a letter and hold only letters, digits and '-', at most 100",
-    "name": "must be lower-case words of letters and digits joined by single '-', at most 63",
+    "name": "must be lower-case words of letters and digits joined by single '-', at most 56",
     "region": "must be an AWS region name such as 'us-west-2'",
     "account": "must be a 12-digit AWS account ID",
     "availability_zone": "must be an availability zone name such as 'us-west-2a'",

@@ -41,6 +41,10 @@ class ManagedNodeGroup(Construct):
     - With ``scale_from_zero_resources`` (e.g. ``{"nvidia.com/gpu": "1"}``), the group's labels,
       taints and those resources are written as node-template tags on its Auto Scaling group.
     - The node group's Kubernetes version follows ``kubernetes_version``.
+    - Its name is ``<name_prefix>-<digest of its replacement-only properties>``: a change that
+      EKS can only make by replacing the group (instance types, capacity type, AMI type,
+      subnets) gets a new name, so CloudFormation can create the new group before deleting the
+      old one instead of failing on a taken name.
     """
 
     def __init__(
@@ -50,7 +54,7 @@ class ManagedNodeGroup(Construct):
         *,
         cluster: eks.ICluster,
         provider: NodegroupOpsProvider,
-        nodegroup_name: str,
+        name_prefix: str,
         kubernetes_version: str,
         instance_types: Sequence[str],
         capacity_type: Literal["SPOT", "ON_DEMAND"],
@@ -58,7 +62,7 @@ class ManagedNodeGroup(Construct):
         min_size: int,
         max_size: int,
         initial_size: int,
-        subnets: ec2.SubnetSelection,
+        availability_zones: Sequence[str],
         node_role: iam.IRole,
         launch_template: NodeLaunchTemplate,
         labels: Mapping[str, str],
@@ -67,6 +71,12 @@ class ManagedNodeGroup(Construct):
         scale_from_zero_resources: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        replacement_digest = _fingerprint(
+            list(instance_types), capacity_type, str(ami_type), list(availability_zones)
+        )[:6]
+        nodegroup_name = f"{name_prefix}-{replacement_digest}"
+        self.physical_name = nodegroup_name
+        """The node group's name, known at synth time."""
         fingerprint = _fingerprint(
             nodegroup_name,
             kubernetes_version,
@@ -110,7 +120,10 @@ class ManagedNodeGroup(Construct):
             min_size=min_size,
             max_size=max_size,
             desired_size=self.desired_size_guard.desired_size,
-            subnets=subnets,
+            subnets=ec2.SubnetSelection(
+                subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
+                availability_zones=list(availability_zones),
+            ),
             node_role=node_role,
             launch_template_spec=eks.LaunchTemplateSpec(
                 id=template.launch_template_id or "",

@@ -112,14 +112,14 @@ class ClusterStack(Stack):
         self.system_node_group = ManagedNodeGroup(
             self,
             "SystemNodeGroup",
-            nodegroup_name=system.name,
+            name_prefix=system.name,
             instance_types=system.instance_types,
             capacity_type=system.capacity_type,
             ami_type=eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
             min_size=system.min_size,
             max_size=system.max_size,
             initial_size=system.min_size,
-            subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            availability_zones=config.availability_zones,
             launch_template=NodeLaunchTemplate(
                 self, "SystemLaunchTemplate", root_volume_gib=system.root_volume_gib
             ),
@@ -143,17 +143,14 @@ class ClusterStack(Stack):
             node_group = ManagedNodeGroup(
                 self,
                 gpu_construct_id(group),
-                nodegroup_name=group.name,
+                name_prefix=group.name,
                 instance_types=group.instance_types,
                 capacity_type="SPOT",
                 ami_type=eks.NodegroupAmiType.AL2023_X86_64_NVIDIA,
                 min_size=group.min_size,
                 max_size=group.max_size,
                 initial_size=group.min_size,
-                subnets=ec2.SubnetSelection(
-                    subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
-                    availability_zones=[group.availability_zone],
-                ),
+                availability_zones=[group.availability_zone],
                 launch_template=gpu_template,
                 labels=gpu_node_labels(group),
                 taints=[GPU_TAINT],

@@ -57,9 +57,12 @@ def resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[st
 
 
 def nodegroups_by_name(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``AWS::EKS::Nodegroup`` properties keyed by NodegroupName."""
+    """``AWS::EKS::Nodegroup`` properties keyed by the configured group name.
+
+    (The deployed name is ``<configured name>-<6-character digest>``.)
+    """
     return {
-        r["Properties"]["NodegroupName"]: r["Properties"]
+        r["Properties"]["NodegroupName"].rsplit("-", 1)[0]: r["Properties"]
         for r in resources(template, "AWS::EKS::Nodegroup").values()
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -60,3 +61,34 @@ def test_guard_fingerprint_changes_with_anything_else_that_updates_the_group(
     before = default_synth.cluster["Resources"][logical_id]["Properties"]["Fingerprint"]
     after = relabelled.cluster["Resources"][logical_id]["Properties"]["Fingerprint"]
     assert before != after
+
+
+def test_node_group_names_carry_a_digest_of_their_replacement_only_properties(
+    default_synth: Synthesized,
+) -> None:
+    names = [g["NodegroupName"] for g in nodegroups_by_name(default_synth.cluster).values()]
+    assert all(re.fullmatch(r"[a-z0-9-]+-[0-9a-f]{6}", name) for name in names), names
+
+
+def test_changing_instance_types_renames_only_that_group(
+    default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """EKS replaces a group to change its types; a new name lets CloudFormation do that."""
+    data = default_data()
+    data["gpu_node_groups"][0]["instance_types"] = ["g6.xlarge", "g5.xlarge"]
+    changed = synthesize(config_with(data), tmp_path_factory.mktemp("types"))
+    before = {n: g["NodegroupName"] for n, g in nodegroups_by_name(default_synth.cluster).items()}
+    after = {n: g["NodegroupName"] for n, g in nodegroups_by_name(changed.cluster).items()}
+    assert before["gpu-spot-ng-a"] != after["gpu-spot-ng-a"]
+    assert {n: v for n, v in before.items() if n != "gpu-spot-ng-a"} == {
+        n: v for n, v in after.items() if n != "gpu-spot-ng-a"
+    }
+
+
+def test_resizing_keeps_every_node_group_name(
+    default_synth: Synthesized, resized: Synthesized
+) -> None:
+    def names(synth: Synthesized) -> list[str]:
+        return sorted(g["NodegroupName"] for g in nodegroups_by_name(synth.cluster).values())
+
+    assert names(default_synth) == names(resized)
