@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aws_cdk import Acknowledgment, Validations
 from aws_cdk import aws_eks as eks_l1
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -74,6 +75,14 @@ class ClusterAutoscalerIdentity(Construct):
             iam.PolicyStatement(
                 actions=["sts:TagSession"],
                 principals=[iam.ServicePrincipal("pods.eks.amazonaws.com")],
+            )
+        )
+        Validations.of(self.role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason="The Describe actions of the upstream autoscaler policy support no "
+                "resource-level permissions; SetDesiredCapacity and TerminateInstance... are "
+                f"limited by aws:ResourceTag conditions to ASGs owned by cluster {cluster_name}.",
             )
         )
         self.association = eks_l1.CfnPodIdentityAssociation(

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import (
+    Acknowledgment,
+    ArnFormat,
+    CfnElement,
+    Duration,
+    RemovalPolicy,
+    Stack,
+    Validations,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -30,10 +38,14 @@ class NodegroupOpsProvider(Construct):
             retention=logs.RetentionDays.ONE_MONTH,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # Its own role (not AWSLambdaBasicExecutionRole): writes to its own log group only.
+        role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        log_group.grant_write(role)
         self.handler = lambda_.Function(
             self,
             "Handler",
-            runtime=lambda_.Runtime.PYTHON_3_13,
+            role=role,
+            runtime=lambda_.Runtime.PYTHON_3_14,
             handler="index.on_event",
             code=lambda_.Code.from_asset(str(HANDLER_DIR), exclude=["__pycache__", "*.pyc"]),
             timeout=Duration.minutes(2),
@@ -70,6 +82,40 @@ class NodegroupOpsProvider(Construct):
         )
         self.provider = cr.Provider(self, "Provider", on_event_handler=self.handler)
 
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:eks:"
+                f"{stack.region}:<AWS::AccountId>:nodegroup/{cluster_name}/*/*]",
+                reason="A node group ARN ends in a UUID that EKS assigns at creation; the "
+                f"wildcard covers only node groups of cluster {cluster_name}.",
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:autoscaling:"
+                f"{stack.region}:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/eks-*]",
+                reason="EKS names a managed node group's ASG eks-<group>-<uuid> at creation; the "
+                "statement's aws:ResourceTag/eks:cluster-name condition limits it to this "
+                "cluster's groups.",
+            ),
+        )
+        Validations.of(self.provider).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                "service-role/AWSLambdaBasicExecutionRole]",
+                reason="Role of aws-cdk-lib's custom-resource Provider framework Lambda, which "
+                "the Provider API does not let us replace without re-implementing its logging.",
+            ),
+            Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{_logical_id(self.handler)}.Arn>:*]",
+                reason="The Provider framework may invoke every version of this one handler.",
+            ),
+        )
+
     @property
     def service_token(self) -> str:
         return self.provider.service_token
+
+
+def _logical_id(construct: Construct) -> str:
+    resource = construct.node.default_child
+    assert isinstance(resource, CfnElement)
+    return Stack.of(construct).resolve(resource.logical_id)  # type: ignore[no-any-return]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+import cdk_nag
 
 from charts import AddonCharts, build_charts
 from cluster_config import ClusterConfig
@@ -17,6 +18,11 @@ class AppStacks:
     network: NetworkStack
     cluster: ClusterStack
     charts: AddonCharts
+
+
+def add_policy_checks(app: cdk.App) -> None:
+    """cdk-nag's AwsSolutions pack: synth fails on any finding not acknowledged at its resource."""
+    cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks())
 
 
 def build_stacks(app: cdk.App, config: ClusterConfig) -> AppStacks:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Acknowledgment, CfnElement, CfnOutput, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -185,7 +186,77 @@ class ClusterStack(Stack):
             digest = hashlib.sha256(principal_arn.encode()).hexdigest()[:8]
             self.cluster.grant_cluster_admin(f"Admin{digest}", principal_arn)
 
+        self._acknowledge_required_aws_policies(node_role)
         self._outputs(config)
+
+    def _acknowledge_required_aws_policies(self, node_role: iam.Role) -> None:
+        """cdk-nag findings on roles whose shape EKS or aws-cdk-lib dictates, at those roles."""
+        managed = "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{}]"
+        Validations.of(self.cluster.role).acknowledge(
+            Acknowledgment(
+                id=managed.format("AmazonEKSClusterPolicy"),
+                reason="EKS requires the AWS managed AmazonEKSClusterPolicy on the cluster role.",
+            )
+        )
+        Validations.of(node_role).acknowledge(
+            *(
+                Acknowledgment(
+                    id=managed.format(name),
+                    reason="EKS managed nodes need this AWS managed policy (EKS user guide, node "
+                    "IAM role); SSM core gives shell access without SSH.",
+                )
+                for name in NODE_ROLE_POLICIES
+            )
+        )
+        kubectl_provider = self.cluster.kubectl_provider
+        assert kubectl_provider is not None
+        provider_handler = kubectl_provider.node.find_child("Handler")
+        condition = provider_handler.node.find_child("HasEcrPublic")
+        handler_function = provider_handler.node.default_child
+        assert isinstance(condition, CfnElement) and isinstance(handler_function, CfnElement)
+        ecr_public_policy = json.dumps(
+            {
+                "Fn::If": [
+                    self.resolve(condition.logical_id),
+                    {
+                        "Fn::Join": [
+                            "",
+                            [
+                                "arn:",
+                                {"Ref": "AWS::Partition"},
+                                ":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly",
+                            ],
+                        ]
+                    },
+                    {"Ref": "AWS::NoValue"},
+                ]
+            },
+            separators=(",", ":"),
+        )
+        reason = (
+            "Role and runtime of aws-cdk-lib's aws_eks_v2 kubectl provider, which the Cluster API "
+            "does not let us set; it only applies this cluster's manifests."
+        )
+        Validations.of(kubectl_provider).acknowledge(
+            *(
+                Acknowledgment(id=managed.format(name), reason=reason)
+                for name in (
+                    "service-role/AWSLambdaBasicExecutionRole",
+                    "service-role/AWSLambdaVPCAccessExecutionRole",
+                    "AmazonEC2ContainerRegistryReadOnly",
+                )
+            ),
+            Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{ecr_public_policy}]",
+                reason=reason,
+            ),
+            Acknowledgment(id="AwsSolutions::AwsSolutions-L1", reason=reason),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::<"
+                f"{self.resolve(handler_function.logical_id)}.Arn>:*]",
+                reason="The kubectl provider's framework may invoke every version of its handler.",
+            ),
+        )
 
     def _outputs(self, config: ClusterConfig) -> None:
         CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)

@@ -13,7 +13,7 @@ import aws_cdk as cdk
 
 from cluster_config import ClusterConfig
 from cluster_config.loader import _merge, validate_config
-from stacks import AppStacks, build_stacks
+from stacks import AppStacks, add_policy_checks, build_stacks
 
 ROOT = Path(__file__).resolve().parents[1]
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
@@ -47,6 +47,7 @@ class Synthesized:
 
 def synthesize(config: ClusterConfig, outdir: Path) -> Synthesized:
     app = cdk.App(context=FEATURE_FLAGS, outdir=str(outdir))
+    add_policy_checks(app)
     stacks = build_stacks(app, config)
     assembly = app.synth()
     return Synthesized(config, stacks, {s.stack_name: s.template for s in assembly.stacks})

@@ -218,9 +218,16 @@ def test_asg_tagging_role_is_least_privilege(template: Template) -> None:
     template.has_resource_properties(
         "AWS::IAM::Policy",
         {
-            "PolicyName": Match.string_like_regexp("^NodegroupOpsHandler"),
+            "PolicyName": Match.string_like_regexp("^NodegroupOpsRole"),
             "PolicyDocument": {
                 "Statement": [
+                    {
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Effect": "Allow",
+                        "Resource": {
+                            "Fn::GetAtt": [Match.string_like_regexp("^NodegroupOpsLogs"), "Arn"]
+                        },
+                    },
                     {
                         "Action": "eks:DescribeNodegroup",
                         "Effect": "Allow",
