@@ -24,8 +24,8 @@ _PATTERN_HINTS = {
     "name": "must be lower-case words of letters and digits joined by single '-', at most 56",
     "region": "must be an AWS region name such as 'us-west-2'",
     "account": "must be a 12-digit AWS account ID",
-    "availability_zone": "must be an availability zone name such as 'us-west-2a'",
-    "availability_zones": "must be availability zone names such as 'us-west-2a'",
+    "availability_zone": "must be an availability zone name such as 'us-west-2a' (zones a to f)",
+    "availability_zones": "must be availability zone names such as 'us-west-2a' (zones a to f)",
     "admin_principal_arns": (
         "must be an IAM role or user ARN such as 'arn:aws:iam::123456789012:role/Admin'"
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
 from typing import Any
 
 from aws_cdk import Stack, Tags
@@ -10,12 +11,19 @@ from constructs import Construct
 
 from cluster_config import ClusterConfig
 
+MAX_ZONES = 6
+"""Address slots per subnet type; zones a..f of a region each own one slot."""
+
 
 class NetworkStack(Stack):
     """VPC over exactly ``config.availability_zones`` (named, so synth needs no AZ lookup).
 
     Nodes live in the private subnets; ``config.nat_gateways`` NAT gateways give them egress
     (one by default: cheapest, but a single AZ's outage cuts egress for all).
+
+    Each subnet's CIDR is a fixed slot chosen by its zone's letter, not by how many zones there
+    are: adding a zone later adds subnets without moving (and so replacing) the existing ones.
+    Zones are laid out in name order, so append zones that sort after the existing ones.
     """
 
     def __init__(
@@ -27,7 +35,7 @@ class NetworkStack(Stack):
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(str(config.vpc_cidr)),
-            availability_zones=list(config.availability_zones),
+            availability_zones=sorted(config.availability_zones),
             nat_gateways=config.nat_gateways,
             subnet_configuration=[
                 ec2.SubnetConfiguration(
@@ -46,3 +54,23 @@ class NetworkStack(Stack):
             Tags.of(subnet).add("kubernetes.io/role/elb", "1")
         for subnet in self.vpc.private_subnets:
             Tags.of(subnet).add("kubernetes.io/role/internal-elb", "1")
+        self._pin_subnet_cidrs(config.vpc_cidr)
+
+    def _pin_subnet_cidrs(self, vpc_cidr: IPv4Network) -> None:
+        """Private slots: the first 6/8 of the VPC (/+3 each); public: the next 6/32 (/+5 each)."""
+        prefix = vpc_cidr.prefixlen
+        private = list(vpc_cidr.subnets(new_prefix=prefix + 3))
+        public = list(vpc_cidr.subnets(new_prefix=prefix + 5))[4 * MAX_ZONES :]
+        for subnets, slots in (
+            (self.vpc.private_subnets, private),
+            (self.vpc.public_subnets, public),
+        ):
+            for subnet in subnets:
+                cfn_subnet = subnet.node.default_child
+                assert isinstance(cfn_subnet, ec2.CfnSubnet)
+                cfn_subnet.cidr_block = str(slots[zone_slot(subnet.availability_zone)])
+
+
+def zone_slot(availability_zone: str) -> int:
+    """``us-west-2c`` -> 2: the zone letter's position (a..f)."""
+    return ord(availability_zone[-1]) - ord("a")

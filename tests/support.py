@@ -5,19 +5,17 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
-
 from cluster_config import ClusterConfig
 from cluster_config.loader import _merge, validate_config
-from stacks import AppStacks, add_policy_checks, build_stacks
+from verify.synth import Synthesis, feature_flags
+from verify.synth import synthesize as verify_synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
-FEATURE_FLAGS = {k: v for k, v in CDK_CONTEXT.items() if k != "cluster"}
+FEATURE_FLAGS = feature_flags()
 
 
 def default_data() -> dict[str, Any]:
@@ -30,27 +28,14 @@ def config_with(overrides: dict[str, Any] | None = None) -> ClusterConfig:
     return validate_config(_merge(default_data(), overrides or {}))
 
 
-@dataclass
-class Synthesized:
-    config: ClusterConfig
-    stacks: AppStacks
-    templates: dict[str, dict[str, Any]]
-
-    @property
-    def cluster(self) -> dict[str, Any]:
-        return self.templates[f"{self.config.cluster_name}-cluster"]
-
-    @property
-    def network(self) -> dict[str, Any]:
-        return self.templates[f"{self.config.cluster_name}-network"]
+Synthesized = Synthesis
 
 
-def synthesize(config: ClusterConfig, outdir: Path) -> Synthesized:
-    app = cdk.App(context=FEATURE_FLAGS, outdir=str(outdir))
-    add_policy_checks(app)
-    stacks = build_stacks(app, config)
-    assembly = app.synth()
-    return Synthesized(config, stacks, {s.stack_name: s.template for s in assembly.stacks})
+def synthesize(config: ClusterConfig, outdir: Path) -> Synthesis:
+    """Synthesize like app.py (cdk-nag included); a cdk-nag failure fails the test."""
+    synthesis = verify_synthesize(config, outdir)
+    assert synthesis.policy_error is None, synthesis.validation_report()
+    return synthesis
 
 
 def resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:

@@ -58,3 +58,31 @@ def test_nat_gateway_count_and_tags_follow_the_config(
     Template.from_json(synth.cluster).has_resource_properties(
         "AWS::EKS::Cluster", {"Tags": Match.array_with([{"Key": "cost-center", "Value": "42"}])}
     )
+
+
+def test_subnet_cidrs_are_fixed_slots_chosen_by_zone_letter(default_synth: Synthesized) -> None:
+    subnets = resources(default_synth.network, "AWS::EC2::Subnet").values()
+    layout = sorted(
+        (s["Properties"]["AvailabilityZone"], s["Properties"]["CidrBlock"]) for s in subnets
+    )
+    assert layout == [
+        ("us-west-2a", "10.0.0.0/19"),
+        ("us-west-2a", "10.0.192.0/21"),
+        ("us-west-2b", "10.0.200.0/21"),
+        ("us-west-2b", "10.0.32.0/19"),
+        ("us-west-2c", "10.0.208.0/21"),
+        ("us-west-2c", "10.0.64.0/19"),
+    ]
+
+
+@pytest.mark.slow
+def test_adding_a_zone_keeps_every_existing_subnet(
+    default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    zones = ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]
+    wider = synthesize(config_with({"availability_zones": zones}), tmp_path_factory.mktemp("4az"))
+    before = resources(default_synth.network, "AWS::EC2::Subnet")
+    after = resources(wider.network, "AWS::EC2::Subnet")
+    assert len(after) == 8
+    for logical_id, subnet in before.items():
+        assert after[logical_id]["Properties"] == subnet["Properties"], logical_id

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up if needed, then synthesize a config into cdk.out/ and run every pre-deploy check.
+#   scripts/verify.sh [-c config=PATH] [--baseline DIR|CONFIG]
+# Exits 0 when every check passes, 1 when one fails, 2 when the config is invalid.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+"$ROOT/scripts/setup.sh"
+cd "$ROOT"
+exec python -m verify "$@"

@@ -1,0 +1,279 @@
+"""The pre-deploy checks: they pass on the default synth and fail on what they guard against."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+
+from stacks import add_policy_checks
+from tests.support import ROOT, Synthesized, config_with, default_data, synthesize
+from verify.__main__ import main
+from verify.cfn_lint import check_cfn_lint
+from verify.manifests import attached_objects, check_schema, check_security
+from verify.nag import check_nag
+from verify.replacement import check_replacement, compare
+
+AUTOSCALER = "Deployment/cluster-autoscaler"
+
+
+def templates_of(synth: Synthesized) -> list[Path]:
+    return sorted(synth.outdir.glob("*.template.json"))
+
+
+# --- cdk-nag ---------------------------------------------------------------------------------
+
+
+def test_nag_passes_with_every_finding_acknowledged_at_its_resource(
+    default_synth: Synthesized,
+) -> None:
+    result = check_nag(default_synth.validation_report(), default_synth.policy_error)
+    assert result.status == "PASS", result.details
+    suppressed = default_synth.validation_report()["pluginReports"]
+    acknowledged = next(p for p in suppressed if p["pluginName"] == "AwsSolutions")
+    assert acknowledged["suppressedViolations"], "expected acknowledged findings with reasons"
+
+
+def test_nag_fails_on_an_unacknowledged_finding(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path))
+    add_policy_checks(app)
+    stack = cdk.Stack(app, "Careless")
+    s3.CfnBucket(stack, "Bucket")  # no encryption, logging, TLS-only policy
+    with pytest.raises(RuntimeError, match=r"^ValidationFailed") as raised:
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    result = check_nag(report, str(raised.value))
+    assert result.status == "FAIL"
+    assert any(d.startswith("AwsSolutions-S1 at Careless/Bucket") for d in result.details)
+
+
+# --- cfn-lint --------------------------------------------------------------------------------
+
+
+def test_cfn_lint_passes_on_every_template(default_synth: Synthesized) -> None:
+    result = check_cfn_lint(templates_of(default_synth))
+    assert (result.status, result.summary) == ("PASS", "2 templates: 0 errors, 0 warnings")
+
+
+def test_cfn_lint_fails_on_an_invalid_template(default_synth: Synthesized, tmp_path: Path) -> None:
+    template = copy.deepcopy(default_synth.cluster)
+    cluster = next(r for r in template["Resources"].values() if r["Type"] == "AWS::EKS::Cluster")
+    cluster["Properties"]["Colour"] = "blue"  # no such property
+    broken = tmp_path / "broken.template.json"
+    broken.write_text(json.dumps(template))
+    result = check_cfn_lint([broken])
+    assert result.status == "FAIL"
+    assert any(d.startswith("E3002 broken.template.json") for d in result.details), result.details
+
+
+def test_every_ignored_cfn_lint_check_has_a_reason() -> None:
+    lines = (ROOT / ".cfnlintrc.yaml").read_text().splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().startswith("- "):
+            assert lines[i - 1].strip().startswith("#"), f"no reason above {line.strip()}"
+
+
+# --- Kubernetes manifests --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def objects(default_synth: Synthesized) -> list[dict[str, Any]]:
+    return attached_objects(default_synth.cluster)
+
+
+def test_attached_manifests_pass_the_cluster_versions_schema(objects: list[dict[str, Any]]) -> None:
+    result = check_schema(objects, "1.36")
+    assert (result.status, result.summary) == (
+        "PASS",
+        "7 objects against the Kubernetes 1.36 schema",
+    )
+
+
+def test_schema_check_fails_on_an_unknown_field(objects: list[dict[str, Any]]) -> None:
+    broken = copy.deepcopy(objects)
+    broken[0]["spec"]["template"]["spec"]["containers"][0]["gpuCount"] = 1
+    result = check_schema(broken, "1.36")
+    assert result.status == "FAIL"
+    assert result.details[0].startswith("DaemonSet/nvidia-device-plugin-daemonset:")
+
+
+def test_attached_workloads_pass_the_security_check(objects: list[dict[str, Any]]) -> None:
+    result = check_security(objects)
+    assert result.status == "PASS", result.details
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"privileged": True}, "is privileged"),
+        ({"allowPrivilegeEscalation": True}, "does not set allowPrivilegeEscalation: false"),
+        ({"capabilities": {"drop": ["NET_RAW"]}}, "does not drop ALL capabilities"),
+    ],
+)
+def test_security_check_catches_an_unsafe_container(
+    objects: list[dict[str, Any]], change: dict[str, Any], problem: str
+) -> None:
+    unsafe = copy.deepcopy(objects)
+    deployment = next(o for o in unsafe if o["kind"] == "Deployment")
+    deployment["spec"]["template"]["spec"]["containers"][0]["securityContext"].update(change)
+    result = check_security(unsafe)
+    assert result.status == "FAIL"
+    assert result.details == [f"{AUTOSCALER}: container cluster-autoscaler {problem}"]
+
+
+def test_security_check_requires_requests_and_non_root(objects: list[dict[str, Any]]) -> None:
+    unsafe = copy.deepcopy(objects)
+    deployment = next(o for o in unsafe if o["kind"] == "Deployment")
+    del deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"]
+    del deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]
+    assert check_security(unsafe).details == [
+        f"{AUTOSCALER}: container cluster-autoscaler does not request cpu and memory",
+        f"{AUTOSCALER}: container cluster-autoscaler may run as root (set runAsNonRoot)",
+    ]
+
+
+# --- Replacement safety ----------------------------------------------------------------------
+
+DAY_TO_DAY_CHANGES: dict[str, dict[str, Any]] = {
+    "resize a group": {"system_node_group": {"min_size": 3, "max_size": 30}},
+    "change labels": {"gpu_node_groups": "labels"},
+    "add a GPU group in a new AZ": {"availability_zones": "add-d"},
+    "bump the node AMI release": {"node_ami_release_version": "1.36.0-20261120"},
+    "add an admin principal": {"admin_principal_arns": ["arn:aws:iam::123456789012:role/Admin"]},
+    "change the public-access CIDRs": {"endpoint": {"public_access_cidrs": ["203.0.113.0/24"]}},
+    "change the instance types of a group": {"gpu_node_groups": "types"},
+}
+
+
+def day_to_day(name: str) -> dict[str, Any]:
+    change = copy.deepcopy(DAY_TO_DAY_CHANGES[name])
+    groups = default_data()["gpu_node_groups"]
+    if change.get("gpu_node_groups") == "labels":
+        for group in groups:
+            group["labels"] = {"team": "vision"}
+        change["gpu_node_groups"] = groups
+    elif change.get("gpu_node_groups") == "types":
+        groups[0]["instance_types"] = ["g5.xlarge", "g6.xlarge", "g4dn.xlarge", "g5.xlarge"][:3][
+            ::-1
+        ]
+        change["gpu_node_groups"] = groups
+    elif change.get("availability_zones") == "add-d":
+        change["availability_zones"] = ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]
+        groups.append(groups[0] | {"name": "gpu-spot-ng-d", "availability_zone": "us-west-2d"})
+        change["gpu_node_groups"] = groups
+    return change
+
+
+PROTECTED_IDS = ("ClusterEB0386A7", "Vpc8378EB38", "SecretsKey317DCF94")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(DAY_TO_DAY_CHANGES))
+def test_day_to_day_change_keeps_cluster_vpc_and_untouched_groups(
+    default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory, name: str
+) -> None:
+    changed = synthesize(config_with(day_to_day(name)), tmp_path_factory.mktemp("change"))
+    missing_stacks, changes = compare(default_synth.templates, changed.templates, "us-west-2")
+    assert missing_stacks == []
+    replaced_ids = {c.logical_id for c in changes}
+    assert not replaced_ids & set(PROTECTED_IDS)
+    assert all(c.resource_type == "AWS::EKS::Nodegroup" for c in changes), changes
+    touched = {
+        "add a GPU group in a new AZ": {"SystemNodeGroupNodegroupD3A5F3AD"},  # spans every zone
+        "change the instance types of a group": {"GpuSpotNgANodegroupC50C1657"},
+    }.get(name, set())
+    assert replaced_ids == touched
+    assert check_replacement(default_synth.templates, changed.templates, "us-west-2").status in (
+        {"PASS"} if not touched else {"WARN"}
+    )
+
+
+@pytest.mark.slow
+def test_changing_the_vpc_cidr_is_refused(
+    default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    changed = synthesize(config_with({"vpc_cidr": "10.1.0.0/16"}), tmp_path_factory.mktemp("cidr"))
+    result = check_replacement(default_synth.templates, changed.templates, "us-west-2")
+    assert result.status == "FAIL"
+    assert any(
+        "Vpc8378EB38 (AWS::EC2::VPC) is replaced: CidrBlock changed" in d for d in result.details
+    )
+
+
+def test_renaming_the_cluster_is_refused(default_synth: Synthesized) -> None:
+    renamed = {k.replace("gpu-spot", "other"): v for k, v in default_synth.templates.items()}
+    result = check_replacement(default_synth.templates, renamed, "us-west-2")
+    assert result.status == "FAIL"
+    assert result.details[0].startswith("stack gpu-spot-cluster is no longer produced")
+
+
+def test_cluster_replacement_is_refused(default_synth: Synthesized) -> None:
+    changed = copy.deepcopy(default_synth.templates)
+    changed["gpu-spot-cluster"]["Resources"]["ClusterEB0386A7"]["Properties"]["Name"] = "x"
+    result = check_replacement(default_synth.templates, changed, "us-west-2")
+    assert result.status == "FAIL"
+    assert result.details == [
+        "gpu-spot-cluster/ClusterEB0386A7 (AWS::EKS::Cluster) is replaced: Name changed: "
+        "deletes the cluster and every workload on it"
+    ]
+
+
+# --- The command -----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_verify_command_passes_on_the_default_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--outdir", str(tmp_path / "out")]) == 0
+    report = capsys.readouterr().out
+    for check in ("config", "synth", "cdk-nag", "cfn-lint", "k8s-schema", "k8s-security"):
+        assert f"  PASS  {check}" in report
+    assert report.rstrip().endswith("verify: OK")
+
+
+@pytest.mark.slow
+def test_verify_command_fails_on_a_refused_change(
+    default_synth: Synthesized, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "cluster.yaml"
+    config.write_text("vpc_cidr: 10.9.0.0/16\n")
+    code = main(
+        [
+            "-c",
+            f"config={config}",
+            "--baseline",
+            str(default_synth.outdir),
+            "--outdir",
+            str(tmp_path / "out"),
+        ]
+    )
+    report = capsys.readouterr().out
+    assert code == 1
+    assert "  FAIL  replacement" in report
+    assert report.rstrip().endswith("verify: FAILED (replacement)")
+
+
+def test_verify_command_reports_a_broken_config_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "cluster.yaml"
+    config.write_text("gpu_node_groups:\n  - name: x\n")
+    assert main(["-c", f"config={config}", "--outdir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "gpu_node_groups.0.availability_zone: required field is missing" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cfn_lint_that_cannot_run_is_a_failure(
+    default_synth: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("verify.cfn_lint.CFN_LINT", "/nonexistent/cfn-lint")
+    with pytest.raises(FileNotFoundError):
+        check_cfn_lint(templates_of(default_synth))

@@ -1,0 +1,111 @@
+"""``python -m verify [-c config=PATH] [--baseline PATH] [--outdir DIR]``: the pre-deploy report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from cluster_config import ConfigError, load_config
+from verify.cfn_lint import check_cfn_lint
+from verify.manifests import attached_objects, check_schema, check_security
+from verify.nag import check_nag
+from verify.replacement import check_replacement
+from verify.report import CheckResult, print_report
+from verify.synth import ROOT, Synthesis, synthesize
+
+EXIT_FAILED = 1
+EXIT_CONFIG_ERROR = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    defaults = json.loads((ROOT / "cdk.json").read_text())["context"]["cluster"]
+    try:
+        config = load_config(defaults, args.config)
+        baseline_config = (
+            load_config(defaults, args.baseline) if _is_config(args.baseline) else None
+        )
+    except ConfigError as error:
+        print(error.report(), file=sys.stderr)
+        print("verify: FAILED (config)", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+
+    synthesis = synthesize(config, Path(args.outdir))
+    results = [
+        CheckResult("config", "PASS", f"{args.config or 'cdk.json defaults'} is valid"),
+        CheckResult("synth", "PASS", f"{len(synthesis.templates)} stacks in {args.outdir}/"),
+        check_nag(synthesis.validation_report(), synthesis.policy_error),
+        check_cfn_lint(sorted(Path(args.outdir).glob("*.template.json"))),
+        *_manifest_checks(synthesis),
+        _replacement(args.baseline, baseline_config, synthesis),
+    ]
+    title = f"{config.cluster_name} (Kubernetes {config.kubernetes_version}, {config.region})"
+    return 0 if print_report(title, results, sys.stdout) else EXIT_FAILED
+
+
+def _manifest_checks(synthesis: Synthesis) -> list[CheckResult]:
+    objects = attached_objects(synthesis.cluster)
+    return [check_schema(objects, synthesis.config.kubernetes_version), check_security(objects)]
+
+
+def _replacement(baseline: str | None, baseline_config: Any, synthesis: Synthesis) -> CheckResult:
+    if baseline is None:
+        return CheckResult(
+            "replacement",
+            "SKIP",
+            "no --baseline: pass the cdk.out of your last deploy or its config file",
+        )
+    if baseline_config is not None:
+        with tempfile.TemporaryDirectory() as scratch:
+            old = synthesize(baseline_config, Path(scratch)).templates
+    else:
+        old = _templates_in(Path(baseline))
+        if not old:
+            return CheckResult("replacement", "FAIL", f"no *.template.json in {baseline}")
+    return check_replacement(old, synthesis.templates, synthesis.config.region)
+
+
+def _templates_in(directory: Path) -> dict[str, dict[str, Any]]:
+    return {
+        path.name.removesuffix(".template.json"): json.loads(path.read_text())
+        for path in sorted(directory.glob("*.template.json"))
+    }
+
+
+def _is_config(baseline: str | None) -> bool:
+    return baseline is not None and Path(baseline).is_file()
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="verify", description="Synthesize a cluster config and check it before deploy."
+    )
+    parser.add_argument(
+        "-c",
+        "--context",
+        action="append",
+        default=[],
+        metavar="config=PATH",
+        help="as with cdk: -c config=PATH selects the config file",
+    )
+    parser.add_argument("--config", help="config file (same as -c config=PATH)")
+    parser.add_argument(
+        "--baseline",
+        help="what is deployed now: its cdk.out directory, or the config file it was built from",
+    )
+    parser.add_argument("--outdir", default="cdk.out", help="where to synthesize (cdk.out)")
+    args = parser.parse_args(argv)
+    for item in args.context:
+        key, _, value = item.partition("=")
+        if key != "config" or not value:
+            parser.error(f"-c {item}: only -c config=PATH is understood")
+        args.config = value
+    return args
+
+
+if __name__ == "__main__":
+    sys.exit(main())

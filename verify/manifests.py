@@ -1,0 +1,80 @@
+"""The Kubernetes manifests attached to the cluster: schema and pod security."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import kubernetes_validate
+
+from verify.report import CheckResult
+
+MANIFEST_TYPE = "Custom::AWSCDK-EKS-KubernetesResource"
+POD_TEMPLATE_KINDS = {"Deployment", "DaemonSet", "StatefulSet", "Job"}
+
+ROOT_ALLOWED = {
+    ("DaemonSet", "nvidia-device-plugin-daemonset"): "creates its socket in the kubelet's "
+    "root-owned device-plugins directory (NVIDIA's manifest runs it as root too)",
+}
+"""Workloads that may run as root, with the reason; all other pods must set runAsNonRoot."""
+
+
+def attached_objects(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every Kubernetes object the cluster stack applies (plain JSON manifests only)."""
+    objects = []
+    for resource in template["Resources"].values():
+        if resource["Type"] == MANIFEST_TYPE and isinstance(
+            resource["Properties"]["Manifest"], str
+        ):
+            objects.extend(json.loads(resource["Properties"]["Manifest"]))
+    return objects
+
+
+def check_schema(objects: list[dict[str, Any]], kubernetes_version: str) -> CheckResult:
+    problems: list[str] = []
+    for obj in objects:
+        try:
+            kubernetes_validate.validate(obj, f"{kubernetes_version}.0", strict=True)
+        except kubernetes_validate.ValidationError as error:
+            problems.append(f"{_name(obj)}: {error.message}")
+    summary = f"{len(objects)} objects against the Kubernetes {kubernetes_version} schema"
+    if not objects:
+        return CheckResult("k8s-schema", "FAIL", "no manifest is attached to the cluster")
+    return CheckResult("k8s-schema", "FAIL" if problems else "PASS", summary, problems)
+
+
+def check_security(objects: list[dict[str, Any]]) -> CheckResult:
+    problems: list[str] = []
+    pods = [obj for obj in objects if obj["kind"] in POD_TEMPLATE_KINDS]
+    for obj in pods:
+        problems.extend(f"{_name(obj)}: {p}" for p in pod_security_problems(obj))
+    summary = (
+        f"{len(pods)} workloads: no privileged container, no privilege escalation, "
+        "capabilities dropped, requests set, non-root unless allowed"
+    )
+    return CheckResult("k8s-security", "FAIL" if problems else "PASS", summary, problems)
+
+
+def pod_security_problems(obj: dict[str, Any]) -> Iterator[str]:
+    spec = obj["spec"]["template"]["spec"]
+    pod_non_root = spec.get("securityContext", {}).get("runAsNonRoot") is True
+    root_allowed = (obj["kind"], obj["metadata"]["name"]) in ROOT_ALLOWED
+    for container in spec.get("initContainers", []) + spec["containers"]:
+        name = container["name"]
+        context = container.get("securityContext", {})
+        if context.get("privileged"):
+            yield f"container {name} is privileged"
+        if context.get("allowPrivilegeEscalation") is not False:
+            yield f"container {name} does not set allowPrivilegeEscalation: false"
+        if "ALL" not in context.get("capabilities", {}).get("drop", []):
+            yield f"container {name} does not drop ALL capabilities"
+        requests = container.get("resources", {}).get("requests", {})
+        if not {"cpu", "memory"} <= set(requests):
+            yield f"container {name} does not request cpu and memory"
+        if not (pod_non_root or context.get("runAsNonRoot") is True or root_allowed):
+            yield f"container {name} may run as root (set runAsNonRoot)"
+
+
+def _name(obj: dict[str, Any]) -> str:
+    return f"{obj['kind']}/{obj['metadata'].get('name', '?')}"

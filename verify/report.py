@@ -1,0 +1,33 @@
+"""One result per check, printed as a short readable report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, TextIO
+
+Status = Literal["PASS", "FAIL", "WARN", "SKIP"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: Status
+    summary: str
+    details: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "FAIL"
+
+
+def print_report(title: str, results: list[CheckResult], out: TextIO) -> bool:
+    """Print the report; True when no check failed."""
+    print(f"verify: {title}", file=out)
+    for result in results:
+        print(f"  {result.status:<4}  {result.name:<13} {result.summary}", file=out)
+        for line in result.details:
+            print(f"          - {line}", file=out)
+    ok = not any(r.failed for r in results)
+    failed = [r.name for r in results if r.failed]
+    print("verify: OK" if ok else f"verify: FAILED ({', '.join(failed)})", file=out)
+    return ok
