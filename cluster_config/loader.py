@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,7 @@ def _describe(error: ValidationError) -> list[str]:
     problems: list[str] = []
     for item in error.errors(include_url=False):
         loc = [part for part in item["loc"] if part not in _UNION_TAGS]
-        path = ".".join(str(part) for part in loc) or "config"
+        path = _path(loc)
         message = item["msg"]
         if item["type"] == RULE_VIOLATIONS:
             prefix = f"{path}." if loc else ""
@@ -120,6 +121,21 @@ def _describe(error: ValidationError) -> list[str]:
             continue
         problems.append(f"{path}: {message} (got: {_show(item.get('input'))})")
     return problems
+
+
+def _path(loc: list[Any]) -> str:
+    """``a.0.b``; a mapping key that is not a plain name as ``labels["nvidia.com/x"]``; a bad
+    key itself as ``tags key "x"``."""
+    if "[key]" in loc:
+        at = loc.index("[key]")
+        return f"{_path(loc[: at - 1])} key {json.dumps(loc[at - 1])}"
+    if not loc:
+        return "config"
+    text = str(loc[0])
+    for part in loc[1:]:
+        plain = isinstance(part, int) or re.fullmatch(r"[A-Za-z_]\w*", part)
+        text += f".{part}" if plain else f"[{json.dumps(part)}]"
+    return text
 
 
 def _long_enough(item: Any) -> bool:

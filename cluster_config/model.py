@@ -15,6 +15,7 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -60,6 +61,16 @@ LabelValue = Annotated[
 RESERVED_GPU_LABELS = frozenset({"k8s.amazonaws.com/accelerator", "nvidia.com/gpu.present", "pool"})
 """Labels this project sets on GPU nodes (stacks/cluster_stack.py: gpu_node_labels)."""
 
+
+def _cidr_text(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("must be a CIDR string such as '10.0.0.0/16'")
+    return value
+
+
+Cidr = Annotated[IPv4Network, BeforeValidator(_cidr_text)]
+"""An IPv4 CIDR given as text (pydantic alone would also take an integer or a boolean)."""
+
 NodeCount = Annotated[int, Field(strict=True, ge=0, le=450)]
 Flag = Annotated[bool, Field(strict=True)]
 InstanceTypes = Annotated[tuple[str, ...], Field(min_length=1, max_length=20)]
@@ -86,7 +97,7 @@ class _Frozen(BaseModel):
 class EndpointConfig(_Frozen):
     """Who can reach the Kubernetes API endpoint."""
 
-    public_access_cidrs: tuple[IPv4Network, ...]
+    public_access_cidrs: tuple[Cidr, ...]
     """CIDRs allowed to reach the public endpoint; empty means no public endpoint."""
     private_access: Flag
     """Whether nodes and the VPC reach the API through the private endpoint."""
@@ -159,7 +170,7 @@ class ClusterConfig(_Frozen):
     account: AccountId | None = None
     """Optional: without it the stacks deploy to the account of the caller's credentials."""
     availability_zones: Annotated[tuple[AvailabilityZone, ...], Field(min_length=2, max_length=6)]
-    vpc_cidr: IPv4Network
+    vpc_cidr: Cidr
     nat_gateways: Annotated[int, Field(strict=True, ge=1, le=6)]
     endpoint: EndpointConfig
     admin_principal_arns: tuple[PrincipalArn, ...]

@@ -1,0 +1,204 @@
+"""Property-based tests over the config space (hypothesis): hostile input never crashes,
+valid configs always synthesize cleanly, invalid ones always fail with a config error."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cluster_config import ClusterConfig, ConfigError
+from cluster_config.catalog import GPU_INSTANCE_TYPES
+from cluster_config.loader import validate_config
+from cluster_config.versions import KUBERNETES_RELEASES
+from tests.support import config_with, default_data, synthesize
+from verify.cfn_lint import check_cfn_lint
+from verify.manifests import attached_objects, check_schema
+
+# "<field path>: <message>"; a path is dotted names and indexes, or names a mapping key.
+PROBLEM_LINE = re.compile(r'^(config|[a-z_]+(\.\w+|\[".*?"\])*( key ".*")?): \S')
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 500)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+FIELDS = [
+    ("cluster_name",),
+    ("kubernetes_version",),
+    ("region",),
+    ("account",),
+    ("availability_zones",),
+    ("vpc_cidr",),
+    ("nat_gateways",),
+    ("endpoint",),
+    ("endpoint", "public_access_cidrs"),
+    ("endpoint", "private_access"),
+    ("admin_principal_arns",),
+    ("tags",),
+    ("system_node_group",),
+    ("system_node_group", "instance_types"),
+    ("system_node_group", "min_size"),
+    ("system_node_group", "max_size"),
+    ("gpu_node_groups",),
+    ("gpu_node_groups", 0),
+    ("gpu_node_groups", 0, "availability_zone"),
+    ("gpu_node_groups", 1, "instance_types"),
+    ("gpu_node_groups", 2, "max_size"),
+    ("gpu_root_volume_gib",),
+    ("gpu_smoke_test",),
+    ("node_ami_release_version",),
+    ("unknown_key",),
+]
+
+
+def with_value(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    data = default_data()
+    target: Any = data
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return data
+
+
+def outcome(data: dict[str, Any]) -> ClusterConfig | list[str]:
+    try:
+        return validate_config(data)
+    except ConfigError as error:
+        return error.problems
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=st.sampled_from(FIELDS), value=json_values)
+def test_any_value_anywhere_is_accepted_or_reported_never_a_crash(
+    path: tuple[Any, ...], value: Any
+) -> None:
+    result = outcome(with_value(path, value))
+    if isinstance(result, list):
+        assert result, "a ConfigError must name at least one problem"
+        for line in result:
+            assert PROBLEM_LINE.match(line), line
+
+
+KNOWN_BAD: list[tuple[str, tuple[Any, ...], Any, str]] = [
+    (
+        "min > max",
+        ("system_node_group", "min_size"),
+        25,
+        "system_node_group.min_size: 25 is greater",
+    ),
+    ("zero AZs", ("availability_zones",), [], "availability_zones: Tuple should have at least 2"),
+    (
+        "AZ of another region",
+        ("gpu_node_groups", 0, "availability_zone"),
+        "eu-west-1a",
+        "gpu_node_groups.0.availability_zone: 'eu-west-1a' is not one of",
+    ),
+    (
+        "non-GPU type in a GPU group",
+        ("gpu_node_groups", 1, "instance_types"),
+        ["m5.xlarge"],
+        "gpu_node_groups.1.instance_types.0: 'm5.xlarge' is not a supported GPU instance type",
+    ),
+    (
+        "mixed shapes",
+        ("gpu_node_groups", 2, "instance_types"),
+        ["g5.xlarge", "g5.4xlarge"],
+        "gpu_node_groups.2.instance_types: types differ in shape",
+    ),
+    (
+        "unsupported Kubernetes",
+        ("kubernetes_version",),
+        "1.29",
+        "kubernetes_version: '1.29' is not supported",
+    ),
+    ("bad cluster name", ("cluster_name",), "-bad", "cluster_name: must start with a letter"),
+    ("empty string", ("region",), "", "region: must be an AWS region name"),
+    ("wrong type", ("nat_gateways",), "one", "nat_gateways: Input should be a valid integer"),
+    ("unknown key", ("colour",), "blue", "colour: unknown key; allowed:"),
+    (
+        "CIDR as a boolean",
+        ("endpoint", "public_access_cidrs"),
+        [True],
+        "endpoint.public_access_cidrs.0: must be a CIDR string",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "path", "value", "expected"), KNOWN_BAD, ids=[c[0] for c in KNOWN_BAD]
+)
+def test_inputs_people_get_wrong_fail_with_the_field_named(
+    case: str, path: tuple[Any, ...], value: Any, expected: str
+) -> None:
+    result = outcome(with_value(path, value))
+    assert isinstance(result, list), f"{case} was accepted"
+    assert any(line.startswith(expected) for line in result), result
+
+
+SHAPES = {  # GPU types by shape, so a group's types always share one
+    shape: sorted(
+        t for t, s in GPU_INSTANCE_TYPES.items() if (s.vcpus, s.memory_gib, s.gpus) == shape
+    )
+    for shape in {(s.vcpus, s.memory_gib, s.gpus) for s in GPU_INSTANCE_TYPES.values()}
+}
+
+
+@st.composite
+def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
+    letters = draw(st.lists(st.sampled_from("abcdef"), min_size=2, max_size=4, unique=True))
+    zones = [f"us-east-1{letter}" for letter in letters]
+    shape = draw(st.sampled_from(sorted(SHAPES)))
+    types = draw(st.lists(st.sampled_from(SHAPES[shape]), min_size=1, max_size=3, unique=True))
+    gpu_zones = draw(st.lists(st.sampled_from(zones), min_size=1, max_size=len(zones), unique=True))
+    max_size = draw(st.integers(1, 10))
+    return {
+        "cluster_name": draw(st.from_regex(r"[a-z][a-z0-9]{0,8}(-[a-z0-9]{1,6})?", fullmatch=True)),
+        "kubernetes_version": draw(st.sampled_from(sorted(KUBERNETES_RELEASES))),
+        "region": "us-east-1",
+        "availability_zones": zones,
+        "nat_gateways": draw(st.integers(1, len(zones))),
+        "vpc_cidr": draw(st.sampled_from(["10.0.0.0/16", "172.20.0.0/18", "10.8.0.0/20"])),
+        "system_node_group": {
+            "min_size": draw(st.integers(1, 3)),
+            "max_size": draw(st.integers(3, 30)),
+        },
+        "gpu_node_groups": [
+            {
+                "name": f"gpu-{zone[-1]}",
+                "availability_zone": zone,
+                "instance_types": types,
+                "min_size": 0,
+                "max_size": max_size,
+            }
+            for zone in gpu_zones
+        ],
+        "gpu_smoke_test": draw(st.booleans()),
+    }
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(overrides=valid_configs())
+def test_every_valid_config_synthesizes_and_passes_the_checks(
+    overrides: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    config = config_with(overrides)
+    synth = synthesize(config, tmp_path_factory.mktemp("valid"))  # fails on any cdk-nag finding
+    lint = check_cfn_lint(sorted(Path(synth.outdir).glob("*.template.json")))
+    assert lint.status == "PASS", lint.details
+    schema = check_schema(attached_objects(synth.cluster), config.kubernetes_version)
+    assert schema.status == "PASS", schema.details
