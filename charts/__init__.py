@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cdk8s
+import yaml
 
 from charts.cluster_autoscaler import ClusterAutoscalerChart
 from charts.gpu_smoke_test import GpuSmokeTestChart
@@ -58,6 +59,7 @@ def write_manifests(charts: AddonCharts, outdir: Path) -> list[Path]:
     written = []
     for name, chart in charts.by_file_name().items():
         path = outdir / f"{name}.yaml"
-        path.write_text(cdk8s.Yaml.stringify(*chart.to_json()), encoding="utf-8")
+        # PyYAML on the chart's objects: same YAML, one jsii round trip fewer per chart.
+        path.write_text(yaml.safe_dump_all(chart.to_json(), sort_keys=False), encoding="utf-8")
         written.append(path)
     return written

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, Validations
-from aws_cdk import aws_eks as eks_l1
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -85,7 +84,7 @@ class ClusterAutoscalerIdentity(Construct):
                 f"limited by aws:ResourceTag conditions to ASGs owned by cluster {cluster_name}.",
             )
         )
-        self.association = eks_l1.CfnPodIdentityAssociation(
+        self.association = eks.CfnPodIdentityAssociation(
             self,
             "Association",
             cluster_name=cluster.cluster_name,
