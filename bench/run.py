@@ -28,7 +28,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
-APPS = {"full": ROOT / "app.py", "floor": ROOT / "bench" / "floor_app.py"}
+APPS = {
+    "full": ROOT / "app.py",
+    "no-nag": ROOT / "app.py",  # the full app with -c policy_checks=false
+    "floor": ROOT / "bench" / "floor_app.py",
+}
 
 
 @dataclass
@@ -62,7 +66,9 @@ def tree_rss_kib(pid: int) -> int:
 
 
 def synth(app: str, outdir: Path, config_path: Path | None = None) -> Run:
-    context = {k: v for k, v in CONTEXT.items()}
+    context = dict(CONTEXT)
+    if app == "no-nag":
+        context["policy_checks"] = "false"
     if config_path:
         context["config"] = str(config_path)
     env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)}
@@ -139,26 +145,26 @@ def main() -> None:
     print(f"         {platform.platform()}")
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
-        runs: dict[str, list[Run]] = {"full": [], "floor": []}
-        for app in ("full", "floor"):  # warm-up: disk cache, .pyc, jsii assembly cache
+        runs: dict[str, list[Run]] = {app: [] for app in APPS}
+        for app in APPS:  # warm-up: disk cache, .pyc files
             synth(app, scratch / f"warm-{app}")
         for i in range(args.runs):
-            for app in ("full", "floor"):
+            for app in APPS:
                 runs[app].append(synth(app, scratch / f"{app}-{i}"))
 
         print(f"\nsynth, {args.runs} alternating runs each after a warm-up (median):")
         print(
-            f"  {'':6} {'seconds':>8} {'peak MiB':>9} {'template KB':>12} {'resources':>10} "
+            f"  {'':7} {'seconds':>8} {'peak MiB':>9} {'template KB':>12} {'resources':>10} "
             f"{'lambdas':>8} {'custom res.':>12}"
         )
         medians = {}
-        for app in ("full", "floor"):
+        for app in APPS:
             seconds = median([r.seconds for r in runs[app]])
             memory = median([r.peak_rss_mib for r in runs[app]])
             stats = output_stats(runs[app][-1].outdir)
             medians[app] = (seconds, memory)
             print(
-                f"  {app:6} {seconds:8.2f} {memory:9.0f} {stats['template_bytes'] / 1000:12.1f} "
+                f"  {app:7} {seconds:8.2f} {memory:9.0f} {stats['template_bytes'] / 1000:12.1f} "
                 f"{stats['resources']:10d} {stats['lambdas']:8d} {stats['custom_resources']:12d}"
             )
         time_ratio = medians["full"][0] / medians["floor"][0]
@@ -167,6 +173,8 @@ def main() -> None:
             f"  ratio full/floor: time {time_ratio:.2f} (target <= 1.25), "
             f"peak memory {memory_ratio:.2f} (target <= 1.2)"
         )
+        no_nag = medians["no-nag"][0] / medians["floor"][0]
+        print(f"  without cdk-nag (-c policy_checks=false): time ratio {no_nag:.2f}")
 
         print(f"\nfull synth by number of GPU node groups ({args.scaling_runs} runs each, median):")
         points = []

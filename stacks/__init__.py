@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
-import cdk_nag
 
 from charts import AddonCharts, build_charts
 from cluster_config import ClusterConfig
@@ -20,8 +19,19 @@ class AppStacks:
     charts: AddonCharts
 
 
+POLICY_CHECKS_CONTEXT_KEY = "policy_checks"
+
+
 def add_policy_checks(app: cdk.App) -> None:
-    """cdk-nag's AwsSolutions pack: synth fails on any finding not acknowledged at its resource."""
+    """cdk-nag's AwsSolutions pack: synth fails on any finding not acknowledged at its resource.
+
+    On by default; ``-c policy_checks=false`` skips it for quick local iterations (about a
+    quarter second per synth). The verify command and the tests always run it.
+    """
+    if str(app.node.try_get_context(POLICY_CHECKS_CONTEXT_KEY)).lower() == "false":
+        return
+    import cdk_nag  # here, so a synth without the checks does not load its assembly
+
     cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks())
 
 

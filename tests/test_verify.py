@@ -277,3 +277,13 @@ def test_cfn_lint_that_cannot_run_is_a_failure(
     monkeypatch.setattr("verify.cfn_lint.CFN_LINT", "/nonexistent/cfn-lint")
     with pytest.raises(FileNotFoundError):
         check_cfn_lint(templates_of(default_synth))
+
+
+def test_policy_checks_can_be_skipped_for_quick_local_synths(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path), context={"policy_checks": "false"})
+    add_policy_checks(app)
+    s3.CfnBucket(cdk.Stack(app, "Careless"), "Bucket")
+    app.synth()  # no ValidationFailed
+    report = tmp_path / "validation-report.json"
+    plugins = json.loads(report.read_text())["pluginReports"] if report.exists() else []
+    assert "AwsSolutions" not in [p["pluginName"] for p in plugins]
