@@ -104,6 +104,15 @@ class EndpointConfig(_Frozen):
 
     @model_validator(mode="after")
     def _reachable(self) -> EndpointConfig:
+        open_to_all = any(c.prefixlen == 0 for c in self.public_access_cidrs)
+        if self.public_access_cidrs and not open_to_all and not self.private_access:
+            raise _rule_violations(
+                [
+                    "private_access: false while public_access_cidrs is restricted: the kubectl "
+                    "provider that applies the add-ons runs in Lambda with no fixed address and "
+                    "could not reach the API; set private_access: true"
+                ]
+            )
         if not self.public_access_cidrs and not self.private_access:
             raise _rule_violations(
                 [

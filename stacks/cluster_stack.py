@@ -73,6 +73,8 @@ class ClusterStack(Stack):
             vpc_subnets=[ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)],
             default_capacity_type=eks.DefaultCapacityType.NODEGROUP,
             default_capacity=0,
+            # With the private endpoint on, aws_eks_v2 runs the kubectl provider in the private
+            # subnets, so it reaches the API whatever CIDRs the public endpoint allows.
             kubectl_provider_options=eks.KubectlProviderOptions(
                 kubectl_layer=_kubectl_layer(self, release)
             ),

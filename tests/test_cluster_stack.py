@@ -334,3 +334,23 @@ def test_outputs_name_the_cluster_kubeconfig_command_and_node_groups(template: T
         "GpuSpotNgCNodegroupName": "GpuSpotNgCNodegroupE0DEF351",
     }.items():
         template.has_output(output, {"Value": {"Fn::GetAtt": [logical_id, "NodegroupName"]}})
+
+
+def test_kubectl_provider_runs_in_the_private_subnets(default_synth: Synthesized) -> None:
+    handler = next(
+        r
+        for k, r in resources(default_synth.cluster, "AWS::Lambda::Function").items()
+        if k.startswith("ClusterKubectlProviderHandler")
+    )
+    subnet_ids = handler["Properties"]["VpcConfig"]["SubnetIds"]
+    assert subnet_zones(default_synth, subnet_ids) == ["us-west-2a", "us-west-2b", "us-west-2c"]
+    private = {
+        k
+        for k, r in default_synth.network["Resources"].items()
+        if r["Type"] == "AWS::EC2::Subnet" and "Private" in k
+    }
+    exports = {
+        out["Export"]["Name"]: out["Value"]["Ref"]
+        for out in default_synth.network["Outputs"].values()
+    }
+    assert {exports[ref["Fn::ImportValue"]] for ref in subnet_ids} == private

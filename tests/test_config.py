@@ -268,3 +268,12 @@ def test_gpu_instance_types_are_collected_once_in_order() -> None:
     groups[1]["instance_types"] = ["g6e.xlarge"]
     config = config_with({"gpu_node_groups": groups})
     assert config.gpu_instance_types == ("g5.xlarge", "g6.xlarge", "g4dn.xlarge", "g6e.xlarge")
+
+
+def test_restricted_public_endpoint_needs_the_private_endpoint() -> None:
+    endpoint = {"public_access_cidrs": ["203.0.113.0/24"], "private_access": False}
+    assert problems_of({"endpoint": endpoint}) == [
+        "endpoint.private_access: false while public_access_cidrs is restricted: the kubectl "
+        "provider that applies the add-ons runs in Lambda with no fixed address and could not "
+        "reach the API; set private_access: true"
+    ]
