@@ -58,7 +58,7 @@ class ManagedNodeGroup(Construct):
         kubernetes_version: str,
         instance_types: Sequence[str],
         capacity_type: Literal["SPOT", "ON_DEMAND"],
-        ami_type: eks.NodegroupAmiType,
+        ami_type: str,
         min_size: int,
         max_size: int,
         initial_size: int,
@@ -72,7 +72,7 @@ class ManagedNodeGroup(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         replacement_digest = _fingerprint(
-            list(instance_types), capacity_type, str(ami_type), list(availability_zones)
+            list(instance_types), capacity_type, ami_type, list(availability_zones)
         )[:6]
         nodegroup_name = f"{name_prefix}-{replacement_digest}"
         self.physical_name = nodegroup_name
@@ -82,7 +82,7 @@ class ManagedNodeGroup(Construct):
             kubernetes_version,
             list(instance_types),
             capacity_type,
-            str(ami_type),
+            ami_type,
             dict(labels),
             [(t.key, t.value, t.effect) for t in taints],
             release_version,
@@ -116,7 +116,6 @@ class ManagedNodeGroup(Construct):
             nodegroup_name=nodegroup_name,
             instance_types=[ec2.InstanceType(t) for t in instance_types],
             capacity_type=eks.CapacityType[capacity_type],
-            ami_type=ami_type,
             min_size=min_size,
             max_size=max_size,
             desired_size=self.desired_size_guard.desired_size,
@@ -141,6 +140,9 @@ class ManagedNodeGroup(Construct):
         cfn_nodegroup = self.nodegroup.node.default_child
         assert isinstance(cfn_nodegroup, eks.CfnNodegroup)
         cfn_nodegroup.version = kubernetes_version
+        # Set on the resource, not the L2: aws-cdk-lib 2.275's list of GPU instance families
+        # lacks p5, p5e and p5en and so rejects AL2023_x86_64_NVIDIA for them.
+        cfn_nodegroup.ami_type = ami_type
         self.nodegroup_name: str = cfn_nodegroup.attr_nodegroup_name
         """The node group's name as a token: using it orders a resource after the group."""
         self.scale_from_zero_tags = (

@@ -26,6 +26,9 @@ from constructs_lib.managed_node_group import ManagedNodeGroup, NodeTaint
 from constructs_lib.node_launch_template import NodeLaunchTemplate
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
 
+# AL2 AMIs ended in 2025 (no AL2 for Kubernetes 1.33+); the NVIDIA AMI has driver and toolkit.
+SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"
+GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
 GPU_TAINT = NodeTaint(key="nvidia.com/gpu", value="true", effect="NoSchedule")
 POOL_LABEL = "pool"
 NODE_ROLE_POLICIES = (
@@ -118,7 +121,7 @@ class ClusterStack(Stack):
             name_prefix=system.name,
             instance_types=system.instance_types,
             capacity_type=system.capacity_type,
-            ami_type=eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+            ami_type=SYSTEM_AMI_TYPE,
             min_size=system.min_size,
             max_size=system.max_size,
             initial_size=system.min_size,
@@ -149,7 +152,7 @@ class ClusterStack(Stack):
                 name_prefix=group.name,
                 instance_types=group.instance_types,
                 capacity_type="SPOT",
-                ami_type=eks.NodegroupAmiType.AL2023_X86_64_NVIDIA,
+                ami_type=GPU_AMI_TYPE,
                 min_size=group.min_size,
                 max_size=group.max_size,
                 initial_size=group.min_size,

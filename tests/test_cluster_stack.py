@@ -349,8 +349,6 @@ def test_kubectl_provider_runs_in_the_private_subnets(default_synth: Synthesized
         for k, r in default_synth.network["Resources"].items()
         if r["Type"] == "AWS::EC2::Subnet" and "Private" in k
     }
-    exports = {
-        out["Export"]["Name"]: out["Value"]["Ref"]
-        for out in default_synth.network["Outputs"].values()
-    }
+    outputs = default_synth.network["Outputs"].values()
+    exports = {out["Export"]["Name"]: out["Value"]["Ref"] for out in outputs}
     assert {exports[ref["Fn::ImportValue"]] for ref in subnet_ids} == private
