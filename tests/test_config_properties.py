@@ -3,6 +3,7 @@ valid configs always synthesize cleanly, invalid ones always fail with a config 
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -190,7 +191,10 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
 
 @pytest.mark.slow
 @settings(
-    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    # Each example is a full synth (~3 s); SYNTH_EXAMPLES=30 for a longer hunt.
+    max_examples=int(os.environ.get("SYNTH_EXAMPLES", "3")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(overrides=valid_configs())
 def test_every_valid_config_synthesizes_and_passes_the_checks(
