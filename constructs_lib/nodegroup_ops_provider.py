@@ -84,13 +84,13 @@ class NodegroupOpsProvider(Construct):
 
         Validations.of(role).acknowledge(
             Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:eks:"
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:eks:"
                 f"{stack.region}:<AWS::AccountId>:nodegroup/{cluster_name}/*/*]",
                 reason="A node group ARN ends in a UUID that EKS assigns at creation; the "
                 f"wildcard covers only node groups of cluster {cluster_name}.",
             ),
             Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:autoscaling:"
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:autoscaling:"
                 f"{stack.region}:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/eks-*]",
                 reason="EKS names a managed node group's ASG eks-<group>-<uuid> at creation; the "
                 "statement's aws:ResourceTag/eks:cluster-name condition limits it to this "
