@@ -18,7 +18,7 @@ from cluster_config.loader import validate_config
 from cluster_config.versions import KUBERNETES_RELEASES
 from tests.support import config_with, default_data, synthesize
 from verify.cfn_lint import check_cfn_lint
-from verify.manifests import attached_objects, check_schema
+from verify.manifests import attached_objects, check_schema, check_security
 
 # "<field path>: <message>"; a path is dotted names and indexes, or names a mapping key.
 PROBLEM_LINE = re.compile(r'^(config|[a-z_]+(\.\w+|\[".*?"\])*( key ".*")?): \S')
@@ -204,5 +204,8 @@ def test_every_valid_config_synthesizes_and_passes_the_checks(
     synth = synthesize(config, tmp_path_factory.mktemp("valid"))  # fails on any cdk-nag finding
     lint = check_cfn_lint(sorted(Path(synth.outdir).glob("*.template.json")))
     assert lint.status == "PASS", lint.details
-    schema = check_schema(attached_objects(synth.cluster), config.kubernetes_version)
+    objects = attached_objects(synth.cluster)
+    schema = check_schema(objects, config.kubernetes_version)
     assert schema.status == "PASS", schema.details
+    security = check_security(objects)
+    assert security.status == "PASS", security.details

@@ -287,3 +287,54 @@ def test_policy_checks_can_be_skipped_for_quick_local_synths(tmp_path: Path) -> 
     report = tmp_path / "validation-report.json"
     plugins = json.loads(report.read_text())["pluginReports"] if report.exists() else []
     assert "AwsSolutions" not in [p["pluginName"] for p in plugins]
+
+
+REPRESENTATIVE = {
+    "oldest minor, two zones, smoke test on": {
+        "kubernetes_version": "1.33",
+        "availability_zones": ["us-west-2a", "us-west-2b"],
+        "gpu_node_groups": [
+            {
+                "name": "gpu-a",
+                "availability_zone": "us-west-2a",
+                "instance_types": ["g6e.2xlarge"],
+                "min_size": 0,
+                "max_size": 2,
+            },
+        ],
+        "gpu_smoke_test": True,
+    },
+    "big GPUs, private endpoint, admins, tags": {
+        "endpoint": {"public_access_cidrs": [], "private_access": True},
+        "admin_principal_arns": ["arn:aws:iam::123456789012:role/Platform"],
+        "tags": {"team": "ml"},
+        "nat_gateways": 3,
+        "gpu_node_groups": [
+            {
+                "name": "h100",
+                "availability_zone": "us-west-2c",
+                "instance_types": ["p5.48xlarge"],
+                "min_size": 0,
+                "max_size": 1,
+                "labels": {"gpu-class": "training"},
+            },
+        ],
+    },
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(REPRESENTATIVE))
+def test_every_check_passes_on_a_representative_config(
+    name: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    config = config_with(REPRESENTATIVE[name])
+    synth = synthesize(config, tmp_path_factory.mktemp("representative"))
+    objects = attached_objects(synth.cluster)
+    results = [
+        check_nag(synth.validation_report(), synth.policy_error),
+        check_cfn_lint(templates_of(synth)),
+        check_schema(objects, config.kubernetes_version),
+        check_security(objects),
+    ]
+    assert [(r.name, r.status) for r in results if r.status != "PASS"] == []
