@@ -6,11 +6,11 @@ from pathlib import Path
 import aws_cdk as cdk
 
 from charts import write_manifests
-from cluster_config.cli import load_config_or_exit
+from cluster_config.cli import load_config_or_exit, synth_or_exit
 from stacks import add_policy_checks, build_stacks
 
 app = cdk.App()
 add_policy_checks(app)
 stacks = build_stacks(app, load_config_or_exit(app))
-app.synth()
+synth_or_exit(app)
 write_manifests(stacks.charts, Path(app.outdir) / "manifests")

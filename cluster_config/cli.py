@@ -13,6 +13,7 @@ from cluster_config.model import ClusterConfig
 DEFAULTS_CONTEXT_KEY = "cluster"
 CONFIG_PATH_CONTEXT_KEY = "config"
 EXIT_CONFIG_ERROR = 2
+EXIT_POLICY_FAILURE = 1
 
 
 def load_config_or_exit(app: cdk.App) -> ClusterConfig:
@@ -30,6 +31,25 @@ def load_config_or_exit(app: cdk.App) -> ClusterConfig:
         _remove_previous_output(Path(app.outdir))
         print(error.report(), file=sys.stderr)
         raise SystemExit(EXIT_CONFIG_ERROR) from None
+
+
+def synth_or_exit(app: cdk.App) -> None:
+    """``app.synth()``; when a policy check (cdk-nag) fails, exit 1 without a traceback.
+
+    CDK has already printed the findings and written ``validation-report.json``; the templates
+    written before the check are removed so that ``cdk deploy --app cdk.out`` cannot pick them up.
+    """
+    try:
+        app.synth()
+    except RuntimeError as error:  # jsii's form of aws-cdk-lib's ValidationFailed
+        if not str(error).startswith("ValidationFailed"):
+            raise
+        _remove_previous_output(Path(app.outdir))
+        print(
+            "Policy checks failed (see above and validation-report.json); nothing to deploy.",
+            file=sys.stderr,
+        )
+        raise SystemExit(EXIT_POLICY_FAILURE) from None
 
 
 def _remove_previous_output(outdir: Path) -> None:

@@ -8,8 +8,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_s3 as s3
 
+from cluster_config.cli import synth_or_exit
+from stacks import add_policy_checks
 from tests.support import ROOT
 
 pytestmark = pytest.mark.slow
@@ -76,3 +80,15 @@ def test_bad_config_leaves_no_output_that_looks_like_success(
     assert f"config: file '{missing}' does not exist" in result.stderr
     assert not (previous / "manifest.json").exists()
     assert not list(previous.glob("*.template.json"))
+
+
+def test_failed_policy_check_exits_without_traceback_or_deployable_output(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path))
+    add_policy_checks(app)
+    s3.CfnBucket(cdk.Stack(app, "Careless"), "Bucket")
+    with pytest.raises(SystemExit) as exited:
+        synth_or_exit(app)
+    assert exited.value.code == 1
+    assert (tmp_path / "validation-report.json").exists()
+    assert not (tmp_path / "manifest.json").exists()
+    assert not list(tmp_path.glob("*.template.json"))
