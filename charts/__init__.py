@@ -17,8 +17,7 @@ from charts.cluster_autoscaler import ClusterAutoscalerChart
 from charts.gpu_smoke_test import GpuSmokeTestChart
 from charts.nvidia_device_plugin import NvidiaDevicePluginChart
 from cluster_config import ClusterConfig
-
-SYSTEM_NODE_SELECTOR = {"pool": "system"}
+from cluster_config.labels import SYSTEM_NODE_LABELS
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ def build_charts(config: ClusterConfig) -> AddonCharts:
             cluster_name=config.cluster_name,
             region=config.region,
             kubernetes_version=config.kubernetes_version,
-            node_selector=SYSTEM_NODE_SELECTOR,
+            node_selector=SYSTEM_NODE_LABELS,
         ),
         smoke_test=GpuSmokeTestChart(cdk8s.App(), "GpuSmokeTest"),
     )

@@ -6,6 +6,8 @@ import cdk8s
 from cdk8s_plus_33 import k8s
 from constructs import Construct
 
+from charts.gpu_toleration import GPU_TOLERATION
+
 # Defaults block: a CUDA base image the AL2023 NVIDIA AMI's driver supports.
 CUDA_IMAGE = "nvcr.io/nvidia/cuda"
 CUDA_TAG = "12.8.1-base-ubuntu24.04"
@@ -42,11 +44,7 @@ class GpuSmokeTestChart(cdk8s.Chart):
                     metadata=k8s.ObjectMeta(labels={"app": NAME}),
                     spec=k8s.PodSpec(
                         restart_policy="Never",
-                        tolerations=[
-                            k8s.Toleration(
-                                key="nvidia.com/gpu", operator="Exists", effect="NoSchedule"
-                            )
-                        ],
+                        tolerations=[GPU_TOLERATION],
                         security_context=k8s.PodSecurityContext(
                             run_as_non_root=True,
                             run_as_user=1000,

@@ -8,6 +8,8 @@ import cdk8s
 from cdk8s_plus_33 import k8s
 from constructs import Construct
 
+from charts.gpu_toleration import GPU_TOLERATION
+
 # Defaults block: the pinned release (the one the EKS user guide installs on the AL2023 NVIDIA AMI).
 DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
 DEVICE_PLUGIN_TAG = "v0.17.4"
@@ -49,11 +51,7 @@ class NvidiaDevicePluginChart(cdk8s.Chart):
                     metadata=k8s.ObjectMeta(labels=labels),
                     spec=k8s.PodSpec(
                         priority_class_name="system-node-critical",
-                        tolerations=[
-                            k8s.Toleration(
-                                key="nvidia.com/gpu", operator="Exists", effect="NoSchedule"
-                            )
-                        ],
+                        tolerations=[GPU_TOLERATION],
                         affinity=k8s.Affinity(
                             node_affinity=k8s.NodeAffinity(
                                 required_during_scheduling_ignored_during_execution=k8s.NodeSelector(

@@ -41,8 +41,8 @@ def synth_or_exit(app: cdk.App) -> None:
     """
     try:
         app.synth()
-    except RuntimeError as error:  # jsii's form of aws-cdk-lib's ValidationFailed
-        if not str(error).startswith("ValidationFailed"):
+    except RuntimeError as error:
+        if not is_policy_failure(error):
             raise
         _remove_previous_output(Path(app.outdir))
         print(
@@ -50,6 +50,15 @@ def synth_or_exit(app: cdk.App) -> None:
             file=sys.stderr,
         )
         raise SystemExit(EXIT_POLICY_FAILURE) from None
+
+
+def is_policy_failure(error: Exception) -> bool:
+    """Whether ``app.synth()`` failed because a policy check (cdk-nag) found something.
+
+    aws-cdk-lib raises ValidationFailed after writing the templates and validation-report.json;
+    through jsii it arrives as a RuntimeError whose message starts with that name.
+    """
+    return isinstance(error, RuntimeError) and str(error).startswith("ValidationFailed")
 
 
 def _remove_previous_output(outdir: Path) -> None:

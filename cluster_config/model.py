@@ -29,6 +29,7 @@ from cluster_config.catalog import (
     GPU_INSTANCE_TYPES,
     InstanceShape,
 )
+from cluster_config.labels import RESERVED_GPU_LABELS
 from cluster_config.versions import KUBERNETES_RELEASES
 
 # EKS allows [0-9A-Za-z][A-Za-z0-9-_]*; CloudFormation stack names (derived from it) allow no "_".
@@ -58,8 +59,6 @@ LabelKey = Annotated[
 LabelValue = Annotated[
     str, StringConstraints(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$", max_length=63)
 ]
-RESERVED_GPU_LABELS = frozenset({"k8s.amazonaws.com/accelerator", "nvidia.com/gpu.present", "pool"})
-"""Labels this project sets on GPU nodes (stacks/cluster_stack.py: gpu_node_labels)."""
 
 
 def _cidr_text(value: object) -> object:

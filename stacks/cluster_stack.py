@@ -15,10 +15,17 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from charts import SYSTEM_NODE_SELECTOR, AddonCharts
+from charts import AddonCharts
 from charts import cluster_autoscaler as autoscaler_chart
 from cluster_config import ClusterConfig, GpuNodeGroupConfig
-from cluster_config.catalog import GPU_INSTANCE_TYPES, accelerator_label
+from cluster_config.catalog import GPU_INSTANCE_TYPES
+from cluster_config.labels import (
+    GPU_TAINT_EFFECT,
+    GPU_TAINT_KEY,
+    GPU_TAINT_VALUE,
+    SYSTEM_NODE_LABELS,
+    gpu_node_labels,
+)
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
 from constructs_lib.kubernetes_addons import KubernetesAddons
@@ -29,24 +36,13 @@ from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
 # AL2 AMIs ended in 2025 (no AL2 for Kubernetes 1.33+); the NVIDIA AMI has driver and toolkit.
 SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
-GPU_TAINT = NodeTaint(key="nvidia.com/gpu", value="true", effect="NoSchedule")
-POOL_LABEL = "pool"
+GPU_TAINT = NodeTaint(key=GPU_TAINT_KEY, value=GPU_TAINT_VALUE, effect=GPU_TAINT_EFFECT)
 NODE_ROLE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
     "AmazonEKS_CNI_Policy",
     "AmazonEC2ContainerRegistryPullOnly",
     "AmazonSSMManagedInstanceCore",  # SSM agent ships in the AMI: shell access without SSH
 )
-
-
-def gpu_node_labels(group: GpuNodeGroupConfig) -> dict[str, str]:
-    """Labels of a GPU group's nodes; equal across groups so the autoscaler balances them."""
-    return {
-        POOL_LABEL: "gpu",
-        "k8s.amazonaws.com/accelerator": accelerator_label(group.instance_types),
-        "nvidia.com/gpu.present": "true",
-        **group.labels,
-    }
 
 
 def gpu_construct_id(group: GpuNodeGroupConfig) -> str:
@@ -129,7 +125,7 @@ class ClusterStack(Stack):
             launch_template=NodeLaunchTemplate(
                 self, "SystemLaunchTemplate", root_volume_gib=system.root_volume_gib
             ),
-            labels=SYSTEM_NODE_SELECTOR,
+            labels=SYSTEM_NODE_LABELS,
             cluster=self.cluster,
             provider=provider,
             kubernetes_version=config.kubernetes_version,
@@ -158,7 +154,7 @@ class ClusterStack(Stack):
                 initial_size=group.min_size,
                 availability_zones=[group.availability_zone],
                 launch_template=gpu_template,
-                labels=gpu_node_labels(group),
+                labels=gpu_node_labels(group.instance_types, group.labels),
                 taints=[GPU_TAINT],
                 scale_from_zero_resources={"nvidia.com/gpu": str(gpus)},
                 cluster=self.cluster,

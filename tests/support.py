@@ -10,12 +10,11 @@ from typing import Any
 
 from cluster_config import ClusterConfig
 from cluster_config.loader import _merge, validate_config
-from verify.synth import Synthesis, feature_flags
+from verify.synth import Synthesis
 from verify.synth import synthesize as verify_synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
-FEATURE_FLAGS = feature_flags()
 
 
 def default_data() -> dict[str, Any]:

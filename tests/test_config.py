@@ -84,6 +84,13 @@ def test_availability_zone_of_another_region_is_rejected() -> None:
     )
 
 
+def test_a_zone_listed_twice_is_rejected() -> None:
+    zones = ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2a"]
+    assert problems_of({"availability_zones": zones}) == [
+        f"availability_zones: {zones} lists a zone twice"
+    ]
+
+
 def test_zero_availability_zones_are_rejected() -> None:
     problems = problems_of({"availability_zones": []})
     assert problems == [

@@ -212,6 +212,35 @@ def test_renaming_the_cluster_is_refused(default_synth: Synthesized) -> None:
     assert result.details[0].startswith("stack gpu-spot-cluster is no longer produced")
 
 
+def test_vpc_replacement_alone_is_refused(default_synth: Synthesized) -> None:
+    changed = copy.deepcopy(default_synth.templates)
+    changed["gpu-spot-network"]["Resources"]["Vpc8378EB38"]["Properties"]["CidrBlock"] = (
+        "10.7.0.0/16"
+    )
+    result = check_replacement(default_synth.templates, changed, "us-west-2")
+    assert (result.status, result.details) == (
+        "FAIL",
+        [
+            "gpu-spot-network/Vpc8378EB38 (AWS::EC2::VPC) is replaced: CidrBlock changed: "
+            "rebuilds the network under the running cluster"
+        ],
+    )
+
+
+def test_node_group_replacement_is_a_warning(default_synth: Synthesized) -> None:
+    changed = copy.deepcopy(default_synth.templates)
+    group = changed["gpu-spot-cluster"]["Resources"]["GpuSpotNgANodegroupC50C1657"]
+    group["Properties"]["InstanceTypes"] = ["g6.xlarge"]
+    result = check_replacement(default_synth.templates, changed, "us-west-2")
+    assert (result.status, result.details) == (
+        "WARN",
+        [
+            "gpu-spot-cluster/GpuSpotNgANodegroupC50C1657 (AWS::EKS::Nodegroup) is replaced: "
+            "InstanceTypes changed: a new group is created, then the old one is drained and deleted"
+        ],
+    )
+
+
 def test_cluster_replacement_is_refused(default_synth: Synthesized) -> None:
     changed = copy.deepcopy(default_synth.templates)
     changed["gpu-spot-cluster"]["Resources"]["ClusterEB0386A7"]["Properties"]["Name"] = "x"

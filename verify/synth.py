@@ -11,6 +11,7 @@ import aws_cdk as cdk
 
 from charts import write_manifests
 from cluster_config import ClusterConfig
+from cluster_config.cli import is_policy_failure
 from stacks import AppStacks, add_policy_checks, build_stacks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,8 +57,8 @@ def synthesize(config: ClusterConfig, outdir: Path) -> Synthesis:
     policy_error = None
     try:
         app.synth()
-    except RuntimeError as error:  # jsii's form of aws-cdk-lib's ValidationFailed
-        if not str(error).startswith("ValidationFailed"):
+    except RuntimeError as error:
+        if not is_policy_failure(error):
             raise
         policy_error = str(error).splitlines()[0]
     write_manifests(stacks.charts, outdir / "manifests")
