@@ -129,6 +129,23 @@ def gpu_config(count: int, scratch: Path) -> Path:
     return path
 
 
+def autoscaler_check_seconds(outdir: Path) -> float:
+    """Median time of verify's ``autoscaler`` check on a synthesized output (in-process)."""
+    sys.path.insert(0, str(ROOT))
+    from verify.autoscaler import check_autoscaler
+    from verify.manifests import attached_objects
+
+    templates = {p.name: json.loads(p.read_text()) for p in outdir.glob("*.template.json")}
+    cluster = next(t for name, t in templates.items() if name.endswith("-cluster.template.json"))
+    network = next(t for name, t in templates.items() if name.endswith("-network.template.json"))
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        check_autoscaler(cluster, network, attached_objects(cluster))
+        times.append(time.perf_counter() - start)
+    return median(times)
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -188,7 +205,11 @@ def main() -> None:
             )
             stats = output_stats(scratch / f"gpu{count}-0")
             points.append((count, seconds))
-            print(f"  {count:3d} GPU groups: {seconds:6.2f} s, {stats['resources']} resources")
+            check = autoscaler_check_seconds(scratch / f"gpu{count}-0")
+            print(
+                f"  {count:3d} GPU groups: {seconds:6.2f} s, {stats['resources']} resources; "
+                f"verify's autoscaler check {check * 1000:.0f} ms (target <= 1000)"
+            )
         (n0, t0), (n2, t2) = points[0], points[-1]
         per_group = (t2 - t0) / (n2 - n0)
         print(

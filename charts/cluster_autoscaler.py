@@ -8,19 +8,20 @@ import cdk8s
 from cdk8s_plus_33 import k8s
 from constructs import Construct
 
+from cluster_config.labels import POOL_LABEL
 from cluster_config.versions import CLUSTER_AUTOSCALER_IMAGE, kubernetes_release
 
 NAME = "cluster-autoscaler"
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = NAME
 
-# Labels the autoscaler must not compare when it decides whether the per-AZ GPU groups are
-# similar (--balance-similar-node-groups): they differ between groups by construction.
-BALANCING_IGNORED_LABELS = (
-    "eks.amazonaws.com/sourceLaunchTemplateId",
-    "eks.amazonaws.com/sourceLaunchTemplateVersion",
-    "topology.k8s.aws/zone-id",  # ignored by the AWS provider itself only from 1.35 on
-)
+# --balance-similar-node-groups compares only these labels (processors/nodegroupset/
+# label_nodegroups.go, CreateLabelNodeInfoComparator): every GPU group has pool=gpu, the system
+# group pool=system. The built-in comparison cannot work here: each template node carries its own
+# nodegroup-name label (from the ASG tag eks:nodegroup-name), and a live node has labels and a
+# memory size its template lacks. --balancing-label disables --balancing-ignore-label entirely
+# (builder/autoscaler.go), so the two are never combined.
+BALANCING_LABELS = (POOL_LABEL,)
 
 _RO = ["watch", "list", "get"]
 
@@ -78,7 +79,7 @@ def autoscaler_args(cluster_name: str) -> list[str]:
         "--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,"
         f"k8s.io/cluster-autoscaler/{cluster_name}",
         "--balance-similar-node-groups=true",
-        *(f"--balancing-ignore-label={label}" for label in BALANCING_IGNORED_LABELS),
+        *(f"--balancing-label={label}" for label in BALANCING_LABELS),
         "--expander=least-waste",
         "--skip-nodes-with-system-pods=false",
         "--skip-nodes-with-local-storage=false",

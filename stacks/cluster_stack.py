@@ -26,6 +26,7 @@ from cluster_config.labels import (
     SYSTEM_NODE_LABELS,
     gpu_node_labels,
 )
+from cluster_config.nodeadm import ephemeral_storage_quantity
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
 from constructs_lib.kubernetes_addons import KubernetesAddons
@@ -156,7 +157,11 @@ class ClusterStack(Stack):
                 launch_template=gpu_template,
                 labels=gpu_node_labels(group.instance_types, group.labels),
                 taints=[GPU_TAINT],
-                scale_from_zero_resources={"nvidia.com/gpu": str(gpus)},
+                scale_from_zero_resources={
+                    "nvidia.com/gpu": str(gpus),
+                    # What the kubelet will offer, not the raw disk (cluster_config/nodeadm.py).
+                    "ephemeral-storage": ephemeral_storage_quantity(config.gpu_root_volume_gib),
+                },
                 cluster=self.cluster,
                 provider=provider,
                 kubernetes_version=config.kubernetes_version,

@@ -152,11 +152,10 @@ def test_autoscaler_discovers_this_clusters_groups_and_balances_them(charts: Any
         "--skip-nodes-with-system-pods=false",
         "--skip-nodes-with-local-storage=false",
         "--expander=least-waste",
-        "--balancing-ignore-label=eks.amazonaws.com/sourceLaunchTemplateId",
-        "--balancing-ignore-label=eks.amazonaws.com/sourceLaunchTemplateVersion",
-        "--balancing-ignore-label=topology.k8s.aws/zone-id",
+        "--balancing-label=pool",
     ):
         assert flag in args
+    assert not [a for a in args if a.startswith("--balancing-ignore-label")]
     assert container["env"] == [{"name": "AWS_REGION", "value": "us-west-2"}]
 
 

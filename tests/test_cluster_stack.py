@@ -211,6 +211,7 @@ def test_scale_from_zero_tags_reach_each_gpu_groups_asg(default_synth: Synthesiz
             f"{TEMPLATE_TAG}/label/pool": "gpu",
             f"{TEMPLATE_TAG}/taint/nvidia.com/gpu": "true:NoSchedule",
             f"{TEMPLATE_TAG}/resources/nvidia.com/gpu": "1",
+            f"{TEMPLATE_TAG}/resources/ephemeral-storage": "90675Mi",  # 100 GiB root volume
         }
 
 

@@ -261,7 +261,15 @@ def test_verify_command_passes_on_the_default_config(
 ) -> None:
     assert main(["--outdir", str(tmp_path / "out")]) == 0
     report = capsys.readouterr().out
-    for check in ("config", "synth", "cdk-nag", "cfn-lint", "k8s-schema", "k8s-security"):
+    for check in (
+        "config",
+        "synth",
+        "cdk-nag",
+        "cfn-lint",
+        "k8s-schema",
+        "k8s-security",
+        "autoscaler",
+    ):
         assert f"  PASS  {check}" in report
     assert report.rstrip().endswith("verify: OK")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster_config import ConfigError, load_config
+from verify.autoscaler import check_autoscaler
 from verify.cfn_lint import check_cfn_lint
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
@@ -49,7 +50,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _manifest_checks(synthesis: Synthesis) -> list[CheckResult]:
     objects = attached_objects(synthesis.cluster)
-    return [check_schema(objects, synthesis.config.kubernetes_version), check_security(objects)]
+    return [
+        check_schema(objects, synthesis.config.kubernetes_version),
+        check_security(objects),
+        check_autoscaler(synthesis.cluster, synthesis.network, objects),
+    ]
 
 
 def _replacement(baseline: str | None, baseline_config: Any, synthesis: Synthesis) -> CheckResult:

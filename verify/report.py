@@ -14,6 +14,8 @@ class CheckResult:
     status: Status
     summary: str
     details: list[str] = field(default_factory=list)
+    table: list[str] = field(default_factory=list)
+    """Lines printed as they are, below the details (e.g. the autoscaler's view)."""
 
     @property
     def failed(self) -> bool:
@@ -27,6 +29,8 @@ def print_report(title: str, results: list[CheckResult], out: TextIO) -> bool:
         print(f"  {result.status:<4}  {result.name:<13} {result.summary}", file=out)
         for line in result.details:
             print(f"          - {line}", file=out)
+        for line in result.table:
+            print(f"          {line}", file=out)
     ok = not any(r.failed for r in results)
     failed = [r.name for r in results if r.failed]
     print("verify: OK" if ok else f"verify: FAILED ({', '.join(failed)})", file=out)

@@ -1,0 +1,63 @@
+"""What the kubelet of an EKS AL2023 node offers, as AL2023's ``nodeadm`` configures it.
+
+Read in awslabs/amazon-eks-ami at tag v20260724 (``nodeadm/internal/kubelet/config.go``) and
+kubernetes/kubernetes ``pkg/kubelet/cm/node_container_manager_linux.go``. The cluster
+autoscaler cannot know these numbers (its template node has allocatable = capacity), so the
+``node-template/resources/ephemeral-storage`` tag must carry what the kubelet will really offer.
+"""
+
+from __future__ import annotations
+
+import math
+
+MIB = 1024 * 1024
+
+KUBE_RESERVED_EPHEMERAL_STORAGE_MIB = 1024
+"""``kubeReserved["ephemeral-storage"] = "1Gi"``: config.go ``withDefaultReservedResources``."""
+
+EVICTION_HARD_NODEFS_AVAILABLE = 0.10
+"""``evictionHard["nodefs.available"] = "10%"``: config.go ``defaultKubeletSubConfig``."""
+
+EVICTION_HARD_MEMORY_AVAILABLE_MIB = 100
+"""``evictionHard["memory.available"] = "100Mi"``: config.go ``defaultKubeletSubConfig``."""
+
+ROOT_FILESYSTEM_OVERHEAD_MIB = 512
+"""Our allowance, not an upstream number: the root volume holds the AMI's BIOS-boot and EFI
+partitions (~11 MiB) and an XFS filesystem whose internal log was sized when the AMI was built
+(tens of MiB; ``statfs`` f_blocks excludes it). 512 MiB errs on the small side, which is the safe
+side: a template that promises more than the node has makes the autoscaler add nodes the pod
+still does not fit on."""
+
+
+def ephemeral_storage_capacity_mib(root_volume_gib: int) -> int:
+    """The kubelet's nodefs capacity: the root filesystem (``/var/lib/kubelet`` is on it)."""
+    return root_volume_gib * 1024 - ROOT_FILESYSTEM_OVERHEAD_MIB
+
+
+def ephemeral_storage_allocatable_mib(root_volume_gib: int) -> int:
+    """Allocatable = capacity - kube-reserved - system-reserved (none) - hard eviction threshold
+    (node_container_manager_linux.go ``getNodeAllocatableAbsoluteImpl``/``hardEvictionReservation``:
+    a percentage threshold is taken of capacity), rounded down to whole MiB."""
+    capacity = ephemeral_storage_capacity_mib(root_volume_gib)
+    eviction = math.ceil(capacity * EVICTION_HARD_NODEFS_AVAILABLE)
+    return capacity - KUBE_RESERVED_EPHEMERAL_STORAGE_MIB - eviction
+
+
+def ephemeral_storage_quantity(root_volume_gib: int) -> str:
+    """The ``node-template/resources/ephemeral-storage`` tag value, e.g. ``"90905Mi"``."""
+    return f"{ephemeral_storage_allocatable_mib(root_volume_gib)}Mi"
+
+
+def kube_reserved_cpu_millicores(vcpus: int) -> int:
+    """6% of the first core, 1% of the second, 0.5% of cores 3-4, 0.25% above: config.go
+    ``getCPUMillicoresToReserve``/``getResourceToReserveInRange`` (hundredths of a percent)."""
+    total = vcpus * 1000
+    ranges = ((0, 1000, 600), (1000, 2000, 100), (2000, 4000, 50), (4000, total, 25))
+    return sum(
+        (min(total, end) - start) * pct // 10000 for start, end, pct in ranges if total > start
+    )
+
+
+def kube_reserved_memory_mib(max_pods: int) -> int:
+    """``11 * maxPods + 255``: config.go ``getMemoryMebibytesToReserve``."""
+    return 11 * max_pods + 255

@@ -1,0 +1,45 @@
+"""What an AL2023 node's kubelet offers (cluster_config/nodeadm.py), against nodeadm's numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from cluster_config.nodeadm import (
+    ROOT_FILESYSTEM_OVERHEAD_MIB,
+    ephemeral_storage_allocatable_mib,
+    ephemeral_storage_quantity,
+    kube_reserved_cpu_millicores,
+    kube_reserved_memory_mib,
+)
+from verify.autoscaler_model import parse_quantity
+
+
+@pytest.mark.parametrize("gib", [20, 50, 100, 500, 16384])
+def test_allocatable_is_capacity_less_kube_reserved_and_the_eviction_threshold(gib: int) -> None:
+    capacity = gib * 1024 - ROOT_FILESYSTEM_OVERHEAD_MIB
+    allocatable = ephemeral_storage_allocatable_mib(gib)
+    # 1Gi kube-reserved, 10% nodefs.available hard eviction (config.go, v20260724)
+    assert capacity - 1024 - capacity / 10 - 1 < allocatable <= capacity - 1024 - capacity / 10
+    assert allocatable < gib * 1024 * 0.9 - 1024  # never the raw disk
+
+
+def test_the_default_gpu_disk_offers_about_88_gib() -> None:
+    assert ephemeral_storage_quantity(100) == "90675Mi"
+
+
+def test_the_tag_value_parses_as_a_kubernetes_quantity() -> None:
+    assert parse_quantity(ephemeral_storage_quantity(100)) == 90675 * 2**20
+
+
+@pytest.mark.parametrize(
+    ("vcpus", "millicores"),
+    # EKS documentation's table for getCPUMillicoresToReserve: 1, 2, 4, 8, 16, 32, 64 cores
+    [(1, 60), (2, 70), (4, 80), (8, 90), (16, 110), (32, 150), (64, 230)],
+)
+def test_cpu_reserved_follows_nodeadm(vcpus: int, millicores: int) -> None:
+    assert kube_reserved_cpu_millicores(vcpus) == millicores
+
+
+def test_memory_reserved_follows_nodeadm() -> None:
+    assert kube_reserved_memory_mib(110) == 1465
+    assert kube_reserved_memory_mib(58) == 893
