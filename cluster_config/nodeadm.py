@@ -22,11 +22,11 @@ EVICTION_HARD_MEMORY_AVAILABLE_MIB = 100
 """``evictionHard["memory.available"] = "100Mi"``: config.go ``defaultKubeletSubConfig``."""
 
 ROOT_FILESYSTEM_OVERHEAD_MIB = 512
-"""Our allowance, not an upstream number: the root volume holds the AMI's BIOS-boot and EFI
-partitions (~11 MiB) and an XFS filesystem whose internal log was sized when the AMI was built
-(tens of MiB; ``statfs`` f_blocks excludes it). 512 MiB errs on the small side, which is the safe
-side: a template that promises more than the node has makes the autoscaler add nodes the pod
-still does not fit on."""
+"""Our allowance, not an upstream number: the root volume holds the AMI's boot partitions and an
+XFS filesystem whose log is not counted in its size. A 20 GiB EKS root volume shows 20959212
+1K-blocks (12 MiB less; awslabs/amazon-eks-ami PR #1126); 512 MiB errs on the small side, the
+safe side: a template that promises more than the node has makes the autoscaler add nodes the
+pod still does not fit on."""
 
 
 def ephemeral_storage_capacity_mib(root_volume_gib: int) -> int:
@@ -34,13 +34,19 @@ def ephemeral_storage_capacity_mib(root_volume_gib: int) -> int:
     return root_volume_gib * 1024 - ROOT_FILESYSTEM_OVERHEAD_MIB
 
 
-def ephemeral_storage_allocatable_mib(root_volume_gib: int) -> int:
+def allocatable_ephemeral_storage_bytes(capacity_bytes: int) -> int:
     """Allocatable = capacity - kube-reserved - system-reserved (none) - hard eviction threshold
     (node_container_manager_linux.go ``getNodeAllocatableAbsoluteImpl``/``hardEvictionReservation``:
-    a percentage threshold is taken of capacity), rounded down to whole MiB."""
-    capacity = ephemeral_storage_capacity_mib(root_volume_gib)
-    eviction = math.ceil(capacity * EVICTION_HARD_NODEFS_AVAILABLE)
-    return capacity - KUBE_RESERVED_EPHEMERAL_STORAGE_MIB - eviction
+    a percentage threshold is taken of capacity)."""
+    kube_reserved = KUBE_RESERVED_EPHEMERAL_STORAGE_MIB * MIB
+    eviction = math.ceil(capacity_bytes * EVICTION_HARD_NODEFS_AVAILABLE)
+    return capacity_bytes - kube_reserved - eviction
+
+
+def ephemeral_storage_allocatable_mib(root_volume_gib: int) -> int:
+    """What the kubelet offers on a root volume of this size, rounded down to whole MiB."""
+    capacity = ephemeral_storage_capacity_mib(root_volume_gib) * MIB
+    return allocatable_ephemeral_storage_bytes(capacity) // MIB
 
 
 def ephemeral_storage_quantity(root_volume_gib: int) -> str:

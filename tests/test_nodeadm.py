@@ -6,6 +6,7 @@ import pytest
 
 from cluster_config.nodeadm import (
     ROOT_FILESYSTEM_OVERHEAD_MIB,
+    allocatable_ephemeral_storage_bytes,
     ephemeral_storage_allocatable_mib,
     ephemeral_storage_quantity,
     kube_reserved_cpu_millicores,
@@ -43,3 +44,21 @@ def test_cpu_reserved_follows_nodeadm(vcpus: int, millicores: int) -> None:
 def test_memory_reserved_follows_nodeadm() -> None:
     assert kube_reserved_memory_mib(110) == 1465
     assert kube_reserved_memory_mib(58) == 893
+
+
+@pytest.mark.parametrize(
+    ("capacity_kib", "observed_allocatable"),
+    [
+        # awslabs/amazon-eks-ami PR #1126: 20 GB root, df 20959212 1K-blocks, kubeReserved 1Gi
+        (20959212, 18242267924),
+    ],
+)
+def test_allocatable_matches_a_real_node(capacity_kib: int, observed_allocatable: int) -> None:
+    assert (
+        abs(allocatable_ephemeral_storage_bytes(capacity_kib * 1024) - observed_allocatable) < 1024
+    )
+
+
+def test_the_overhead_allowance_covers_the_observed_filesystem_loss() -> None:
+    observed_loss_mib = (20 * 1024 * 1024 - 20959212) / 1024  # 12 MiB on a 20 GiB root
+    assert observed_loss_mib < ROOT_FILESYSTEM_OVERHEAD_MIB
