@@ -12,8 +12,9 @@ import pytest
 from cluster_config.loader import load_config
 from tests.support import CDK_CONTEXT, ROOT, Synthesized, resources, synthesize
 from verify.__main__ import main
-from verify.autoscaler import check_autoscaler, simulate
+from verify.autoscaler import GPU_POD, check_autoscaler, simulate
 from verify.manifests import MANIFEST_TYPE, attached_objects
+from verify.scheduler_model import fit_failure
 
 OLD_FLAGS = [
     "--balancing-ignore-label=eks.amazonaws.com/sourceLaunchTemplateId",
@@ -297,3 +298,31 @@ def test_verify_fails_naming_the_reason_on_gpu_groups_of_two_shapes(
     assert "  FAIL  autoscaler" in report
     assert "are balanced (all at zero) although their nodes differ" in report
     assert report.rstrip().endswith("verify: FAILED (autoscaler)")
+
+
+def test_an_instance_type_affinity_scales_from_zero_only_with_the_first_type(
+    output: dict[str, Any],
+) -> None:
+    """The template node has only the first type's label (README, "Using GPUs")."""
+    simulation = simulate(output["cluster"], output["network"], output["objects"])
+    group = next(g for g in simulation.groups if g.gpu)
+    node = simulation.templates[group.name]
+
+    def pod_for(types: list[str]) -> dict[str, Any]:
+        term = {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": types}
+        return {
+            **GPU_POD,
+            "affinity": {
+                "nodeAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": {
+                        "nodeSelectorTerms": [{"matchExpressions": [term]}]
+                    }
+                }
+            },
+        }
+
+    assert fit_failure(pod_for(group.instance_types), node) is None
+    if len(group.instance_types) > 1:
+        assert fit_failure(pod_for(group.instance_types[1:]), node) == (
+            "required node affinity does not match"
+        )
