@@ -24,10 +24,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from cluster_config.catalog import (
-    ALL_INSTANCE_TYPES,
     GENERAL_INSTANCE_TYPES,
     GPU_INSTANCE_TYPES,
     InstanceShape,
+    why_not_accepted,
 )
 from cluster_config.labels import RESERVED_GPU_LABELS
 from cluster_config.versions import KUBERNETES_RELEASES
@@ -267,31 +267,31 @@ def _size_and_shape_problems(
         )
     for j, name in enumerate(group.instance_types):
         if name not in allowed:
-            known_elsewhere = (
-                " (it is a GPU type)"
-                if name in GPU_INSTANCE_TYPES
-                else (" (it has no GPU)" if name in ALL_INSTANCE_TYPES else "")
-            )
             problems.append(
-                f"instance_types.{j}: {name!r} is not a supported {kind} instance type"
-                f"{known_elsewhere}; allowed: {_summarise(allowed)}"
+                f"instance_types.{j}: {name!r} is not a supported {kind} instance type: "
+                + why_not_accepted(name, gpu=kind == "GPU")
             )
     if len(set(group.instance_types)) != len(group.instance_types):
         problems.append(f"instance_types: {list(group.instance_types)} lists a type twice")
     shapes = {name: allowed[name] for name in group.instance_types if name in allowed}
-    if len({(s.vcpus, s.memory_gib, s.gpus) for s in shapes.values()}) > 1:
+    if len({(s.vcpus, s.memory_mib) for s in shapes.values()}) > 1:
         described = ", ".join(
-            f"{n}={s.vcpus} vCPU/{s.memory_gib} GiB" + (f"/{s.gpus} GPU" if s.gpus else "")
-            for n, s in shapes.items()
+            f"{n}={s.vcpus} vCPU/{_memory_text(s.memory_mib)}" for n, s in shapes.items()
         )
         problems.append(
             f"instance_types: types differ in shape ({described}); the cluster autoscaler "
             "sizes a group by its first type, so all types in a group must have the same "
-            "vCPUs, memory and GPU count"
+            "vCPUs and memory"
+        )
+    if len({(s.gpus, s.gpu_memory_gb) for s in shapes.values()}) > 1:
+        described = ", ".join(f"{n}={s.gpus}x{s.gpu_memory_gb} GB" for n, s in shapes.items())
+        problems.append(
+            "instance_types: types differ in GPU count or GPU memory; the autoscaler's template "
+            "node and the GPU memory label describe one GPU shape per group, so put each in its "
+            f"own group (got: {described})"
         )
     return problems
 
 
-def _summarise(allowed: dict[str, InstanceShape]) -> str:
-    families = sorted({name.split(".")[0] for name in allowed})
-    return ", ".join(f"{family}.*" for family in families) + " (see cluster_config/catalog.py)"
+def _memory_text(mib: int) -> str:
+    return f"{mib // 1024} GiB" if mib % 1024 == 0 else f"{mib} MiB"

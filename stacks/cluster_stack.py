@@ -18,7 +18,7 @@ from constructs import Construct
 from charts import AddonCharts
 from charts import cluster_autoscaler as autoscaler_chart
 from cluster_config import ClusterConfig, GpuNodeGroupConfig
-from cluster_config.catalog import GPU_INSTANCE_TYPES
+from cluster_config.catalog import gpu_count
 from cluster_config.labels import (
     GPU_TAINT_EFFECT,
     GPU_TAINT_KEY,
@@ -142,7 +142,7 @@ class ClusterStack(Stack):
         )
         self.gpu_node_groups: dict[str, ManagedNodeGroup] = {}
         for group in config.gpu_node_groups:
-            gpus = GPU_INSTANCE_TYPES[group.instance_types[0]].gpus
+            gpus = gpu_count(group.instance_types)
             node_group = ManagedNodeGroup(
                 self,
                 gpu_construct_id(group),

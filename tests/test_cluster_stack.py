@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.support import Synthesized, nodegroups_by_name, resources
+from tests.support import (
+    Synthesized,
+    config_with,
+    default_data,
+    nodegroups_by_name,
+    resources,
+    synthesize,
+)
 
 GPU_GROUPS = ("gpu-spot-ng-a", "gpu-spot-ng-b", "gpu-spot-ng-c")
 TEMPLATE_TAG = "k8s.io/cluster-autoscaler/node-template"
@@ -145,7 +152,7 @@ def test_gpu_groups_use_the_al2023_nvidia_ami_on_spot_from_zero(
         assert group["AmiType"] == "AL2023_x86_64_NVIDIA", name
         assert group["CapacityType"] == "SPOT", name
         assert group["ScalingConfig"]["MinSize"] == 0, name
-        assert group["InstanceTypes"] == ["g5.xlarge", "g6.xlarge", "g4dn.xlarge"], name
+        assert group["InstanceTypes"] == ["g5.xlarge", "g6.xlarge"], name
 
 
 def test_every_group_pins_an_al2023_or_nvidia_ami_type(
@@ -180,6 +187,7 @@ def test_gpu_groups_are_labelled_for_workloads_and_the_autoscaler(
 ) -> None:
     for name in GPU_GROUPS:
         assert nodegroups[name]["Labels"] == {
+            "gpu-memory-gb": "24",  # g5 (A10G) and g6 (L4): 24 GB per GPU
             "pool": "gpu",
             "k8s.amazonaws.com/accelerator": "nvidia",
             "nvidia.com/gpu.present": "true",
@@ -206,6 +214,7 @@ def test_scale_from_zero_tags_reach_each_gpu_groups_asg(default_synth: Synthesiz
     assert sorted(groups[k].rsplit("-", 1)[0] for k in tagged) == list(GPU_GROUPS)
     for tags in tagged.values():
         assert tags == {
+            f"{TEMPLATE_TAG}/label/gpu-memory-gb": "24",
             f"{TEMPLATE_TAG}/label/k8s.amazonaws.com/accelerator": "nvidia",
             f"{TEMPLATE_TAG}/label/nvidia.com/gpu.present": "true",
             f"{TEMPLATE_TAG}/label/pool": "gpu",
@@ -213,6 +222,31 @@ def test_scale_from_zero_tags_reach_each_gpu_groups_asg(default_synth: Synthesiz
             f"{TEMPLATE_TAG}/resources/nvidia.com/gpu": "1",
             f"{TEMPLATE_TAG}/resources/ephemeral-storage": "90675Mi",  # 100 GiB root volume
         }
+
+
+@pytest.fixture(scope="module")
+def multi_gpu_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    groups = default_data()["gpu_node_groups"]
+    for group in groups:
+        group["instance_types"] = ["g6e.12xlarge"]  # 48 vCPUs, 384 GiB, 4 L40S of 48 GB
+    return synthesize(config_with({"gpu_node_groups": groups}), tmp_path_factory.mktemp("multi"))
+
+
+def test_a_multi_gpu_group_is_tagged_and_labelled_from_the_instance_data(
+    multi_gpu_synth: Synthesized,
+) -> None:
+    tag_sets = [
+        r["Properties"]["Tags"]
+        for r in resources(multi_gpu_synth.cluster, "Custom::AsgNodeTemplateTags").values()
+    ]
+    assert len(tag_sets) == 3
+    for tags in tag_sets:
+        assert tags[f"{TEMPLATE_TAG}/resources/nvidia.com/gpu"] == "4"
+        assert tags[f"{TEMPLATE_TAG}/label/gpu-memory-gb"] == "48"
+        assert tags[f"{TEMPLATE_TAG}/label/k8s.amazonaws.com/accelerator"] == "nvidia-l40s"
+    for group in nodegroups_by_name(multi_gpu_synth.cluster).values():
+        if group["Labels"]["pool"] == "gpu":
+            assert group["Labels"]["gpu-memory-gb"] == "48"
 
 
 def test_asg_tagging_role_is_least_privilege(template: Template) -> None:

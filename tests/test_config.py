@@ -106,20 +106,24 @@ def test_duplicate_group_names_are_rejected() -> None:
 def test_non_gpu_type_in_a_gpu_group_is_rejected() -> None:
     problems = problems_of({"gpu_node_groups": gpu_groups(instance_types=["m5.xlarge"])})
     assert problems[0].startswith(
-        "gpu_node_groups.0.instance_types.0: 'm5.xlarge' is not a supported GPU instance type "
-        "(it has no GPU); allowed: g4dn.*, g5.*"
+        "gpu_node_groups.0.instance_types.0: 'm5.xlarge' is not a supported GPU instance type: "
+        "it has no GPU; allowed: a g4dn, g5, g6, g6e, g7e, gr6, p3, p3dn, p4d, p4de, p5, p5en, "
+        "p6-b200 type listed in cluster_config/data/ca-ec2-instance-types.tsv"
     )
 
 
 def test_p2_is_rejected_because_the_al2023_nvidia_ami_does_not_support_it() -> None:
     problems = problems_of({"gpu_node_groups": gpu_groups(instance_types=["p2.xlarge"])})
-    assert "'p2.xlarge' is not a supported GPU instance type" in problems[0]
+    assert problems[0].startswith(
+        "gpu_node_groups.0.instance_types.0: 'p2.xlarge' is not a supported GPU instance type: "
+        "the autoscaler's instance list has no such type"
+    )
 
 
 def test_gpu_type_in_the_system_group_is_rejected() -> None:
     system = default_data()["system_node_group"] | {"instance_types": ["g5.xlarge"]}
     problems = problems_of({"system_node_group": system})
-    assert "'g5.xlarge' is not a supported non-GPU instance type (it is a GPU type)" in problems[0]
+    assert "'g5.xlarge' is not a supported non-GPU instance type: it is a GPU type" in problems[0]
 
 
 def test_mixed_shapes_in_one_group_are_rejected() -> None:
@@ -127,10 +131,38 @@ def test_mixed_shapes_in_one_group_are_rejected() -> None:
         {"gpu_node_groups": gpu_groups(instance_types=["g5.xlarge", "g5.2xlarge"])}
     )
     assert problems == [
-        "gpu_node_groups.0.instance_types: types differ in shape (g5.xlarge=4 vCPU/16 GiB/1 GPU, "
-        "g5.2xlarge=8 vCPU/32 GiB/1 GPU); the cluster autoscaler sizes a group by its first type, "
-        "so all types in a group must have the same vCPUs, memory and GPU count"
+        "gpu_node_groups.0.instance_types: types differ in shape (g5.xlarge=4 vCPU/16 GiB, "
+        "g5.2xlarge=8 vCPU/32 GiB); the cluster autoscaler sizes a group by its first type, "
+        "so all types in a group must have the same vCPUs and memory"
     ]
+
+
+def test_gpu_types_of_one_shape_but_different_gpu_memory_are_rejected() -> None:
+    problems = problems_of(
+        {"gpu_node_groups": gpu_groups(instance_types=["g5.xlarge", "g4dn.xlarge"])}
+    )
+    assert problems == [
+        "gpu_node_groups.0.instance_types: types differ in GPU count or GPU memory; the "
+        "autoscaler's template node and the GPU memory label describe one GPU shape per group, "
+        "so put each in its own group (got: g5.xlarge=1x24 GB, g4dn.xlarge=1x16 GB)"
+    ]
+
+
+def test_gpu_types_of_different_gpu_counts_are_rejected() -> None:
+    # Same vCPUs and memory (96, 384 GiB), 4 GPUs against 8: the template can say only one.
+    problems = problems_of(
+        {"gpu_node_groups": gpu_groups(instance_types=["g5.24xlarge", "g4dn.metal"])}
+    )
+    assert problems == [
+        "gpu_node_groups.0.instance_types: types differ in GPU count or GPU memory; the "
+        "autoscaler's template node and the GPU memory label describe one GPU shape per group, "
+        "so put each in its own group (got: g5.24xlarge=4x24 GB, g4dn.metal=8x16 GB)"
+    ]
+
+
+def test_gpu_types_of_different_models_but_one_gpu_shape_are_accepted() -> None:
+    config = config_with({"gpu_node_groups": gpu_groups(instance_types=["g5.xlarge", "g6.xlarge"])})
+    assert config.gpu_node_groups[0].instance_types == ("g5.xlarge", "g6.xlarge")
 
 
 def test_cluster_name_breaking_eks_naming_rules_is_rejected() -> None:
@@ -274,7 +306,7 @@ def test_gpu_instance_types_are_collected_once_in_order() -> None:
     groups = default_data()["gpu_node_groups"]
     groups[1]["instance_types"] = ["g6e.xlarge"]
     config = config_with({"gpu_node_groups": groups})
-    assert config.gpu_instance_types == ("g5.xlarge", "g6.xlarge", "g4dn.xlarge", "g6e.xlarge")
+    assert config.gpu_instance_types == ("g5.xlarge", "g6.xlarge", "g6e.xlarge")
 
 
 def test_restricted_public_endpoint_needs_the_private_endpoint() -> None:

@@ -119,6 +119,12 @@ KNOWN_BAD: list[tuple[str, tuple[Any, ...], Any, str]] = [
         "gpu_node_groups.2.instance_types: types differ in shape",
     ),
     (
+        "mixed GPU memory",
+        ("gpu_node_groups", 2, "instance_types"),
+        ["g5.xlarge", "g4dn.xlarge"],
+        "gpu_node_groups.2.instance_types: types differ in GPU count or GPU memory",
+    ),
+    (
         "unsupported Kubernetes",
         ("kubernetes_version",),
         "1.29",
@@ -148,11 +154,15 @@ def test_inputs_people_get_wrong_fail_with_the_field_named(
     assert any(line.startswith(expected) for line in result), result
 
 
-SHAPES = {  # GPU types by shape, so a group's types always share one
+SHAPES = {  # GPU types by shape and GPU memory, so a group's types always share one
     shape: sorted(
-        t for t, s in GPU_INSTANCE_TYPES.items() if (s.vcpus, s.memory_gib, s.gpus) == shape
+        t
+        for t, s in GPU_INSTANCE_TYPES.items()
+        if (s.vcpus, s.memory_mib, s.gpus, s.gpu_memory_gb) == shape
     )
-    for shape in {(s.vcpus, s.memory_gib, s.gpus) for s in GPU_INSTANCE_TYPES.values()}
+    for shape in {
+        (s.vcpus, s.memory_mib, s.gpus, s.gpu_memory_gb) for s in GPU_INSTANCE_TYPES.values()
+    }
 }
 
 

@@ -28,14 +28,27 @@ class FakeEks:
 
 
 class FakeAutoscaling:
-    def __init__(self) -> None:
+    def __init__(self, gone: tuple[str, ...] = ()) -> None:
         self.calls: list[tuple[str, list[dict[str, Any]]]] = []
+        self.gone = gone
 
     def create_or_update_tags(self, Tags: list[dict[str, Any]]) -> None:
         self.calls.append(("set", Tags))
 
     def delete_tags(self, Tags: list[dict[str, Any]]) -> None:
+        if any(t["ResourceId"] in self.gone for t in Tags):
+            raise AsgNotFound()  # the whole call fails, as the Auto Scaling API does
         self.calls.append(("delete", Tags))
+
+
+class AsgNotFound(Exception):
+    response: ClassVar[dict[str, Any]] = {
+        "Error": {"Code": "ValidationError", "Message": "AutoScalingGroup name not found"}
+    }
+
+
+class Denied(Exception):
+    response: ClassVar[dict[str, Any]] = {"Error": {"Code": "AccessDeniedException"}}
 
 
 class FakeClients:
@@ -169,10 +182,105 @@ def test_create_fails_loudly_when_the_group_is_missing() -> None:
 
 
 def test_other_errors_are_not_swallowed() -> None:
-    class Denied(Exception):
-        response: ClassVar[dict[str, Any]] = {"Error": {"Code": "AccessDeniedException"}}
-
     clients = FakeClients(None)
     clients.eks.describe_nodegroup = lambda **_: (_ for _ in ()).throw(Denied())  # type: ignore[method-assign]
     with pytest.raises(Denied):
         on_event(size_event("Update", 0, 4), clients=clients)
+
+
+# Delete never fails: a failed Delete blocks stack deletion and rollback (DELETE_FAILED).
+
+
+def deleted_keys(clients: FakeClients) -> list[tuple[str, list[str]]]:
+    return [
+        (tags[0]["ResourceId"], [t["Key"] for t in tags]) for _, tags in clients.autoscaling.calls
+    ]
+
+
+def test_delete_skips_an_asg_that_is_already_gone_and_cleans_the_others(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clients = FakeClients(nodegroup(asgs=("eks-gone", "eks-left")))
+    clients.autoscaling.gone = ("eks-gone",)
+    event = tags_event("Delete", {"a": "1"}, old={})
+    assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/node-template-tags"}
+    assert deleted_keys(clients) == [("eks-left", ["a"])]
+    assert "tags ['a'] not removed from ASG eks-gone (ValidationError" in caplog.text
+
+
+def test_delete_of_a_group_without_an_asg_succeeds() -> None:
+    clients = FakeClients(nodegroup(asgs=()))
+    event = tags_event("Delete", {"a": "1"}, old={})
+    assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/node-template-tags"}
+    assert clients.autoscaling.calls == []
+
+
+def test_delete_of_a_group_whose_description_has_no_resources_succeeds() -> None:
+    clients = FakeClients({"scalingConfig": {"desiredSize": 0}})  # e.g. CREATE_FAILED
+    event = tags_event("Delete", {"a": "1"}, old={})
+    assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/node-template-tags"}
+    assert clients.autoscaling.calls == []
+
+
+def test_delete_after_a_failed_create_echoes_the_frameworks_marker() -> None:
+    # The framework answers this Delete itself (cfn-response.ts safeHandler); if it ever reached
+    # us, the ID must come back unchanged or the framework fails the Delete (framework.ts).
+    marker = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
+    event = tags_event("Delete", {"a": "1"}) | {"PhysicalResourceId": marker}
+    assert on_event(event, clients=FakeClients(None)) == {"PhysicalResourceId": marker}
+
+
+def test_delete_with_missing_properties_succeeds_without_calls() -> None:
+    clients = FakeClients(nodegroup())
+    event = {
+        "RequestType": "Delete",
+        "ResourceType": "Custom::AsgNodeTemplateTags",
+        "PhysicalResourceId": "c/gpu-a/node-template-tags",
+        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:..."},
+    }
+    assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/node-template-tags"}
+    assert clients.autoscaling.calls == []
+
+
+def test_delete_without_a_physical_id_lets_the_framework_keep_its_own() -> None:
+    event = tags_event("Delete", {"a": "1"})  # no PhysicalResourceId at all
+    assert on_event(event, clients=FakeClients(None)) == {}
+
+
+def test_delete_succeeds_when_the_node_group_cannot_be_described(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clients = FakeClients(nodegroup())
+    clients.eks.describe_nodegroup = lambda **_: (_ for _ in ()).throw(Denied())  # type: ignore[method-assign]
+    event = tags_event("Delete", {"a": "1"}, old={})
+    assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/node-template-tags"}
+    assert clients.autoscaling.calls == []
+    assert "cannot describe node group gpu-a (AccessDeniedException" in caplog.text
+    assert "tags ['a'] may remain" in caplog.text
+
+
+def test_delete_succeeds_when_removing_tags_is_denied(caplog: pytest.LogCaptureFixture) -> None:
+    clients = FakeClients(nodegroup())
+    clients.autoscaling.delete_tags = lambda **_: (_ for _ in ()).throw(Denied())  # type: ignore[method-assign]
+    event = tags_event("Delete", {"a": "1"}, old={})
+    assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/node-template-tags"}
+    assert "tags ['a'] not removed from ASG eks-gpu-a-1234 (AccessDeniedException" in caplog.text
+
+
+def test_guard_delete_with_missing_properties_succeeds() -> None:
+    event = {
+        "RequestType": "Delete",
+        "ResourceType": "Custom::NodegroupDesiredSize",
+        "PhysicalResourceId": "c/gpu-a/desired-size",
+        "ResourceProperties": {},
+    }
+    assert on_event(event, clients=FakeClients(None)) == {
+        "PhysicalResourceId": "c/gpu-a/desired-size"
+    }
+
+
+def test_create_still_fails_when_tagging_is_denied() -> None:
+    clients = FakeClients(nodegroup())
+    clients.autoscaling.create_or_update_tags = lambda **_: (_ for _ in ()).throw(Denied())  # type: ignore[method-assign]
+    with pytest.raises(Denied):
+        on_event(tags_event("Create", {"a": "1"}), clients=clients)

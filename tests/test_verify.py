@@ -158,9 +158,7 @@ def day_to_day(name: str) -> dict[str, Any]:
             group["labels"] = {"team": "vision"}
         change["gpu_node_groups"] = groups
     elif change.get("gpu_node_groups") == "types":
-        groups[0]["instance_types"] = ["g5.xlarge", "g6.xlarge", "g4dn.xlarge", "g5.xlarge"][:3][
-            ::-1
-        ]
+        groups[0]["instance_types"] = ["g6.xlarge", "g5.xlarge"]
         change["gpu_node_groups"] = groups
     elif change.get("availability_zones") == "add-d":
         change["availability_zones"] = ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]

@@ -14,16 +14,25 @@ Two resource types, one handler (one Lambda per stack):
     update, and removes all of them on delete.
 
 Invoked through the CDK Provider framework: return a dict, raise on failure.
+
+A Delete never fails (``_delete``): a failed Delete leaves the stack in DELETE_FAILED or
+UPDATE_ROLLBACK_FAILED, and only a manual ``--retain-resources`` gets it out, which is worse than
+anything a Delete could leave behind (at most node-template tags on an ASG, logged with the keys).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 NOT_FOUND = "ResourceNotFoundException"
+LOG = logging.getLogger(__name__)
+LOG.setLevel(logging.INFO)
 
 
 def on_event(event: dict[str, Any], _context: Any = None, clients: Any = None) -> dict[str, Any]:
+    if event.get("RequestType") == "Delete":
+        return _delete(event, clients)
     clients = clients or _Boto3Clients()
     kind = event["ResourceType"]
     if kind == "Custom::NodegroupDesiredSize":
@@ -48,8 +57,6 @@ def _desired_size(event: dict[str, Any], clients: Any) -> dict[str, Any]:
     props = event["ResourceProperties"]
     cluster, nodegroup = props["ClusterName"], props["NodegroupName"]
     physical_id = f"{cluster}/{nodegroup}/desired-size"
-    if event["RequestType"] == "Delete":
-        return {"PhysicalResourceId": event.get("PhysicalResourceId", physical_id)}
     described = _describe_nodegroup(clients, cluster, nodegroup)
     current = described["scalingConfig"]["desiredSize"] if described else None
     size = clamp_desired_size(
@@ -62,27 +69,76 @@ def _node_template_tags(event: dict[str, Any], clients: Any) -> dict[str, Any]:
     props = event["ResourceProperties"]
     cluster, nodegroup = props["ClusterName"], props["NodegroupName"]
     physical_id = f"{cluster}/{nodegroup}/node-template-tags"
-    request = event["RequestType"]
     described = _describe_nodegroup(clients, cluster, nodegroup)
     if described is None:
-        if request == "Delete":
-            return {"PhysicalResourceId": event.get("PhysicalResourceId", physical_id)}
         raise RuntimeError(f"node group {nodegroup!r} of cluster {cluster!r} does not exist")
-    groups = [g["name"] for g in described.get("resources", {}).get("autoScalingGroups", [])]
+    groups = _asg_names(described)
     if not groups:
         raise RuntimeError(f"node group {nodegroup!r} has no Auto Scaling group yet")
     new = dict(props.get("Tags", {}))
-    if request == "Delete":
-        _delete_tags(clients, groups, sorted(new))
-        return {"PhysicalResourceId": event.get("PhysicalResourceId", physical_id)}
     old = (
-        dict(event.get("OldResourceProperties", {}).get("Tags", {})) if request == "Update" else {}
+        dict(event.get("OldResourceProperties", {}).get("Tags", {}))
+        if event["RequestType"] == "Update"
+        else {}
     )
     to_set, to_delete = plan_tag_changes(old, new)
     _delete_tags(clients, groups, to_delete)
     if to_set:
         clients.autoscaling.create_or_update_tags(Tags=_tag_list(groups, to_set))
     return {"PhysicalResourceId": physical_id, "Data": {"AutoScalingGroups": ",".join(groups)}}
+
+
+def _delete(event: dict[str, Any], clients: Any) -> dict[str, Any]:
+    """Succeeds whatever happens, and answers with the request's own physical ID (the Provider
+    framework fails a Delete whose ID changes: aws-cdk custom-resources ``framework.ts``
+    ``createResponseEvent``; after a failed Create it never calls us: ``cfn-response.ts``
+    ``safeHandler`` answers the Delete of ``CREATE_FAILED_PHYSICAL_ID_MARKER`` itself)."""
+    physical_id = event.get("PhysicalResourceId")
+    answer = {} if physical_id is None else {"PhysicalResourceId": physical_id}
+    if event.get("ResourceType") != "Custom::AsgNodeTemplateTags":
+        return answer  # the desired-size guard owns nothing in AWS
+    props = event.get("ResourceProperties") or {}
+    cluster, nodegroup = props.get("ClusterName"), props.get("NodegroupName")
+    keys = sorted(props.get("Tags") or {})
+    if not (cluster and nodegroup and keys):
+        LOG.warning("delete %s: nothing to remove (properties: %s)", physical_id, props)
+        return answer
+    try:
+        clients = clients or _Boto3Clients()
+        described = _describe_nodegroup(clients, cluster, nodegroup)
+    except Exception as error:
+        LOG.warning(
+            "delete %s: cannot describe node group %s (%s); tags %s may remain on its ASGs",
+            physical_id,
+            nodegroup,
+            _code(error),
+            keys,
+        )
+        return answer
+    if described is None:
+        LOG.info("delete %s: node group %s is gone, and its ASGs with it", physical_id, nodegroup)
+        return answer
+    for group in _asg_names(described):  # one call per ASG: a vanished one spoils no other
+        try:
+            _delete_tags(clients, [group], keys)
+        except Exception as error:
+            LOG.warning(
+                "delete %s: tags %s not removed from ASG %s (%s)",
+                physical_id,
+                keys,
+                group,
+                _code(error),
+            )
+    return answer
+
+
+def _asg_names(described: dict[str, Any]) -> list[str]:
+    return [g["name"] for g in (described.get("resources") or {}).get("autoScalingGroups") or []]
+
+
+def _code(error: Exception) -> str:
+    code = getattr(error, "response", {}).get("Error", {}).get("Code")
+    return f"{code or type(error).__name__}: {error}"
 
 
 def _delete_tags(clients: Any, groups: list[str], keys: list[str]) -> None:
