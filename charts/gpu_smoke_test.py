@@ -65,7 +65,7 @@ class GpuSmokeTestChart(cdk8s.Chart):
                         tolerations=[GPU_TOLERATION],
                         security_context=k8s.PodSecurityContext(
                             run_as_non_root=True,
-                            run_as_user=1000,
+                            run_as_user=65534,  # nobody: a UID no host account uses
                             seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
                         ),
                         containers=[
@@ -79,6 +79,7 @@ class GpuSmokeTestChart(cdk8s.Chart):
                                         "memory": k8s.Quantity.from_string("128Mi"),
                                     },
                                     limits={
+                                        "cpu": k8s.Quantity.from_string("1"),
                                         "memory": k8s.Quantity.from_string("128Mi"),
                                         "nvidia.com/gpu": k8s.Quantity.from_number(1),
                                     },

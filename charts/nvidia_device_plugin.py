@@ -16,8 +16,8 @@ from charts.gpu_toleration import GPU_TOLERATION
 # 0.19.3 ``env`` is empty). The fields this chart takes from it: tests/test_charts.py.
 DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
 DEVICE_PLUGIN_TAG = "v0.20.0"
-# Multi-arch index digest of the tag: the Image ID a running v0.20.0 pod reports and the digest
-# NVIDIA's gpu-operator 26.7.0 bundle pins (no registry access here: read from those, not pulled).
+# Multi-arch index digest of the tag, read (no registry access here) from public repositories:
+# the "Image ID" kubectl describe shows for a running v0.20.0 pod, and two repos that pin it.
 DEVICE_PLUGIN_DIGEST = "sha256:a61ba9fd8efb82f3a79f877f7580e02c1e8e7593f62473644bc9c79e315c3312"
 
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"

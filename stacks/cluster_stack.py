@@ -129,7 +129,7 @@ class ClusterStack(Stack):
         )
         cfn_cluster = self.cluster.node.default_child
         assert isinstance(cfn_cluster, eks.CfnCluster)
-        cfn_cluster.add_dependency(control_plane_logs)  # the cluster resource alone
+        cfn_cluster.add_resource_dependency(control_plane_logs)  # the cluster resource alone
         if any(c.prefixlen == 0 for c in config.endpoint.public_access_cidrs):
             Annotations.of(self.cluster).add_warning_v2(
                 "gpu-spot:public-endpoint-open",

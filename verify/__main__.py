@@ -11,6 +11,7 @@ from typing import Any
 
 from cluster_config import ConfigError, load_config
 from verify.cfn_lint import check_cfn_lint
+from verify.checkov import check_checkov, synthesized_files
 from verify.eks_posture import check_eks_posture
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         check_nag(synthesis.validation_report(), synthesis.policy_error),
         check_cfn_lint(sorted(Path(args.outdir).glob("*.template.json"))),
         check_eks_posture(synthesis.templates),
+        check_checkov(synthesized_files(Path(args.outdir))),
         *_manifest_checks(synthesis),
         _replacement(args.baseline, baseline_config, synthesis),
     ]
