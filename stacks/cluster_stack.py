@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import json
 from typing import Any
 
 from aws_cdk import (
@@ -37,6 +36,7 @@ from cluster_config.labels import (
 )
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
+from constructs_lib.kubectl_provider_role import KubectlProviderRole
 from constructs_lib.kubernetes_addons import KubernetesAddons
 from constructs_lib.managed_node_group import ManagedNodeGroup, NodeTaint
 from constructs_lib.node_launch_template import NodeLaunchTemplate
@@ -106,7 +106,14 @@ class ClusterStack(Stack):
             # With the private endpoint on, aws_eks_v2 runs the kubectl provider in the private
             # subnets, so it reaches the API whatever CIDRs the public endpoint allows.
             kubectl_provider_options=eks.KubectlProviderOptions(
-                kubectl_layer=_kubectl_layer(self, release)
+                kubectl_layer=_kubectl_layer(self, release),
+                # Immutable: aws-cdk-lib cannot add its ECR read policies (kubectl_provider_role).
+                role=KubectlProviderRole(
+                    self,
+                    "KubectlProviderRole",
+                    cluster_name=config.cluster_name,
+                    in_vpc=config.endpoint.private_access,
+                ).without_policy_updates(),
             ),
             cluster_logging=[
                 eks.ClusterLoggingTypes.API,
@@ -297,35 +304,15 @@ class ClusterStack(Stack):
         )
         kubectl_provider = self.cluster.kubectl_provider
         assert kubectl_provider is not None
+        # The provider's condition for the ECR Public policy it could not attach: unused.
+        self.node.try_remove_child("HasEcrPublic")
         provider_handler = kubectl_provider.node.find_child("Handler")
-        condition = provider_handler.node.find_child("HasEcrPublic")
         handler_function = provider_handler.node.default_child
-        assert isinstance(condition, CfnElement) and isinstance(handler_function, CfnElement)
-        ecr_public_policy = json.dumps(
-            {
-                "Fn::If": [
-                    self.resolve(condition.logical_id),
-                    {
-                        "Fn::Join": [
-                            "",
-                            [
-                                "arn:",
-                                {"Ref": "AWS::Partition"},
-                                ":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly",
-                            ],
-                        ]
-                    },
-                    {"Ref": "AWS::NoValue"},
-                ]
-            },
-            separators=(",", ":"),
-        )
+        assert isinstance(handler_function, CfnElement)
         reason = (
-            "Role and runtime of aws-cdk-lib's aws_eks_v2 kubectl provider, which the Cluster API "
-            "does not let us set; it only applies this cluster's manifests. The ECR read policies "
-            "cannot be removed: aws-cdk-lib 2.275 aws-eks-v2/lib/kubectl-provider.ts "
-            "KubectlProvider adds them to any role, even KubectlProviderOptions.role, unless that "
-            "role is imported immutable, which would also drop the policies the Lambda needs."
+            "Runtime and Provider framework of aws-cdk-lib's aws_eks_v2 kubectl provider, which "
+            "the Cluster API does not let us set; it only applies this cluster's manifests. Its "
+            "handler runs on KubectlProviderRole (no ECR read)."
         )
         Validations.of(kubectl_provider).acknowledge(
             *(
@@ -333,12 +320,7 @@ class ClusterStack(Stack):
                 for name in (
                     "service-role/AWSLambdaBasicExecutionRole",
                     "service-role/AWSLambdaVPCAccessExecutionRole",
-                    "AmazonEC2ContainerRegistryReadOnly",
                 )
-            ),
-            Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{ecr_public_policy}]",
-                reason=reason,
             ),
             Acknowledgment(id="AwsSolutions::AwsSolutions-L1", reason=reason),
             Acknowledgment(
@@ -378,9 +360,7 @@ def _endpoint_access(config: ClusterConfig) -> eks.EndpointAccess:
     cidrs = [str(c) for c in config.endpoint.public_access_cidrs]
     if not cidrs:
         return eks.EndpointAccess.PRIVATE
-    base = (
-        eks.EndpointAccess.PUBLIC_AND_PRIVATE
-        if config.endpoint.private_access
-        else eks.EndpointAccess.PUBLIC
-    )
-    return base.only_from(*cidrs)
+    if not config.endpoint.private_access:
+        # The config allows this only open to the world; aws-cdk-lib refuses only_from on PUBLIC.
+        return eks.EndpointAccess.PUBLIC
+    return eks.EndpointAccess.PUBLIC_AND_PRIVATE.only_from(*cidrs)

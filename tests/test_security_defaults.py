@@ -164,3 +164,62 @@ def test_no_endpoint_warning_for_a_narrowed_endpoint() -> None:
         app, config_with({"endpoint": {"public_access_cidrs": ["203.0.113.0/24"]}})
     )
     Annotations.from_stack(stacks.cluster).has_no_warning("*", Match.any_value())
+
+
+def _managed_policy_names(props: dict[str, Any]) -> list[str]:
+    return [p["Fn::Join"][1][-1].split(":policy/")[1] for p in props.get("ManagedPolicyArns", [])]
+
+
+def test_kubectl_provider_role_has_no_ecr_read_and_describes_only_this_cluster(
+    default_synth: Synthesized,
+) -> None:
+    kubectl_role = role(default_synth, "KubectlProviderRole")
+    assert _managed_policy_names(kubectl_role) == [
+        "service-role/AWSLambdaBasicExecutionRole",
+        "service-role/AWSLambdaVPCAccessExecutionRole",
+    ]
+    assert kubectl_role["Policies"] == [
+        {
+            "PolicyName": "DescribeCluster",
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "eks:DescribeCluster",
+                        "Effect": "Allow",
+                        "Resource": arn("eks:us-west-2", ":cluster/gpu-spot"),
+                    }
+                ],
+                "Version": "2012-10-17",
+            },
+        }
+    ]
+    template = default_synth.cluster
+    assert "Conditions" not in template  # aws-cdk-lib's unused HasEcrPublic condition is gone
+    holders = [
+        k
+        for k, r in resources(template, "AWS::IAM::Role").items()
+        if "ContainerRegistryReadOnly" in str(r["Properties"].get("ManagedPolicyArns"))
+        or "ContainerRegistryPublicReadOnly" in str(r["Properties"].get("ManagedPolicyArns"))
+    ]
+    assert holders == []
+    (role_id,) = [k for k in resources(template, "AWS::IAM::Role") if k.startswith("Kubectl")]
+    (handler,) = [
+        r
+        for k, r in resources(template, "AWS::Lambda::Function").items()
+        if k.startswith("ClusterKubectlProviderHandler")
+    ]
+    assert handler["Properties"]["Role"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    (entry,) = resources(template, "AWS::EKS::AccessEntry").values()
+    assert entry["Properties"]["PrincipalArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+
+
+def test_kubectl_provider_outside_the_vpc_gets_no_network_interface_policy(
+    tmp_path: Path,
+) -> None:
+    synth = synthesize(
+        config_with({"endpoint": {"public_access_cidrs": ["0.0.0.0/0"], "private_access": False}}),
+        tmp_path,
+    )
+    assert _managed_policy_names(role(synth, "KubectlProviderRole")) == [
+        "service-role/AWSLambdaBasicExecutionRole"
+    ]
