@@ -13,7 +13,8 @@ POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 def pod_identity_trust_conditions(
     *, account: str, cluster_arn: str, namespace: str, service_account: str
 ) -> dict[str, dict[str, str]]:
-    """Conditions on the trust statement (EKS user guide, "Create a Pod Identity association").
+    """Conditions on the trust statement (EKS user guide, "Create IAM role with trust policy
+    required by EKS Pod Identity", and "Enable or disable session tags" for the tag names).
 
     ``aws:SourceAccount`` keeps other accounts' clusters out; the session tags EKS Pod Identity
     sets (``eks-cluster-arn``, ``kubernetes-namespace``, ``kubernetes-service-account``) bind the
