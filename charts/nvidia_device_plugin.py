@@ -10,9 +10,15 @@ from constructs import Construct
 
 from charts.gpu_toleration import GPU_TOLERATION
 
-# Defaults block: the pinned release (the one the EKS user guide installs on the AL2023 NVIDIA AMI).
+# Defaults block: the pinned release. Compared field by field with NVIDIA/k8s-device-plugin
+# deployments/static/nvidia-device-plugin.yml at tag v0.20.0 (identical to v0.19.3 but for the
+# image; v0.17.4, which the EKS user guide installs, still set FAIL_ON_INIT_ERROR=false; since
+# 0.19.3 ``env`` is empty). The fields this chart takes from it: tests/test_charts.py.
 DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
-DEVICE_PLUGIN_TAG = "v0.17.4"
+DEVICE_PLUGIN_TAG = "v0.20.0"
+# Multi-arch index digest of the tag, read (no registry access here) from public repositories:
+# the "Image ID" kubectl describe shows for a running v0.20.0 pod, and two repos that pin it.
+DEVICE_PLUGIN_DIGEST = "sha256:a61ba9fd8efb82f3a79f877f7580e02c1e8e7593f62473644bc9c79e315c3312"
 
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 DEVICE_PLUGIN_DIR = "/var/lib/kubelet/device-plugins"
@@ -26,6 +32,10 @@ class NvidiaDevicePluginChart(cdk8s.Chart):
     The plugin fails on a node without a GPU, and the static manifest selects no nodes, so the
     pods are pinned to ``gpu_instance_types`` (every type of every GPU node group) through the
     ``node.kubernetes.io/instance-type`` label (the seed's ``beta.`` label is deprecated).
+
+    Hardened beyond NVIDIA's manifest where its behaviour allows: seccomp ``RuntimeDefault`` and no
+    service-account token (the plugin binary, ``cmd/nvidia-device-plugin``, creates no Kubernetes
+    client; only gpu-feature-discovery does, through ``internal/flags/kubeclient.go``).
     """
 
     def __init__(
@@ -35,6 +45,7 @@ class NvidiaDevicePluginChart(cdk8s.Chart):
         *,
         gpu_instance_types: Sequence[str],
         image_tag: str = DEVICE_PLUGIN_TAG,
+        image_digest: str = DEVICE_PLUGIN_DIGEST,
     ) -> None:
         super().__init__(scope, construct_id, disable_resource_name_hashes=True)
         if not gpu_instance_types:
@@ -51,6 +62,10 @@ class NvidiaDevicePluginChart(cdk8s.Chart):
                     metadata=k8s.ObjectMeta(labels=labels),
                     spec=k8s.PodSpec(
                         priority_class_name="system-node-critical",
+                        automount_service_account_token=False,
+                        security_context=k8s.PodSecurityContext(
+                            seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault")
+                        ),
                         tolerations=[GPU_TOLERATION],
                         affinity=k8s.Affinity(
                             node_affinity=k8s.NodeAffinity(
@@ -72,7 +87,7 @@ class NvidiaDevicePluginChart(cdk8s.Chart):
                         containers=[
                             k8s.Container(
                                 name="nvidia-device-plugin-ctr",
-                                image=f"{DEVICE_PLUGIN_IMAGE}:{image_tag}",
+                                image=f"{DEVICE_PLUGIN_IMAGE}:{image_tag}@{image_digest}",
                                 security_context=k8s.SecurityContext(
                                     allow_privilege_escalation=False,
                                     capabilities=k8s.Capabilities(drop=["ALL"]),

@@ -89,6 +89,23 @@ def _supported_kubernetes_version(minor: str) -> str:
     return minor
 
 
+# CloudWatch Logs PutRetentionPolicy, retentionInDays: the only values it accepts.
+LOG_RETENTION_DAYS = (
+    *(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096),
+    *(1827, 2192, 2557, 2922, 3288, 3653),
+)
+
+
+def _log_retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        raise PydanticCustomError(
+            "log_retention",
+            "{days} is not a CloudWatch Logs retention; allowed: {allowed}",
+            {"days": days, "allowed": ", ".join(map(str, LOG_RETENTION_DAYS))},
+        )
+    return days
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -182,6 +199,10 @@ class ClusterConfig(_Frozen):
     nat_gateways: Annotated[int, Field(strict=True, ge=1, le=6)]
     endpoint: EndpointConfig
     admin_principal_arns: tuple[PrincipalArn, ...]
+    control_plane_log_retention_days: Annotated[
+        int, Field(strict=True), AfterValidator(_log_retention)
+    ]
+    """Retention of the control-plane log group ``/aws/eks/<cluster>/cluster``."""
     tags: dict[TagKey, TagValue]
     system_node_group: SystemNodeGroupConfig
     gpu_node_groups: Annotated[tuple[GpuNodeGroupConfig, ...], Field(min_length=1, max_length=20)]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+
+from constructs_lib.pod_identity_role import PodIdentityRole
 
 # kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws/README.md, "full features" policy.
 DESCRIBE_ACTIONS = (
@@ -17,22 +19,42 @@ DESCRIBE_ACTIONS = (
     "ec2:DescribeInstanceTypes",
     "ec2:DescribeLaunchTemplateVersions",
     "ec2:GetInstanceTypesFromInstanceRequirements",
-    "eks:DescribeNodegroup",
 )
+# The one read action that takes a resource (Service Authorization Reference, Amazon EKS).
+NODEGROUP_READ_ACTIONS = ("eks:DescribeNodegroup",)
 WRITE_ACTIONS = (
     "autoscaling:SetDesiredCapacity",
     "autoscaling:TerminateInstanceInAutoScalingGroup",
 )
 
 
-def autoscaler_policy(cluster_name: str) -> iam.PolicyDocument:
-    """Describe anywhere (those actions take no resource); resize only this cluster's groups."""
+def autoscaler_policy(stack: Stack, cluster_name: str) -> iam.PolicyDocument:
+    """Describe anywhere (those actions take no resource); this cluster's node groups; resize
+    only ASGs of this account and region tagged as this cluster's."""
     return iam.PolicyDocument(
         statements=[
             iam.PolicyStatement(actions=list(DESCRIBE_ACTIONS), resources=["*"]),
             iam.PolicyStatement(
+                actions=list(NODEGROUP_READ_ACTIONS),
+                resources=[
+                    stack.format_arn(
+                        service="eks",
+                        resource="nodegroup",
+                        resource_name=f"{cluster_name}/*/*",
+                        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                    )
+                ],
+            ),
+            iam.PolicyStatement(
                 actions=list(WRITE_ACTIONS),
-                resources=["*"],
+                resources=[
+                    stack.format_arn(
+                        service="autoscaling",
+                        resource="autoScalingGroup",
+                        resource_name="*:autoScalingGroupName/*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
                 conditions={
                     "StringEquals": {
                         "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
@@ -62,27 +84,35 @@ class ClusterAutoscalerIdentity(Construct):
         service_account: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.role = iam.Role(
+        stack = Stack.of(self)
+        self.role = PodIdentityRole(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal("pods.eks.amazonaws.com"),
+            cluster=cluster,
+            namespace=namespace,
+            service_account=service_account,
             description=f"cluster-autoscaler of EKS cluster {cluster_name} (Pod Identity)",
-            inline_policies={"ClusterAutoscaler": autoscaler_policy(cluster_name)},
-        )
-        assert self.role.assume_role_policy is not None
-        self.role.assume_role_policy.add_statements(
-            iam.PolicyStatement(
-                actions=["sts:TagSession"],
-                principals=[iam.ServicePrincipal("pods.eks.amazonaws.com")],
-            )
+            inline_policies={"ClusterAutoscaler": autoscaler_policy(stack, cluster_name)},
         )
         Validations.of(self.role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                 reason="The Describe actions of the upstream autoscaler policy support no "
-                "resource-level permissions; SetDesiredCapacity and TerminateInstance... are "
-                f"limited by aws:ResourceTag conditions to ASGs owned by cluster {cluster_name}.",
-            )
+                "resource-level permissions.",
+            ),
+            Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:eks:"
+                f"{stack.region}:<AWS::AccountId>:nodegroup/{cluster_name}/*/*]",
+                reason="A node group ARN ends in a UUID that EKS assigns at creation; the "
+                f"wildcard covers only node groups of cluster {cluster_name}.",
+            ),
+            Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:autoscaling:"
+                f"{stack.region}:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/*]",
+                reason="EKS names the ASGs of managed groups with random suffixes; "
+                "SetDesiredCapacity and TerminateInstance... are limited by aws:ResourceTag "
+                f"conditions to ASGs owned by cluster {cluster_name}, in this account and region.",
+            ),
         )
         self.association = eks.CfnPodIdentityAssociation(
             self,

@@ -20,13 +20,17 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 HANDLER_DIR = Path(__file__).parent / "nodegroup_ops_handler"
+# The only tag keys the handler writes (scale_from_zero_tags.NODE_TEMPLATE_PREFIX, which imports
+# this module, so the literal is repeated here; tests/test_cluster_stack.py ties the two).
+NODE_TEMPLATE_PREFIX = "k8s.io/cluster-autoscaler/node-template"
 
 
 class NodegroupOpsProvider(Construct):
     """One Lambda (``nodegroup_ops_handler/index.py``) serving both resource types of a cluster.
 
     Its role may only describe the node groups of ``cluster_name`` and tag the Auto Scaling
-    groups that EKS created for that cluster (``aws:ResourceTag/eks:cluster-name``).
+    groups that EKS created for that cluster (``aws:ResourceTag/eks:cluster-name``), and only with
+    the autoscaler's node-template tag keys (``aws:TagKeys``).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, cluster_name: str) -> None:
@@ -77,7 +81,12 @@ class NodegroupOpsProvider(Construct):
                         arn_format=ArnFormat.COLON_RESOURCE_NAME,
                     )
                 ],
-                conditions={"StringEquals": {"aws:ResourceTag/eks:cluster-name": cluster_name}},
+                conditions={
+                    "StringEquals": {"aws:ResourceTag/eks:cluster-name": cluster_name},
+                    # Only the autoscaler's node-template keys (Amazon EC2 Auto Scaling user
+                    # guide, "Control which tag keys and tag values can be used").
+                    "ForAllValues:StringLike": {"aws:TagKeys": [f"{NODE_TEMPLATE_PREFIX}/*"]},
+                },
             )
         )
         self.provider = cr.Provider(self, "Provider", on_event_handler=self.handler)

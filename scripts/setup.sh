@@ -5,6 +5,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
+bash scripts/setup_checkov.sh  # checkov's own venv: it cannot share .venv
 
 stamp_of() { cat requirements.txt requirements-dev.txt package.json package-lock.json | sha256sum | cut -d' ' -f1; }
 STAMP=.venv/.setup-stamp

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import json
 from typing import Any
 
-from aws_cdk import Acknowledgment, CfnElement, CfnOutput, Stack, Validations
+from aws_cdk import (
+    Acknowledgment,
+    Annotations,
+    CfnElement,
+    CfnOutput,
+    RemovalPolicy,
+    Stack,
+    Validations,
+)
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from charts import AddonCharts
@@ -29,21 +37,35 @@ from cluster_config.labels import (
 from cluster_config.nodeadm import ephemeral_storage_quantity
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
+from constructs_lib.kubectl_provider_role import KubectlProviderRole
 from constructs_lib.kubernetes_addons import KubernetesAddons
 from constructs_lib.managed_node_group import ManagedNodeGroup, NodeTaint
 from constructs_lib.node_launch_template import NodeLaunchTemplate
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
+from constructs_lib.pod_identity_role import PodIdentityRole
 
 # AL2 AMIs ended in 2025 (no AL2 for Kubernetes 1.33+); the NVIDIA AMI has driver and toolkit.
 SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
 GPU_TAINT = NodeTaint(key=GPU_TAINT_KEY, value=GPU_TAINT_VALUE, effect=GPU_TAINT_EFFECT)
+# AmazonEKS_CNI_Policy is on the VPC CNI's own role (EKS Best Practices Guide, Security:
+# "Update the aws-node daemonset to use IRSA"); Session Manager gets only its own actions.
 NODE_ROLE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
-    "AmazonEKS_CNI_Policy",
     "AmazonEC2ContainerRegistryPullOnly",
-    "AmazonSSMManagedInstanceCore",  # SSM agent ships in the AMI: shell access without SSH
 )
+# AWS Systems Manager user guide, "Create a custom IAM role for Session Manager" (policy without
+# S3 or CloudWatch Logs logging): what the SSM agent in the AMI needs for shell access without
+# SSH. AmazonSSMManagedInstanceCore would also allow ssm:GetParameter(s) on every parameter.
+SESSION_MANAGER_ACTIONS = (
+    "ssm:UpdateInstanceInformation",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+VPC_CNI_NAMESPACE = "kube-system"
+VPC_CNI_SERVICE_ACCOUNT = "aws-node"
 
 
 def gpu_construct_id(group: GpuNodeGroupConfig) -> str:
@@ -64,6 +86,15 @@ class ClusterStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         release = kubernetes_release(config.kubernetes_version)
+        # The name EKS writes to (EKS user guide, "Send control plane logs to CloudWatch Logs");
+        # created first, so EKS does not create it without retention outside the template.
+        control_plane_logs = logs.CfnLogGroup(
+            self,
+            "ControlPlaneLogs",
+            log_group_name=f"/aws/eks/{config.cluster_name}/cluster",
+            retention_in_days=config.control_plane_log_retention_days,
+        )
+        control_plane_logs.apply_removal_policy(RemovalPolicy.DESTROY)
         self.cluster = eks.Cluster(
             self,
             "Cluster",
@@ -76,7 +107,14 @@ class ClusterStack(Stack):
             # With the private endpoint on, aws_eks_v2 runs the kubectl provider in the private
             # subnets, so it reaches the API whatever CIDRs the public endpoint allows.
             kubectl_provider_options=eks.KubectlProviderOptions(
-                kubectl_layer=_kubectl_layer(self, release)
+                kubectl_layer=_kubectl_layer(self, release),
+                # Immutable: aws-cdk-lib cannot add its ECR read policies (kubectl_provider_role).
+                role=KubectlProviderRole(
+                    self,
+                    "KubectlProviderRole",
+                    cluster_name=config.cluster_name,
+                    in_vpc=config.endpoint.private_access,
+                ).without_policy_updates(),
             ),
             cluster_logging=[
                 eks.ClusterLoggingTypes.API,
@@ -94,12 +132,23 @@ class ClusterStack(Stack):
             endpoint_access=_endpoint_access(config),
             # The networking add-ons are EKS managed add-ons below, not self-managed manifests.
             bootstrap_self_managed_addons=False,
+            # No hidden admin entry for the CloudFormation role (create-only: set before deploy).
+            bootstrap_cluster_creator_admin_permissions=False,
         )
-        vpc_cni = eks.Addon(self, "VpcCni", addon_name="vpc-cni", cluster=self.cluster)
-        eks.Addon(self, "KubeProxy", addon_name="kube-proxy", cluster=self.cluster)
+        cfn_cluster = self.cluster.node.default_child
+        assert isinstance(cfn_cluster, eks.CfnCluster)
+        cfn_cluster.add_resource_dependency(control_plane_logs)  # the cluster resource alone
+        if any(c.prefixlen == 0 for c in config.endpoint.public_access_cidrs):
+            Annotations.of(self.cluster).add_warning_v2(
+                "gpu-spot:public-endpoint-open",
+                "endpoint.public_access_cidrs allows the whole internet to reach the Kubernetes "
+                "API endpoint; set it to your own CIDR (README: Deploying).",
+            )
         self.pod_identity_agent = eks.Addon(
             self, "PodIdentityAgent", addon_name="eks-pod-identity-agent", cluster=self.cluster
         )
+        vpc_cni = self._vpc_cni()
+        eks.Addon(self, "KubeProxy", addon_name="kube-proxy", cluster=self.cluster)
 
         node_role = iam.Role(
             self,
@@ -108,6 +157,13 @@ class ClusterStack(Stack):
             managed_policies=[
                 iam.ManagedPolicy.from_aws_managed_policy_name(n) for n in NODE_ROLE_POLICIES
             ],
+            inline_policies={
+                "SessionManager": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(actions=list(SESSION_MANAGER_ACTIONS), resources=["*"])
+                    ]
+                )
+            },
         )
         provider = NodegroupOpsProvider(self, "NodegroupOps", cluster_name=config.cluster_name)
 
@@ -195,6 +251,38 @@ class ClusterStack(Stack):
         self._acknowledge_required_aws_policies(node_role)
         self._outputs(config)
 
+    def _vpc_cni(self) -> eks.Addon:
+        """The vpc-cni add-on, its ``aws-node`` service account on its own Pod Identity role."""
+        role = PodIdentityRole(
+            self,
+            "VpcCniRole",
+            cluster=self.cluster,
+            namespace=VPC_CNI_NAMESPACE,
+            service_account=VPC_CNI_SERVICE_ACCOUNT,
+            description="VPC CNI (aws-node) of EKS cluster (Pod Identity)",
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEKS_CNI_Policy")
+            ],
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                "AmazonEKS_CNI_Policy]",
+                reason="The policy EKS documents for the VPC CNI; on its own role, bound to "
+                "kube-system/aws-node of this cluster, instead of on the node role.",
+            )
+        )
+        addon = eks.Addon(self, "VpcCni", addon_name="vpc-cni", cluster=self.cluster)
+        cfn_addon = addon.node.default_child
+        assert isinstance(cfn_addon, eks.CfnAddon)
+        # aws_eks_v2.Addon has no prop for it; AWS::EKS::Addon PodIdentityAssociations does.
+        cfn_addon.add_property_override(
+            "PodIdentityAssociations",
+            [{"ServiceAccount": VPC_CNI_SERVICE_ACCOUNT, "RoleArn": role.role_arn}],
+        )
+        addon.node.add_dependency(self.pod_identity_agent)
+        return addon
+
     def _acknowledge_required_aws_policies(self, node_role: iam.Role) -> None:
         """cdk-nag findings on roles whose shape EKS or aws-cdk-lib dictates, at those roles."""
         managed = "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{}]"
@@ -209,39 +297,27 @@ class ClusterStack(Stack):
                 Acknowledgment(
                     id=managed.format(name),
                     reason="EKS managed nodes need this AWS managed policy (EKS user guide, node "
-                    "IAM role); SSM core gives shell access without SSH.",
+                    "IAM role).",
                 )
                 for name in NODE_ROLE_POLICIES
-            )
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason="Session Manager's ssmmessages actions take no resource, and the agent "
+                "registers the instance it runs on, whose ID is unknown before launch.",
+            ),
         )
         kubectl_provider = self.cluster.kubectl_provider
         assert kubectl_provider is not None
+        # The provider's condition for the ECR Public policy it could not attach: unused.
+        self.node.try_remove_child("HasEcrPublic")
         provider_handler = kubectl_provider.node.find_child("Handler")
-        condition = provider_handler.node.find_child("HasEcrPublic")
         handler_function = provider_handler.node.default_child
-        assert isinstance(condition, CfnElement) and isinstance(handler_function, CfnElement)
-        ecr_public_policy = json.dumps(
-            {
-                "Fn::If": [
-                    self.resolve(condition.logical_id),
-                    {
-                        "Fn::Join": [
-                            "",
-                            [
-                                "arn:",
-                                {"Ref": "AWS::Partition"},
-                                ":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly",
-                            ],
-                        ]
-                    },
-                    {"Ref": "AWS::NoValue"},
-                ]
-            },
-            separators=(",", ":"),
-        )
+        assert isinstance(handler_function, CfnElement)
         reason = (
-            "Role and runtime of aws-cdk-lib's aws_eks_v2 kubectl provider, which the Cluster API "
-            "does not let us set; it only applies this cluster's manifests."
+            "Runtime and Provider framework of aws-cdk-lib's aws_eks_v2 kubectl provider, which "
+            "the Cluster API does not let us set; it only applies this cluster's manifests. Its "
+            "handler runs on KubectlProviderRole (no ECR read)."
         )
         Validations.of(kubectl_provider).acknowledge(
             *(
@@ -249,12 +325,7 @@ class ClusterStack(Stack):
                 for name in (
                     "service-role/AWSLambdaBasicExecutionRole",
                     "service-role/AWSLambdaVPCAccessExecutionRole",
-                    "AmazonEC2ContainerRegistryReadOnly",
                 )
-            ),
-            Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{ecr_public_policy}]",
-                reason=reason,
             ),
             Acknowledgment(id="AwsSolutions::AwsSolutions-L1", reason=reason),
             Acknowledgment(
@@ -294,9 +365,7 @@ def _endpoint_access(config: ClusterConfig) -> eks.EndpointAccess:
     cidrs = [str(c) for c in config.endpoint.public_access_cidrs]
     if not cidrs:
         return eks.EndpointAccess.PRIVATE
-    base = (
-        eks.EndpointAccess.PUBLIC_AND_PRIVATE
-        if config.endpoint.private_access
-        else eks.EndpointAccess.PUBLIC
-    )
-    return base.only_from(*cidrs)
+    if not config.endpoint.private_access:
+        # The config allows this only open to the world; aws-cdk-lib refuses only_from on PUBLIC.
+        return eks.EndpointAccess.PUBLIC
+    return eks.EndpointAccess.PUBLIC_AND_PRIVATE.only_from(*cidrs)

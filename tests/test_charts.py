@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import cdk8s
@@ -92,28 +93,55 @@ def test_device_plugin_needs_at_least_one_gpu_type() -> None:
         NvidiaDevicePluginChart(cdk8s.App(), "Empty", gpu_instance_types=[])
 
 
-def test_device_plugin_matches_nvidias_static_manifest(charts: Any) -> None:
+# NVIDIA/k8s-device-plugin deployments/static/nvidia-device-plugin.yml at tag v0.20.0: the fields
+# this chart takes from it (read with `git show v0.20.0:deployments/static/...`; v0.19.3 differs
+# only in the image tag, v0.17.4 also set env FAIL_ON_INIT_ERROR=false).
+UPSTREAM_V0_20_0 = {
+    "metadata": {"name": "nvidia-device-plugin-daemonset", "namespace": "kube-system"},
+    "selector": {"matchLabels": {"name": "nvidia-device-plugin-ds"}},
+    "updateStrategy": {"type": "RollingUpdate"},
+    "podLabels": {"name": "nvidia-device-plugin-ds"},
+    "tolerations": [GPU_TOLERATION],
+    "priorityClassName": "system-node-critical",
+    "containerName": "nvidia-device-plugin-ctr",
+    "image": "nvcr.io/nvidia/k8s-device-plugin:v0.20.0",
+    "env": [],
+    "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+    "hostPath": {"path": "/var/lib/kubelet/device-plugins", "type": "Directory"},
+    "mountPath": "/var/lib/kubelet/device-plugins",
+}
+
+
+def test_device_plugin_matches_nvidias_static_manifest_v0_20_0(charts: Any) -> None:
     daemon_set = one(charts.device_plugin, "DaemonSet")
     spec = pod_spec(daemon_set)
     (container,) = spec["containers"]
-    assert daemon_set["metadata"]["namespace"] == "kube-system"
-    assert daemon_set["spec"]["updateStrategy"] == {"type": "RollingUpdate"}
-    assert spec["priorityClassName"] == "system-node-critical"
-    assert spec["tolerations"] == [GPU_TOLERATION]
-    assert container["image"] == "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
-    assert container["securityContext"] == {
-        "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"]},
+    (volume,) = spec["volumes"]
+    (mount,) = container["volumeMounts"]
+    image, digest = container["image"].split("@")
+    ours = {
+        "metadata": daemon_set["metadata"],
+        "selector": daemon_set["spec"]["selector"],
+        "updateStrategy": daemon_set["spec"]["updateStrategy"],
+        "podLabels": daemon_set["spec"]["template"]["metadata"]["labels"],
+        "tolerations": spec["tolerations"],
+        "priorityClassName": spec["priorityClassName"],
+        "containerName": container["name"],
+        "image": image,
+        "env": container.get("env", []),
+        "securityContext": container["securityContext"],
+        "hostPath": volume["hostPath"],
+        "mountPath": mount["mountPath"],
     }
-    assert spec["volumes"] == [
-        {
-            "name": "device-plugin",
-            "hostPath": {"path": "/var/lib/kubelet/device-plugins", "type": "Directory"},
-        }
-    ]
-    assert container["volumeMounts"] == [
-        {"name": "device-plugin", "mountPath": "/var/lib/kubelet/device-plugins"}
-    ]
+    assert ours == UPSTREAM_V0_20_0
+    assert mount["name"] == volume["name"]
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest)
+
+
+def test_device_plugin_is_hardened_beyond_upstream(charts: Any) -> None:
+    spec = pod_spec(one(charts.device_plugin, "DaemonSet"))
+    assert spec["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+    assert spec["automountServiceAccountToken"] is False
 
 
 # --- Cluster autoscaler ---------------------------------------------------------------------
@@ -289,9 +317,29 @@ def test_smoke_test_asks_for_one_gpu_and_runs_nvidia_smi(charts: Any) -> None:
     (container,) = spec["containers"]
     assert container["command"] == ["nvidia-smi"]
     assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
-    assert container["image"].startswith("nvcr.io/nvidia/cuda:12.")
+    assert container["image"] == (
+        "docker.io/nvidia/cuda:12.8.1-base-ubuntu24.04"
+        "@sha256:133c78a0575303be34164d0b90137a042172bdf60696af01a3c424ab402d86e2"
+    )
     assert spec["tolerations"] == [GPU_TOLERATION]
     assert spec["restartPolicy"] == "Never"
+
+
+def test_smoke_test_runs_in_its_own_restricted_namespace_without_a_token(charts: Any) -> None:
+    namespace = one(charts.smoke_test, "Namespace")
+    assert namespace["metadata"] == {
+        "name": "gpu-smoke-test",
+        "labels": {
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted",
+        },
+    }
+    kinds = [o["kind"] for o in objects(charts.smoke_test)]
+    assert kinds == ["Namespace", "Job"]  # applied in this order
+    job = one(charts.smoke_test, "Job")
+    assert job["metadata"]["namespace"] == "gpu-smoke-test"
+    assert pod_spec(job)["automountServiceAccountToken"] is False
 
 
 # --- Whole manifests ------------------------------------------------------------------------
@@ -305,7 +353,8 @@ def test_every_manifest_passes_the_kubernetes_schema_of_each_supported_minor(min
         for obj in objects(chart):
             kubernetes_validate.validate(obj, f"{minor}.0", strict=True)
             checked += 1
-    assert checked == 8  # DaemonSet; SA, ClusterRole(+Binding), Role(+Binding), Deployment; Job
+    # DaemonSet; SA, ClusterRole(+Binding), Role(+Binding), Deployment; Namespace, Job
+    assert checked == 9
 
 
 def test_schema_validation_catches_a_broken_manifest() -> None:

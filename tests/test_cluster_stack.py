@@ -279,9 +279,12 @@ def test_asg_tagging_role_is_least_privilege(template: Template) -> None:
                     },
                     {
                         "Action": ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
-                        "Condition": {
-                            "StringEquals": {"aws:ResourceTag/eks:cluster-name": "gpu-spot"}
-                        },
+                        "Condition": Match.exact(
+                            {
+                                "StringEquals": {"aws:ResourceTag/eks:cluster-name": "gpu-spot"},
+                                "ForAllValues:StringLike": {"aws:TagKeys": [f"{TEMPLATE_TAG}/*"]},
+                            }
+                        ),
                         "Effect": "Allow",
                         "Resource": {
                             "Fn::Join": [
@@ -322,7 +325,9 @@ def test_root_volumes_are_encrypted_gp3(default_synth: Synthesized) -> None:
     assert sorted(sizes) == [50, 100]
 
 
-def test_node_role_has_worker_registry_cni_and_ssm_policies(template: Template) -> None:
+def test_node_role_has_worker_and_registry_policies_and_session_manager_only(
+    template: Template,
+) -> None:
     template.has_resource_properties(
         "AWS::IAM::Role",
         {
@@ -331,12 +336,28 @@ def test_node_role_has_worker_registry_cni_and_ssm_policies(template: Template) 
             ),
             "ManagedPolicyArns": [
                 {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::aws:policy/{name}"]]}
-                for name in (
-                    "AmazonEKSWorkerNodePolicy",
-                    "AmazonEKS_CNI_Policy",
-                    "AmazonEC2ContainerRegistryPullOnly",
-                    "AmazonSSMManagedInstanceCore",
-                )
+                for name in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
+            ],
+            "Policies": [
+                {
+                    "PolicyName": "SessionManager",
+                    "PolicyDocument": {
+                        "Statement": [
+                            {
+                                "Action": [
+                                    "ssm:UpdateInstanceInformation",
+                                    "ssmmessages:CreateControlChannel",
+                                    "ssmmessages:CreateDataChannel",
+                                    "ssmmessages:OpenControlChannel",
+                                    "ssmmessages:OpenDataChannel",
+                                ],
+                                "Effect": "Allow",
+                                "Resource": "*",
+                            }
+                        ],
+                        "Version": "2012-10-17",
+                    },
+                }
             ],
         },
     )

@@ -316,3 +316,23 @@ def test_restricted_public_endpoint_needs_the_private_endpoint() -> None:
         "provider that applies the add-ons runs in Lambda with no fixed address and could not "
         "reach the API; set private_access: true"
     ]
+
+
+# --- control-plane log retention -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("days", [1, 90, 3653])
+def test_log_retention_takes_cloudwatch_values(days: int) -> None:
+    assert (
+        config_with({"control_plane_log_retention_days": days}).control_plane_log_retention_days
+        == days
+    )
+
+
+@pytest.mark.parametrize("days", [0, 2, 91, 10000])
+def test_log_retention_refuses_what_cloudwatch_refuses(days: int) -> None:
+    (problem,) = problems_of({"control_plane_log_retention_days": days})
+    assert problem.startswith(
+        f"control_plane_log_retention_days: {days} is not a CloudWatch Logs retention; "
+        "allowed: 1, 3, 5, 7, 14, 30, 60, 90,"
+    )

@@ -78,7 +78,7 @@ def test_autoscaler_is_applied_after_its_identity(default_synth: Synthesized) ->
 
 def test_smoke_test_is_attached_only_when_enabled_and_last(with_smoke_test: Synthesized) -> None:
     attached = manifests(with_smoke_test.cluster)
-    job = attached["Job/gpu-smoke-test"]
+    job = attached["Namespace/gpu-smoke-test"]  # the namespace, then the Job, in one manifest
     assert len(attached) == 3
     assert attached["DaemonSet/nvidia-device-plugin-daemonset"]["logical_id"] in job["depends_on"]
     assert attached["ServiceAccount/cluster-autoscaler"]["logical_id"] in job["depends_on"]
@@ -138,10 +138,23 @@ def test_autoscaler_may_resize_only_this_clusters_groups(default_synth: Synthesi
                                     "ec2:DescribeInstanceTypes",
                                     "ec2:DescribeLaunchTemplateVersions",
                                     "ec2:GetInstanceTypesFromInstanceRequirements",
-                                    "eks:DescribeNodegroup",
                                 ],
                                 "Effect": "Allow",
                                 "Resource": "*",
+                            },
+                            {
+                                "Action": "eks:DescribeNodegroup",
+                                "Effect": "Allow",
+                                "Resource": {
+                                    "Fn::Join": [
+                                        "",
+                                        [
+                                            "arn:aws:eks:us-west-2:",
+                                            {"Ref": "AWS::AccountId"},
+                                            ":nodegroup/gpu-spot/*/*",
+                                        ],
+                                    ]
+                                },
                             },
                             {
                                 "Action": [
@@ -150,7 +163,16 @@ def test_autoscaler_may_resize_only_this_clusters_groups(default_synth: Synthesi
                                 ],
                                 "Condition": {"StringEquals": OWNED_BY_THIS_CLUSTER},
                                 "Effect": "Allow",
-                                "Resource": "*",
+                                "Resource": {
+                                    "Fn::Join": [
+                                        "",
+                                        [
+                                            "arn:aws:autoscaling:us-west-2:",
+                                            {"Ref": "AWS::AccountId"},
+                                            ":autoScalingGroup:*:autoScalingGroupName/*",
+                                        ],
+                                    ]
+                                },
                             },
                         ],
                         "Version": "2012-10-17",

@@ -15,6 +15,8 @@ from stacks import add_policy_checks
 from tests.support import ROOT, Synthesized, config_with, default_data, synthesize
 from verify.__main__ import main
 from verify.cfn_lint import check_cfn_lint
+from verify.checkov import check_checkov, synthesized_files
+from verify.eks_posture import check_eks_posture
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
 from verify.replacement import check_replacement, compare
@@ -259,15 +261,17 @@ def test_verify_command_passes_on_the_default_config(
 ) -> None:
     assert main(["--outdir", str(tmp_path / "out")]) == 0
     report = capsys.readouterr().out
-    for check in (
+    checks = (
         "config",
         "synth",
         "cdk-nag",
         "cfn-lint",
+        "checkov",
         "k8s-schema",
         "k8s-security",
         "autoscaler",
-    ):
+    )
+    for check in checks:
         assert f"  PASS  {check}" in report
     assert report.rstrip().endswith("verify: OK")
 
@@ -369,7 +373,10 @@ def test_every_check_passes_on_a_representative_config(
     results = [
         check_nag(synth.validation_report(), synth.policy_error),
         check_cfn_lint(templates_of(synth)),
+        check_checkov(synthesized_files(synth.outdir)),
         check_schema(objects, config.kubernetes_version),
         check_security(objects),
     ]
     assert [(r.name, r.status) for r in results if r.status != "PASS"] == []
+    posture = check_eks_posture(synth.templates)  # an open endpoint only warns
+    assert posture.status in ("PASS", "WARN"), posture.details

@@ -1,0 +1,101 @@
+"""checkov over the default synth: no unexplained finding, every accepted finding has its reason
+and is still needed, and a template or manifest that breaks a rule fails the check."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support import Synthesized
+from verify import checkov
+from verify.checkov import Finding, check_checkov, load_skips, run_checkov, synthesized_files
+
+
+@pytest.fixture(scope="module")
+def findings(default_synth: Synthesized) -> list[Finding]:
+    return run_checkov(synthesized_files(default_synth.outdir))
+
+
+def test_default_synth_scans_every_template_and_manifest(default_synth: Synthesized) -> None:
+    names = [p.name for p in synthesized_files(default_synth.outdir)]
+    assert names == [
+        "gpu-spot-cluster.template.json",
+        "gpu-spot-network.template.json",
+        "cluster-autoscaler.yaml",
+        "gpu-smoke-test.yaml",
+        "nvidia-device-plugin.yaml",
+    ]
+
+
+def test_every_finding_on_the_default_synth_is_accepted_with_a_reason(
+    findings: list[Finding],
+) -> None:
+    skips = load_skips()
+    assert [f.line() for f in findings if not any(s.covers(f) for s in skips)] == []
+    assert all(len(s.reason) > 40 for s in skips)
+
+
+def test_every_accepted_pattern_is_still_needed(findings: list[Finding]) -> None:
+    unused = [
+        (skip.check, pattern)
+        for skip in load_skips()
+        for pattern in skip.resources
+        if not any(
+            f.check_id == skip.check and fnmatch.fnmatchcase(f.resource, pattern) for f in findings
+        )
+    ]
+    assert unused == []
+
+
+def test_the_project_owned_pods_need_no_exception(findings: list[Finding]) -> None:
+    """The smoke test meets every checkov Kubernetes rule but the NetworkPolicy one."""
+    smoke = {f.check_id for f in findings if f.file == "gpu-smoke-test.yaml"}
+    assert smoke == {"CKV2_K8S_6"}
+
+
+def test_a_broken_template_and_manifest_fail_the_check(
+    default_synth: Synthesized, tmp_path: Path
+) -> None:
+    template = json.loads((default_synth.outdir / "gpu-spot-cluster.template.json").read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::EC2::LaunchTemplate":
+            resource["Properties"]["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] = (
+                "optional"
+            )
+    broken_template = tmp_path / "broken.template.json"
+    broken_template.write_text(json.dumps(template))
+    (daemon_set,) = yaml.safe_load_all(
+        (default_synth.outdir / "manifests" / "nvidia-device-plugin.yaml").read_text()
+    )
+    (container,) = daemon_set["spec"]["template"]["spec"]["containers"]
+    container["securityContext"]["privileged"] = True
+    broken_manifest = tmp_path / "broken.yaml"
+    broken_manifest.write_text(yaml.safe_dump(daemon_set))
+
+    result = check_checkov([broken_template, broken_manifest])
+
+    assert result.status == "FAIL"
+    failed = {line.split()[0] for line in result.details}
+    assert {"CKV_AWS_79", "CKV_K8S_16"} <= failed  # IMDSv1 allowed; privileged container
+
+
+def test_a_skip_without_a_reason_is_refused(tmp_path: Path) -> None:
+    skips = tmp_path / "skips.yaml"
+    skips.write_text("- check: CKV_K8S_8\n  resources: ['*']\n  reason: ' '\n")
+    with pytest.raises(ValueError, match=r"entry 1 \(CKV_K8S_8\): needs a reason"):
+        load_skips(skips)
+
+
+def test_checkov_that_cannot_run_is_a_failure(
+    default_synth: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checkov, "CHECKOV", Path("/nonexistent/checkov"))
+    result = check_checkov(synthesized_files(default_synth.outdir))
+    assert (result.status, result.summary) == (
+        "FAIL",
+        "/nonexistent/checkov is missing: run scripts/setup.sh",
+    )

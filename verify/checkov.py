@@ -1,0 +1,116 @@
+"""checkov (Bridgecrew's policy scanner) over the synthesized templates and the exported manifests.
+
+checkov runs from its own venv, ``.venv-checkov`` (``scripts/setup_checkov.sh``): checkov 3.3.x
+pins ``packaging<24``, which pytest 9 in ``.venv`` cannot share. Findings accepted on purpose are
+in ``.checkov-skips.yaml``, each with the resources it covers and its reason; any other finding
+fails the check.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from verify.report import CheckResult
+from verify.synth import ROOT
+
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+SKIPS_FILE = ROOT / ".checkov-skips.yaml"
+FRAMEWORKS = ("cloudformation", "kubernetes")
+
+
+@dataclass(frozen=True)
+class Finding:
+    check_id: str
+    check_name: str
+    resource: str
+    """checkov's name for it: ``AWS::Type.LogicalId`` or ``Kind.namespace.name``."""
+    file: str
+
+    def line(self) -> str:
+        return f"{self.check_id} {self.file} {self.resource}: {self.check_name}"
+
+
+@dataclass(frozen=True)
+class Skip:
+    check: str
+    resources: tuple[str, ...]
+    """``fnmatch`` patterns of checkov resource names."""
+    reason: str
+
+    def covers(self, finding: Finding) -> bool:
+        return finding.check_id == self.check and any(
+            fnmatch.fnmatchcase(finding.resource, pattern) for pattern in self.resources
+        )
+
+
+def load_skips(path: Path = SKIPS_FILE) -> list[Skip]:
+    """The accepted findings; raises ``ValueError`` naming the entry that lacks a field."""
+    entries = yaml.safe_load(path.read_text()) or []
+    skips = []
+    for number, entry in enumerate(entries, start=1):
+        check, resources, reason = (entry.get(k) for k in ("check", "resources", "reason"))
+        if not (isinstance(check, str) and isinstance(resources, list) and resources):
+            raise ValueError(f"{path.name} entry {number}: needs a check and a resources list")
+        if not (isinstance(reason, str) and reason.strip()):
+            raise ValueError(f"{path.name} entry {number} ({check}): needs a reason")
+        skips.append(Skip(check, tuple(map(str, resources)), reason.strip()))
+    return skips
+
+
+def run_checkov(files: list[Path]) -> list[Finding]:
+    """Every failed check on ``files``; raises ``RuntimeError`` when checkov does not run."""
+    command = [
+        str(CHECKOV),
+        *("--framework", *FRAMEWORKS),
+        "--skip-download",  # offline: no policy or mapping download
+        *("--output", "json", "--quiet", "--compact"),
+    ]
+    for path in files:
+        command += ["--file", str(path)]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        reports = json.loads(result.stdout)
+    except FileNotFoundError:
+        raise RuntimeError(f"{CHECKOV} is missing: run scripts/setup.sh") from None
+    except json.JSONDecodeError:
+        tail = " | ".join(result.stderr.strip().splitlines()[-3:])
+        raise RuntimeError(f"checkov did not run (exit {result.returncode}): {tail}") from None
+    return [
+        Finding(c["check_id"], c["check_name"], c["resource"], Path(c["file_path"]).name)
+        for report in (reports if isinstance(reports, list) else [reports])
+        for c in _failed_checks(report)
+    ]
+
+
+def synthesized_files(outdir: Path) -> list[Path]:
+    """The templates and the exported manifests (``cdk.out/manifests``) of a synth."""
+    return [*sorted(outdir.glob("*.template.json")), *sorted(outdir.glob("manifests/*.yaml"))]
+
+
+def check_checkov(files: list[Path], skips: list[Skip] | None = None) -> CheckResult:
+    if not files:
+        return CheckResult("checkov", "FAIL", "no template or manifest to scan")
+    try:
+        findings = run_checkov(files)
+        skips = load_skips() if skips is None else skips
+    except (RuntimeError, ValueError) as error:
+        return CheckResult("checkov", "FAIL", str(error))
+    unexplained = [f for f in findings if not any(s.covers(f) for s in skips)]
+    accepted = len(findings) - len(unexplained)
+    summary = f"{len(files)} files: {len(unexplained)} unexplained finding(s)"
+    summary += f" ({accepted} accepted in {SKIPS_FILE.name})"
+    return CheckResult(
+        "checkov", "FAIL" if unexplained else "PASS", summary, [f.line() for f in unexplained]
+    )
+
+
+def _failed_checks(report: dict[str, Any]) -> list[dict[str, Any]]:
+    failed: list[dict[str, Any]] = report.get("results", {}).get("failed_checks", [])
+    return failed
