@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster_config import ConfigError, load_config
+from cluster_config.cli import internal_errors_reported
 from verify.cfn_lint import check_cfn_lint
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
@@ -34,15 +35,16 @@ def main(argv: list[str] | None = None) -> int:
         print("verify: FAILED (config)", file=sys.stderr)
         return EXIT_CONFIG_ERROR
 
-    synthesis = synthesize(config, Path(args.outdir))
-    results = [
-        CheckResult("config", "PASS", f"{args.config or 'cdk.json defaults'} is valid"),
-        CheckResult("synth", "PASS", f"{len(synthesis.templates)} stacks in {args.outdir}/"),
-        check_nag(synthesis.validation_report(), synthesis.policy_error),
-        check_cfn_lint(sorted(Path(args.outdir).glob("*.template.json"))),
-        *_manifest_checks(synthesis),
-        _replacement(args.baseline, baseline_config, synthesis),
-    ]
+    with internal_errors_reported(Path(args.outdir)):  # exit 3, one line, no traceback
+        synthesis = synthesize(config, Path(args.outdir))
+        results = [
+            CheckResult("config", "PASS", f"{args.config or 'cdk.json defaults'} is valid"),
+            CheckResult("synth", "PASS", f"{len(synthesis.templates)} stacks in {args.outdir}/"),
+            check_nag(synthesis.validation_report(), synthesis.policy_error),
+            check_cfn_lint(sorted(Path(args.outdir).glob("*.template.json"))),
+            *_manifest_checks(synthesis),
+            _replacement(args.baseline, baseline_config, synthesis),
+        ]
     title = f"{config.cluster_name} (Kubernetes {config.kubernetes_version}, {config.region})"
     return 0 if print_report(title, results, sys.stdout) else EXIT_FAILED
 
