@@ -14,12 +14,13 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
-
-import aws_cdk as cdk
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from cluster_config.loader import ConfigError, load_config
 from cluster_config.model import ClusterConfig
+
+if TYPE_CHECKING:  # the config check itself runs without starting the CDK's jsii kernel
+    import aws_cdk as cdk
 
 DEFAULTS_CONTEXT_KEY = "cluster"
 CONFIG_PATH_CONTEXT_KEY = "config"

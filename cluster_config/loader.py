@@ -114,7 +114,8 @@ def _read_override(config_path: str) -> dict[str, Any]:
     try:
         loaded = load_strict_yaml(text)
     except StrictYamlError as error:
-        raise ConfigError([f"{error.path}: {shown} {error.where}: {error.problem}"]) from None
+        where = f" {error.where}" if error.where else ""
+        raise ConfigError([f"{error.path}: {shown}{where}: {error.problem}"]) from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):

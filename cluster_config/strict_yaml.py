@@ -31,7 +31,11 @@ class StrictYamlError(Exception):
 
 def load_strict_yaml(text: str) -> Any:
     """The document in ``text``; raises ``StrictYamlError`` for anything this module refuses."""
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)
+    except yaml.reader.ReaderError as error:
+        problem = f"character {error.character:#x} at position {error.position} is not allowed"
+        raise StrictYamlError("config", "", f"not valid YAML or JSON: {problem}") from None
     try:
         root = loader.get_single_node()
         if root is None:
@@ -48,8 +52,6 @@ def load_strict_yaml(text: str) -> Any:
         ) from None
     except yaml.YAMLError as error:
         raise StrictYamlError("config", "", f"not valid YAML or JSON: {error}") from None
-    except ValueError as error:  # e.g. an integer longer than Python converts (4300 digits)
-        raise StrictYamlError("config", "", f"a value cannot be read: {error}") from None
     finally:
         loader.dispose()
 
@@ -81,6 +83,14 @@ class _StrictLoader(yaml.SafeLoader):
             if parent is not None:
                 self._path.pop()
 
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:  # longer than Python converts (sys.get_int_max_str_digits)
+            raise StrictYamlError(
+                "config", _where(node.start_mark), "a number of more than 4300 digits"
+            ) from None
+
     def field_path(self) -> str:
         return ".".join(self._path[:4]) or "config"
 
@@ -104,6 +114,9 @@ class _StrictLoader(yaml.SafeLoader):
                 )
             seen[key_node.value] = key_node.start_mark
         return super().construct_mapping(node, deep)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
 
 
 def _check_expanded_size(root: Node) -> None:
