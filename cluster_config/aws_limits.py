@@ -167,9 +167,10 @@ def region_problem(region: str) -> str | None:
     """Why ``region`` cannot host this app, or None."""
     partition = REGION_PARTITIONS.get(region)
     if partition is None:
-        return "is not an AWS region (see cluster_config/data/regions.json)"
+        return "no such AWS region; allowed: a region of cluster_config/data/regions.json"
     if partition not in SUPPORTED_PARTITIONS:
-        return f"is in partition {partition}; allowed: regions of {', '.join(SUPPORTED_PARTITIONS)}"
+        allowed = ", ".join(SUPPORTED_PARTITIONS)
+        return f"a region of partition {partition}; allowed: regions of {allowed}"
     return None
 
 

@@ -78,7 +78,10 @@ class _StrictLoader(yaml.SafeLoader):
                 f"nested more than {MAX_DEPTH} levels deep",
             )
         try:
-            return super().compose_node(parent, index)
+            node = super().compose_node(parent, index)
+            if isinstance(node, MappingNode):
+                self._check_keys(node)
+            return node
         finally:
             if parent is not None:
                 self._path.pop()
@@ -94,26 +97,26 @@ class _StrictLoader(yaml.SafeLoader):
     def field_path(self) -> str:
         return ".".join(self._path[:4]) or "config"
 
-    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+    def _check_keys(self, node: MappingNode) -> None:
+        """Keys are text and appear once (merge keys ``<<`` aside, which YAML lets override)."""
         seen: dict[str, Any] = {}
         for key_node, _ in node.value:
             if key_node.tag == _MERGE_TAG:
                 continue
             if not isinstance(key_node, ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
                 raise StrictYamlError(
-                    "config",
+                    self.field_path(),
                     _where(key_node.start_mark),
                     f"key {str(key_node.value)[:40]!r} is not text; quote it",
                 )
             if key_node.value in seen:
                 raise StrictYamlError(
-                    str(key_node.value)[:64],
+                    ".".join([*self._path[:4], str(key_node.value)[:64]]),
                     _where(key_node.start_mark),
-                    f"key {key_node.value!r} appears twice in one mapping (first on line "
-                    f"{seen[key_node.value].line + 1}); each key may appear once",
+                    f"key {str(key_node.value)[:64]!r} appears twice in one mapping (first on "
+                    f"line {seen[key_node.value].line + 1}); each key may appear once",
                 )
             seen[key_node.value] = key_node.start_mark
-        return super().construct_mapping(node, deep)
 
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)

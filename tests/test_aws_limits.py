@@ -37,10 +37,10 @@ def test_region_table_matches_the_pinned_botocore() -> None:
         ("us-west-2", None),
         ("cn-northwest-1", None),
         ("us-gov-east-1", None),
-        ("us-west-9", "is not an AWS region (see cluster_config/data/regions.json)"),
+        ("us-west-9", "no such AWS region; allowed: a region of cluster_config/data/regions.json"),
         (
             "us-isob-east-1",
-            "is in partition aws-iso-b; allowed: regions of aws, aws-cn, aws-us-gov",
+            "a region of partition aws-iso-b; allowed: regions of aws, aws-cn, aws-us-gov",
         ),
     ],
 )

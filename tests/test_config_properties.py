@@ -334,4 +334,4 @@ def test_a_region_that_does_not_exist_is_refused_by_name(region: str) -> None:
     if region in REGION_PARTITIONS:
         return
     assert isinstance(result, list)
-    assert any(line.startswith("region: is not an AWS region") for line in result), result
+    assert any(line.startswith("region: no such AWS region") for line in result), result
