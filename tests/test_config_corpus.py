@@ -218,7 +218,28 @@ def test_outcome_file_tells_synth_sh_which_failure_it_was(
 
         check_config_or_exit(default_data(), str(tmp_path / "missing.yaml"), tmp_path)
     assert outcome.read_text() == "config"
+    with pytest.raises(SystemExit):
+        from cluster_config.cli import EXIT_POLICY_FAILURE, _exit
+
+        _exit(EXIT_POLICY_FAILURE)  # what synth_or_exit calls on a cdk-nag failure
+    assert outcome.read_text() == "policy"
 
 
 def test_config_with_helper_still_builds_defaults() -> None:
     assert config_with().region == "us-west-2"
+
+
+def test_verify_reports_a_crash_after_the_config_passed_as_exit_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import verify.__main__ as verify_main
+
+    def broken_synth(*_: Any) -> None:
+        raise RuntimeError("Error: something jsii could not resolve")
+
+    monkeypatch.setattr(verify_main, "synthesize", broken_synth)
+    with pytest.raises(SystemExit) as exited:
+        verify_main.main(["--outdir", str(tmp_path)])
+    assert exited.value.code == EXIT_INTERNAL_ERROR
+    err = capsys.readouterr().err
+    assert "Synth failed after the config was accepted" in err and "Traceback" not in err
