@@ -157,9 +157,9 @@ def release_version_problem(release: str, kubernetes_minor: str) -> str | None:
 _REGIONS_FILE = Path(__file__).parent / "data" / "regions.json"
 REGION_PARTITIONS: dict[str, str] = json.loads(_REGIONS_FILE.read_text(encoding="utf-8"))["regions"]
 """Every public AWS region this project knows, mapped to its partition (``aws``, ``aws-cn``...)."""
-# Partitions this app is synthesized and checked in (tests/test_verify.py: aws, aws-cn,
-# aws-us-gov); the isolated partitions lack public documentation of the EKS add-ons and Lambda
-# runtimes this app uses, so they are refused rather than guessed.
+# Partitions this app synthesizes in (aws and aws-cn in tests/test_config_corpus.py, aws-us-gov
+# by hand with tests/config_corpus/good/g03-govcloud.json); the isolated partitions lack public
+# documentation of the EKS add-ons and Lambda runtimes this app uses, so they are refused.
 SUPPORTED_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 
 

@@ -37,7 +37,8 @@ from cluster_config.versions import KUBERNETES_RELEASES
 # EKS allows [0-9A-Za-z][A-Za-z0-9-_]*; CloudFormation stack names (derived from it) allow no "_".
 ClusterName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,99}$")]
 # Lower-case words joined by single hyphens, so each maps to a distinct PascalCase construct ID.
-# At most 56: node group names are "<name>-<6-character digest>" and EKS allows 63.
+# At most 56: node group names are "<name>-<6-character digest>" and EKS allows 63 (EKS API
+# Reference, CreateNodegroup nodegroupName; aws_limits.NODEGROUP_NAME).
 GroupName = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=56)
 ]
