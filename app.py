@@ -6,11 +6,13 @@ from pathlib import Path
 import aws_cdk as cdk
 
 from charts import write_manifests
-from cluster_config.cli import load_config_or_exit, synth_or_exit
+from cluster_config.cli import internal_errors_reported, load_config_or_exit, synth_or_exit
 from stacks import add_policy_checks, build_stacks
 
 app = cdk.App()
-add_policy_checks(app)
-stacks = build_stacks(app, load_config_or_exit(app))
-synth_or_exit(app)
-write_manifests(stacks.charts, Path(app.outdir) / "manifests")
+config = load_config_or_exit(app)
+with internal_errors_reported(Path(app.outdir)):
+    add_policy_checks(app)
+    stacks = build_stacks(app, config)
+    synth_or_exit(app)
+    write_manifests(stacks.charts, Path(app.outdir) / "manifests")

@@ -1,19 +1,39 @@
-"""How the CDK app reads its config: a bad config prints the problems and exits 2, no traceback."""
+"""How the CDK app reads its config and reports failures: one message, an exit code, no traceback.
+
+Exit codes of the app (and of ``scripts/synth.sh`` and ``scripts/verify.sh``): 0 synthesized,
+1 a policy check failed, 2 the config is invalid, 3 synth failed for another reason. ``cdk
+synth`` turns any non-zero code of the app into 1, so the app also writes the outcome's name to
+the file named by ``$GPU_SPOT_SYNTH_OUTCOME`` (set by ``scripts/synth.sh``), which maps it back.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-
-import aws_cdk as cdk
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from cluster_config.loader import ConfigError, load_config
 from cluster_config.model import ClusterConfig
+
+if TYPE_CHECKING:  # the config check itself runs without starting the CDK's jsii kernel
+    import aws_cdk as cdk
 
 DEFAULTS_CONTEXT_KEY = "cluster"
 CONFIG_PATH_CONTEXT_KEY = "config"
 EXIT_CONFIG_ERROR = 2
 EXIT_POLICY_FAILURE = 1
+EXIT_INTERNAL_ERROR = 3
+OUTCOME_FILE_ENV = "GPU_SPOT_SYNTH_OUTCOME"
+_OUTCOMES = {
+    EXIT_POLICY_FAILURE: "policy",
+    EXIT_CONFIG_ERROR: "config",
+    EXIT_INTERNAL_ERROR: "internal",
+}
+INTERNAL_ERROR_LOG = "synth-error.log"
 
 
 def load_config_or_exit(app: cdk.App) -> ClusterConfig:
@@ -22,15 +42,50 @@ def load_config_or_exit(app: cdk.App) -> ClusterConfig:
     On a bad config, the previous synth's templates and manifest are removed from the output
     folder too, so nothing left in ``cdk.out`` looks like a successful synth of this config.
     """
+    return check_config_or_exit(
+        app.node.try_get_context(DEFAULTS_CONTEXT_KEY),
+        app.node.try_get_context(CONFIG_PATH_CONTEXT_KEY),
+        Path(app.outdir),
+    )
+
+
+def check_config_or_exit(defaults: Any, config_path: Any, outdir: Path) -> ClusterConfig:
+    """``load_config_or_exit`` without the CDK app: what the hostile-config tests run."""
     try:
-        return load_config(
-            app.node.try_get_context(DEFAULTS_CONTEXT_KEY),
-            app.node.try_get_context(CONFIG_PATH_CONTEXT_KEY),
-        )
+        if config_path is not None and not isinstance(config_path, str):
+            raise ConfigError(
+                [f"config: -c config= must be a path, got {type(config_path).__name__}"]
+            )
+        return load_config(defaults, config_path)
     except ConfigError as error:
-        _remove_previous_output(Path(app.outdir))
+        _remove_previous_output(outdir)
         print(error.report(), file=sys.stderr)
-        raise SystemExit(EXIT_CONFIG_ERROR) from None
+        _exit(EXIT_CONFIG_ERROR)
+
+
+@contextmanager
+def internal_errors_reported(outdir: Path) -> Iterator[None]:
+    """Any exception in the block (a bug, or a limit the config rules missed) becomes one message
+    and exit code 3; the traceback goes to ``<outdir>/synth-error.log``, the templates go away."""
+    try:
+        yield
+    except Exception as error:  # the one place every failure is caught
+        _remove_previous_output(outdir)
+        log = outdir / INTERNAL_ERROR_LOG
+        try:
+            outdir.mkdir(parents=True, exist_ok=True)
+            log.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+            details = f"details in {log}"
+        except OSError:
+            details = "details could not be written"
+        first_line = (str(error).strip().splitlines() or [""])[0][:300]
+        print(
+            "Synth failed after the config was accepted, so no template was written to deploy "
+            f"({type(error).__name__}: {first_line}). This is a bug in the app, not in your "
+            f"config; please report it with the config ({details}).",
+            file=sys.stderr,
+        )
+        _exit(EXIT_INTERNAL_ERROR)
 
 
 def synth_or_exit(app: cdk.App) -> None:
@@ -49,7 +104,7 @@ def synth_or_exit(app: cdk.App) -> None:
             "Policy checks failed (see above and validation-report.json); nothing to deploy.",
             file=sys.stderr,
         )
-        raise SystemExit(EXIT_POLICY_FAILURE) from None
+        _exit(EXIT_POLICY_FAILURE)
 
 
 def is_policy_failure(error: Exception) -> bool:
@@ -62,6 +117,21 @@ def is_policy_failure(error: Exception) -> bool:
 
 
 def _remove_previous_output(outdir: Path) -> None:
-    for pattern in ("manifest.json", "tree.json", "*.template.json", "*.assets.json"):
+    patterns = (
+        "manifest.json",
+        "tree.json",
+        "*.template.json",
+        "*.assets.json",
+        "manifests/*.yaml",
+    )
+    for pattern in patterns:
         for path in outdir.glob(pattern):
             path.unlink()
+
+
+def _exit(code: int) -> NoReturn:
+    """Exit with ``code``, first telling ``scripts/synth.sh`` which outcome it was."""
+    outcome_file = os.environ.get(OUTCOME_FILE_ENV)
+    if outcome_file:
+        Path(outcome_file).write_text(_OUTCOMES[code], encoding="utf-8")
+    raise SystemExit(code)

@@ -9,14 +9,20 @@ from __future__ import annotations
 import copy
 import json
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from cluster_config.model import RULE_VIOLATIONS, ClusterConfig
+from cluster_config.strict_yaml import StrictYamlError, load_strict_yaml
+
+MAX_CONFIG_BYTES = 64 * 1024
+"""A config file is a few KiB; anything larger is a mistake (or an attack), refused unread."""
+MAX_REPORTED_PROBLEMS = 30
+SHOWN_VALUE_CHARS = 120
 
 _UNION_TAGS = {"constrained-str", "str", "int", "bool", "none", "IPv4Network"}
 
@@ -43,7 +49,11 @@ class ConfigError(Exception):
         super().__init__("\n".join(problems))
 
     def report(self) -> str:
-        lines = "\n".join(f"  - {p}" for p in self.problems)
+        shown = [_clip(p, 400) for p in self.problems[:MAX_REPORTED_PROBLEMS]]
+        more = len(self.problems) - len(shown)
+        lines = "\n".join(f"  - {p}" for p in shown)
+        if more:
+            lines += f"\n  ... and {more} more"
         return f"Invalid cluster config ({len(self.problems)} problem(s)):\n{lines}"
 
 
@@ -68,21 +78,49 @@ def validate_config(data: Mapping[str, Any]) -> ClusterConfig:
 
 
 def _read_override(config_path: str) -> dict[str, Any]:
-    path = Path(config_path)
-    if not path.is_file():
-        raise ConfigError([f"config: file {config_path!r} does not exist"])
+    shown = repr(_clip(config_path, 200))
+    if not config_path:
+        raise ConfigError(["config: -c config= is empty; allowed: the path of a YAML or JSON file"])
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise ConfigError([f"config: {config_path!r} is not valid YAML or JSON: {error}"]) from None
+        mode = Path(config_path).stat().st_mode
+    except FileNotFoundError:
+        raise ConfigError([f"config: file {shown} does not exist"]) from None
+    except OSError as error:
+        raise ConfigError([f"config: cannot read {shown}: {error.strerror}"]) from None
+    if stat.S_ISDIR(mode):
+        raise ConfigError([f"config: {shown} is a directory; allowed: a YAML or JSON file"])
+    if not stat.S_ISREG(mode):
+        raise ConfigError(
+            [f"config: {shown} is not a regular file (a pipe, socket or device); allowed: a file"]
+        )
+    try:
+        with open(config_path, "rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as error:
+        raise ConfigError([f"config: cannot read {shown}: {error.strerror}"]) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            [
+                f"config: {shown} is larger than {MAX_CONFIG_BYTES // 1024} KiB; "
+                "a config is a few KiB"
+            ]
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            [f"config: {shown} is not UTF-8 text (byte {error.start}); save it as UTF-8"]
+        ) from None
+    try:
+        loaded = load_strict_yaml(text)
+    except StrictYamlError as error:
+        where = f" {error.where}" if error.where else ""
+        raise ConfigError([f"{error.path}: {shown}{where}: {error.problem}"]) from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
         raise ConfigError(
-            [
-                f"config: {config_path!r} holds a {type(loaded).__name__}; "
-                "allowed: a mapping of fields"
-            ]
+            [f"config: {shown} holds a {type(loaded).__name__}; allowed: a mapping of fields"]
         )
     return loaded
 
@@ -128,13 +166,13 @@ def _path(loc: list[Any]) -> str:
     key itself as ``tags key "x"``."""
     if "[key]" in loc:
         at = loc.index("[key]")
-        return f"{_path(loc[: at - 1])} key {json.dumps(loc[at - 1])}"
+        return f"{_path(loc[: at - 1])} key {_show(loc[at - 1])}"
     if not loc:
         return "config"
-    text = str(loc[0])
+    text = _clip(str(loc[0]), 64)
     for part in loc[1:]:
-        plain = isinstance(part, int) or re.fullmatch(r"[A-Za-z_]\w*", part)
-        text += f".{part}" if plain else f"[{json.dumps(part)}]"
+        plain = isinstance(part, int) or re.fullmatch(r"[A-Za-z_]\w*", str(part))
+        text += f".{_clip(str(part), 64)}" if plain else f"[{_show(part)}]"
     return text
 
 
@@ -172,8 +210,54 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 
 def _show(value: Any) -> str:
-    try:
-        text = json.dumps(value, default=str)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
+    """``value`` as JSON-like text (non-ASCII as typed), cut at about ``SHOWN_VALUE_CHARS``.
+
+    Walks only as much of ``value`` as it prints, so a huge or alias-expanded value costs
+    nothing to show.
+    """
+    parts: list[str] = []
+    _render(value, parts, SHOWN_VALUE_CHARS + 1, depth=0)
+    return _clip("".join(parts), SHOWN_VALUE_CHARS)
+
+
+def _render(value: Any, parts: list[str], budget: int, depth: int) -> int:
+    """Appends text for ``value`` to ``parts`` until ``budget`` characters; returns what is left."""
+
+    def add(text: str) -> int:
+        parts.append(text[: max(budget, 0)])
+        return budget - len(text)
+
+    if budget <= 0:
+        return budget
+    if isinstance(value, Mapping | list | tuple) and depth > 8:
+        return add("...")
+    if isinstance(value, Mapping):
+        budget = add("{")
+        for i, (key, item) in enumerate(value.items()):
+            if budget <= 0:
+                break
+            budget = add(", " if i else "")
+            budget = _render(key if isinstance(key, str) else str(key), parts, budget, depth + 1)
+            budget = add(": ")
+            budget = _render(item, parts, budget, depth + 1)
+        return add("}")
+    if isinstance(value, list | tuple):
+        budget = add("[")
+        for i, item in enumerate(value):
+            if budget <= 0:
+                break
+            budget = add(", " if i else "")
+            budget = _render(item, parts, budget, depth + 1)
+        return add("]")
+    if isinstance(value, str):
+        return add(json.dumps(value[:budget], ensure_ascii=False))
+    if isinstance(value, bool) or value is None:
+        return add(json.dumps(value))
+    if isinstance(value, int) and value.bit_length() > 64:
+        return add(f"<a number of about {int(value.bit_length() * 0.30103)} digits>")
+    text = str(value)
+    return add(text if isinstance(value, int | float) else json.dumps(text[:budget]))
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -9,6 +9,7 @@ reports every broken rule at once.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from ipaddress import IPv4Network
 from typing import Annotated, ClassVar, Literal, Self
 
@@ -23,6 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from cluster_config import aws_limits
 from cluster_config.catalog import (
     GENERAL_INSTANCE_TYPES,
     GPU_INSTANCE_TYPES,
@@ -35,11 +37,30 @@ from cluster_config.versions import KUBERNETES_RELEASES
 # EKS allows [0-9A-Za-z][A-Za-z0-9-_]*; CloudFormation stack names (derived from it) allow no "_".
 ClusterName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,99}$")]
 # Lower-case words joined by single hyphens, so each maps to a distinct PascalCase construct ID.
-# At most 56: node group names are "<name>-<6-character digest>" and EKS allows 63.
+# At most 56: node group names are "<name>-<6-character digest>" and EKS allows 63 (EKS API
+# Reference, CreateNodegroup nodegroupName; aws_limits.NODEGROUP_NAME).
 GroupName = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=56)
 ]
-Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$")]
+
+
+def _limit(check: Callable[[str], str | None]) -> AfterValidator:
+    """A pydantic check from an ``aws_limits`` rule: its problem becomes the field's error."""
+
+    def validate(value: str) -> str:
+        problem = check(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(validate)
+
+
+Region = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$"),
+    _limit(aws_limits.region_problem),
+]
 AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
 AvailabilityZone = Annotated[
     str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+[a-f]$")
@@ -47,18 +68,10 @@ AvailabilityZone = Annotated[
 PrincipalArn = Annotated[
     str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 ]
-TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-TagValue = Annotated[str, StringConstraints(max_length=256)]
-LabelKey = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
-        max_length=316,
-    ),
-]
-LabelValue = Annotated[
-    str, StringConstraints(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$", max_length=63)
-]
+TagKey = Annotated[str, _limit(aws_limits.tag_key_problem)]
+TagValue = Annotated[str, _limit(aws_limits.tag_value_problem)]
+LabelKey = Annotated[str, _limit(aws_limits.label_key_problem)]
+LabelValue = Annotated[str, _limit(aws_limits.label_value_problem)]
 
 
 def _cidr_text(value: object) -> object:
@@ -72,7 +85,9 @@ Cidr = Annotated[IPv4Network, BeforeValidator(_cidr_text)]
 
 NodeCount = Annotated[int, Field(strict=True, ge=0, le=450)]
 Flag = Annotated[bool, Field(strict=True)]
-InstanceTypes = Annotated[tuple[str, ...], Field(min_length=1, max_length=20)]
+InstanceTypes = Annotated[
+    tuple[Annotated[str, StringConstraints(max_length=32)], ...], Field(min_length=1, max_length=20)
+]
 
 
 RULE_VIOLATIONS = "rule_violations"
@@ -190,7 +205,9 @@ class GpuNodeGroupConfig(_NodeGroupConfig):
 
 class ClusterConfig(_Frozen):
     cluster_name: ClusterName
-    kubernetes_version: Annotated[str, AfterValidator(_supported_kubernetes_version)]
+    kubernetes_version: Annotated[
+        str, StringConstraints(max_length=16), AfterValidator(_supported_kubernetes_version)
+    ]
     region: Region
     account: AccountId | None = None
     """Optional: without it the stacks deploy to the account of the caller's credentials."""
@@ -198,7 +215,7 @@ class ClusterConfig(_Frozen):
     vpc_cidr: Cidr
     nat_gateways: Annotated[int, Field(strict=True, ge=1, le=6)]
     endpoint: EndpointConfig
-    admin_principal_arns: tuple[PrincipalArn, ...]
+    admin_principal_arns: Annotated[tuple[PrincipalArn, ...], Field(max_length=100)]
     control_plane_log_retention_days: Annotated[
         int, Field(strict=True), AfterValidator(_log_retention)
     ]
@@ -221,7 +238,7 @@ class ClusterConfig(_Frozen):
 
     @model_validator(mode="after")
     def _check_cross_field_rules(self) -> ClusterConfig:
-        problems = [*_network_problems(self), *_group_problems(self)]
+        problems = [*_network_problems(self), *_group_problems(self), *_aws_limit_problems(self)]
         if problems:
             raise _rule_violations(problems)
         return self
@@ -273,6 +290,48 @@ def _group_problems(config: ClusterConfig) -> list[str]:
             "gpu_node_groups: the groups' labels differ, so the cluster autoscaler would not treat "
             "them as similar (--balance-similar-node-groups); give every GPU group the same labels"
         )
+    return problems
+
+
+def _aws_limit_problems(config: ClusterConfig) -> list[str]:
+    """Limits AWS and EKS enforce across fields (see ``aws_limits`` for each source)."""
+    problems = []
+    extra_labels = max((len(g.labels) for g in config.gpu_node_groups), default=0)
+    on_nodegroup = aws_limits.PROJECT_TAGS_ON_GPU_NODEGROUP_FIXED + extra_labels
+    room = aws_limits.TAGS_PER_RESOURCE - max(aws_limits.PROJECT_TAGS_ON_SUBNET, on_nodegroup)
+    if len(config.tags) > room:
+        problems.append(
+            f"tags: {len(config.tags)} tags, but this project adds up to "
+            f"{aws_limits.TAGS_PER_RESOURCE - room} of its own to a resource (subnet names, "
+            f"autoscaler node-template tags for {extra_labels} extra GPU label(s)) and AWS allows "
+            f"{aws_limits.TAGS_PER_RESOURCE} per resource; allowed: at most {max(room, 0)}"
+        )
+    on_asg = aws_limits.EKS_TAGS_ON_ASG + on_nodegroup
+    if on_asg > aws_limits.TAGS_PER_RESOURCE:
+        allowed = aws_limits.TAGS_PER_RESOURCE - aws_limits.EKS_TAGS_ON_ASG
+        allowed -= aws_limits.PROJECT_TAGS_ON_GPU_NODEGROUP_FIXED
+        problems.append(
+            f"gpu_node_groups: {extra_labels} labels on one group; each becomes an autoscaler tag "
+            f"on its Auto Scaling group beside {aws_limits.EKS_TAGS_ON_ASG} EKS tags and "
+            f"{aws_limits.PROJECT_TAGS_ON_GPU_NODEGROUP_FIXED} of this project's, and AWS "
+            f"allows {aws_limits.TAGS_PER_RESOURCE}; allowed: at most {allowed} labels"
+        )
+    if config.node_ami_release_version is not None:
+        problem = aws_limits.release_version_problem(
+            config.node_ami_release_version, config.kubernetes_version
+        )
+        if problem:
+            problems.append(
+                f"node_ami_release_version: {config.node_ami_release_version!r} {problem}"
+            )
+    partition = aws_limits.REGION_PARTITIONS[config.region]
+    for i, arn in enumerate(config.admin_principal_arns):
+        if aws_limits.arn_partition(arn) != partition:
+            problems.append(
+                f"admin_principal_arns.{i}: {arn!r} is in partition "
+                f"{aws_limits.arn_partition(arn)}, but region {config.region} is in {partition}; "
+                f"allowed: arn:{partition}:iam::..."
+            )
     return problems
 
 

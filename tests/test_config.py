@@ -299,7 +299,10 @@ def test_malformed_yaml_is_reported(tmp_path: Path) -> None:
     path.write_text("cluster_name: [unclosed\n")
     with pytest.raises(ConfigError) as caught:
         load_config(default_data(), str(path))
-    assert caught.value.problems[0].startswith(f"config: '{path}' is not valid YAML or JSON")
+    assert caught.value.problems == [
+        f"config: '{path}' line 2, column 1: not valid YAML or JSON: while parsing a flow "
+        "sequence expected ',' or ']', but got '<stream end>'"
+    ]
 
 
 def test_gpu_instance_types_are_collected_once_in_order() -> None:

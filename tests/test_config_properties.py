@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cluster_config import ClusterConfig, ConfigError
+from cluster_config.aws_limits import REGION_PARTITIONS, SUPPORTED_PARTITIONS
 from cluster_config.catalog import GPU_INSTANCE_TYPES
 from cluster_config.loader import validate_config
 from cluster_config.versions import KUBERNETES_RELEASES
@@ -219,3 +220,128 @@ def test_every_valid_config_synthesizes_and_passes_the_checks(
     assert schema.status == "PASS", schema.details
     security = check_security(objects)
     assert security.status == "PASS", security.details
+
+
+# --- AWS and EKS limits (cluster_config/aws_limits.py) ----------------------------------------
+
+TAG_ALPHABET = st.characters(categories=["L", "N", "Zs"]) | st.sampled_from(list("_.:/=+-@"))
+# EKS API Reference (CreateNodegroup labels; the same pattern in SageMaker's
+# ClusterKubernetesConfig): the label-key pattern AWS documents, used here as the oracle.
+AWS_LABEL_KEY = re.compile(
+    r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    key=st.text(TAG_ALPHABET, min_size=1, max_size=120),
+    prefix=st.sampled_from(["aws:", "AWS:", "Aws:"]),
+)
+def test_tag_key_with_the_reserved_prefix_is_refused_and_without_it_accepted(
+    key: str, prefix: str
+) -> None:
+    assert isinstance(outcome(with_value(("tags",), {key.strip(" ") or "k": "v"})), ClusterConfig)
+    result = outcome(with_value(("tags",), {prefix + key: "v"}))
+    assert isinstance(result, list)
+    assert any(
+        line.startswith("tags key ") and "the aws: prefix is reserved" in line for line in result
+    ), result
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.text(TAG_ALPHABET, max_size=140), value=st.text(max_size=270))
+def test_accepted_tags_meet_aws_tag_rules(key: str, value: str) -> None:
+    result = outcome(with_value(("tags",), {key: value}))
+    if isinstance(result, ClusterConfig):
+        assert 1 <= len(key) <= 128 and len(value) <= 256
+        assert not key.lower().startswith("aws:")
+    else:
+        assert all(line.startswith("tags") for line in result), result
+
+
+@settings(max_examples=60, deadline=None)
+@given(tags=st.integers(0, 60), labels=st.integers(0, 50))
+def test_tag_count_leaves_room_for_the_project_tags_on_every_resource(
+    tags: int, labels: int
+) -> None:
+    data = with_value(("tags",), {f"t{i}": "v" for i in range(tags)})
+    for group in data["gpu_node_groups"]:
+        group["labels"] = {f"l{i}": "v" for i in range(labels)}
+    result = outcome(data)
+    on_nodegroup = tags + 5 + labels  # node-template tags: 3 labels, taint, GPU resource
+    on_subnet = tags + 4  # Name, aws-cdk:subnet-name/-type, kubernetes.io/role/...
+    on_asg = 4 + 5 + labels  # EKS's 4 ASG tags + node-template tags
+    fits = max(on_nodegroup, on_subnet, on_asg) <= 50
+    assert isinstance(result, ClusterConfig) == fits, result
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    key=st.text(st.sampled_from("abcXYZ09-_./"), min_size=1, max_size=70),
+    value=st.text(st.sampled_from("abZ09-_."), min_size=0, max_size=66),
+)
+def test_label_rules_match_the_pattern_eks_documents(key: str, value: str) -> None:
+    data = default_data()
+    for group in data["gpu_node_groups"]:
+        group["labels"] = {key: value}
+    result = outcome(data)
+    key_ok = len(key) <= 63 and AWS_LABEL_KEY.fullmatch(key) is not None
+    key_ok = key_ok and len(key.rpartition("/")[2]) <= 63
+    value_ok = 1 <= len(value) <= 63 and AWS_LABEL_KEY.fullmatch(value) is not None
+    value_ok = value_ok and "/" not in value
+    reserved = key in {"pool", "k8s.amazonaws.com/accelerator", "nvidia.com/gpu.present"}
+    assert isinstance(result, ClusterConfig) == (key_ok and value_ok and not reserved), result
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    minor=st.sampled_from(sorted(KUBERNETES_RELEASES)),
+    release_minor=st.sampled_from(["1.30", *sorted(KUBERNETES_RELEASES), "1.40"]),
+    patch=st.integers(0, 20),
+    day=st.dates(),
+)
+def test_ami_release_is_accepted_only_for_the_configured_minor(
+    minor: str, release_minor: str, patch: int, day: Any
+) -> None:
+    release = f"{release_minor}.{patch}-{day:%Y%m%d}"
+    data = with_value(("kubernetes_version",), minor)
+    data["node_ami_release_version"] = release
+    result = outcome(data)
+    if release_minor == minor and day.year >= 1000:
+        assert isinstance(result, ClusterConfig), result
+    else:
+        assert isinstance(result, list)
+        assert any(line.startswith("node_ami_release_version: ") for line in result), result
+
+
+def _in_region(region: str, partition: str) -> dict[str, Any]:
+    data = with_value(("region",), region)
+    data["availability_zones"] = [f"{region}a", f"{region}b"]
+    data["nat_gateways"] = 1
+    data["admin_principal_arns"] = [f"arn:{partition}:iam::123456789012:role/Admin"]
+    for group, zone in zip(data["gpu_node_groups"], "abb", strict=True):
+        group["availability_zone"] = f"{region}{zone}"
+    return data
+
+
+@settings(max_examples=40, deadline=None)
+@given(region=st.sampled_from(sorted(REGION_PARTITIONS)))
+def test_every_known_region_is_accepted_in_a_supported_partition(region: str) -> None:
+    partition = REGION_PARTITIONS[region]
+    result = outcome(_in_region(region, partition))
+    if partition in SUPPORTED_PARTITIONS:
+        assert isinstance(result, ClusterConfig), result
+    else:
+        assert isinstance(result, list)
+        assert any(line.startswith("region: ") for line in result), result
+
+
+@settings(max_examples=60, deadline=None)
+@given(region=st.from_regex(r"[a-z]{2}-[a-z]{4,9}-[1-9]", fullmatch=True))
+def test_a_region_that_does_not_exist_is_refused_by_name(region: str) -> None:
+    result = outcome(_in_region(region, "aws"))
+    if region in REGION_PARTITIONS:
+        return
+    assert isinstance(result, list)
+    assert any(line.startswith("region: no such AWS region") for line in result), result

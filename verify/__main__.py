@@ -11,6 +11,7 @@ from typing import Any
 
 from cluster_config import ConfigError, load_config
 from verify.autoscaler import check_autoscaler
+from cluster_config.cli import internal_errors_reported
 from verify.cfn_lint import check_cfn_lint
 from verify.checkov import check_checkov, synthesized_files
 from verify.eks_posture import check_eks_posture
@@ -37,17 +38,18 @@ def main(argv: list[str] | None = None) -> int:
         print("verify: FAILED (config)", file=sys.stderr)
         return EXIT_CONFIG_ERROR
 
-    synthesis = synthesize(config, Path(args.outdir))
-    results = [
-        CheckResult("config", "PASS", f"{args.config or 'cdk.json defaults'} is valid"),
-        CheckResult("synth", "PASS", f"{len(synthesis.templates)} stacks in {args.outdir}/"),
-        check_nag(synthesis.validation_report(), synthesis.policy_error),
-        check_cfn_lint(sorted(Path(args.outdir).glob("*.template.json"))),
-        check_eks_posture(synthesis.templates),
-        check_checkov(synthesized_files(Path(args.outdir))),
-        *_manifest_checks(synthesis),
-        _replacement(args.baseline, baseline_config, synthesis),
-    ]
+    with internal_errors_reported(Path(args.outdir)):  # exit 3, one line, no traceback
+        synthesis = synthesize(config, Path(args.outdir))
+        results = [
+            CheckResult("config", "PASS", f"{args.config or 'cdk.json defaults'} is valid"),
+            CheckResult("synth", "PASS", f"{len(synthesis.templates)} stacks in {args.outdir}/"),
+            check_nag(synthesis.validation_report(), synthesis.policy_error),
+            check_cfn_lint(sorted(Path(args.outdir).glob("*.template.json"))),
+            check_eks_posture(synthesis.templates),
+            check_checkov(synthesized_files(Path(args.outdir))),
+            *_manifest_checks(synthesis),
+            _replacement(args.baseline, baseline_config, synthesis),
+        ]
     title = f"{config.cluster_name} (Kubernetes {config.kubernetes_version}, {config.region})"
     return 0 if print_report(title, results, sys.stdout) else EXIT_FAILED
 

@@ -1,0 +1,245 @@
+"""Hostile and mistaken config files (tests/config_corpus/bad, expectations in expected.json) and
+path mistakes: each is refused with exit code 2 and a short report naming the field, no
+traceback, within a time and memory bound, and no template is left where ``cdk deploy`` could
+pick it up. Valid non-default configs (tests/config_corpus/good) must load and synthesize, so
+refusing everything cannot pass.
+
+The files go through the app's own config entry (``check_config_or_exit``, what ``app.py``
+calls) in one subprocess under a memory rlimit; a few go through ``bash scripts/synth.sh``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cluster_config.cli import EXIT_CONFIG_ERROR, EXIT_INTERNAL_ERROR, internal_errors_reported
+from cluster_config.loader import MAX_REPORTED_PROBLEMS
+from tests.support import ROOT, config_with, resources, synthesize
+
+CORPUS = ROOT / "tests" / "config_corpus"
+EXPECTED: dict[str, str] = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
+GOOD = sorted((CORPUS / "good").iterdir())
+MEMORY_LIMIT = 1024 * 1024 * 1024  # address space of the runner: a blow-up dies, not the machine
+PEAK_PYTHON_MEMORY = 64 * 1024 * 1024  # per file, traced by tracemalloc
+SECONDS_PER_FILE = 5.0  # generous for a loaded CI machine; a blow-up takes minutes
+
+
+def _path_mistakes(scratch: Path) -> dict[str, tuple[str, str]]:
+    """Path mistakes made on the spot: name -> (path given, expected text)."""
+    directory = scratch / "a-directory.yaml"
+    directory.mkdir()
+    fifo = scratch / "a-pipe.yaml"
+    os.mkfifo(fifo)  # reading it would block forever
+    (scratch / "link-to-dir.yaml").symlink_to(directory)
+    (scratch / "dangling.yaml").symlink_to(scratch / "gone.yaml")
+    big = scratch / "big.yaml"
+    big.write_text("tags:\n" + "".join(f"  k{i}: v\n" for i in range(10_000)))
+    return {
+        "missing": (str(scratch / "missing.yaml"), "does not exist"),
+        "directory": (str(directory), "is a directory; allowed: a YAML or JSON file"),
+        "fifo": (str(fifo), "is not a regular file"),
+        "link-to-directory": (str(scratch / "link-to-dir.yaml"), "is a directory"),
+        "dangling-link": (str(scratch / "dangling.yaml"), "does not exist"),
+        "device": ("/dev/zero", "is not a regular file"),
+        "empty-path": ("", "-c config= is empty"),
+        "too-big": (str(big), "is larger than 64 KiB"),
+    }
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, dict[str, Any]]]:
+    scratch = tmp_path_factory.mktemp("corpus")
+    cases = {name: (str(CORPUS / "bad" / name), text) for name, text in EXPECTED.items()}
+    cases |= _path_mistakes(scratch)
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.config_corpus_runner", str(scratch / "out")]
+        + [path for path, _ in cases.values()],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_limit_memory,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = json.loads(result.stdout)
+    return {name: (text, records[path]) for name, (path, text) in cases.items()}
+
+
+def test_corpus_covers_every_kind_of_mistake() -> None:
+    files = sorted((CORPUS / "bad").iterdir())
+    assert [f.name for f in files] == sorted(EXPECTED)
+    assert len(files) >= 60
+    kinds = {
+        name[0] for name in EXPECTED
+    }  # syntax, types, limits, cross-field, exhaustion, encodings
+    assert kinds == {"s", "t", "l", "x", "e", "n"}
+
+
+PATH_MISTAKES = [
+    "missing",
+    "directory",
+    "fifo",
+    "link-to-directory",
+    "dangling-link",
+    "device",
+    "empty-path",
+    "too-big",
+]
+CASES = [*sorted(EXPECTED), *PATH_MISTAKES]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_hostile_config_is_refused_in_one_short_report(
+    outcomes: dict[str, tuple[str, dict[str, Any]]], case: str
+) -> None:
+    expected, record = outcomes[case]
+    report = record["stderr"]
+    assert record["code"] == EXIT_CONFIG_ERROR, report
+    assert expected in report
+    assert "Traceback" not in report
+    lines = report.splitlines()
+    assert lines[0].startswith("Invalid cluster config")
+    assert len(lines) <= MAX_REPORTED_PROBLEMS + 2
+    assert all(len(line) <= 420 for line in lines), max(lines, key=len)[:200]
+    assert record["seconds"] < SECONDS_PER_FILE
+    assert record["peak"] < PEAK_PYTHON_MEMORY
+    assert record["left"] == [], "a template from an earlier synth was left behind"
+
+
+@pytest.mark.parametrize("path", GOOD, ids=[p.name for p in GOOD])
+def test_valid_non_default_config_loads(path: Path) -> None:
+    from cluster_config.loader import load_config
+    from tests.support import default_data
+
+    load_config(default_data(), str(path))
+
+
+def test_config_at_every_limit_synthesizes_within_aws_tag_limits(tmp_path: Path) -> None:
+    from cluster_config.loader import load_config
+    from tests.support import default_data
+
+    config = load_config(default_data(), str(CORPUS / "good" / "g02-limits-at-the-edge.yaml"))
+    synthesis = synthesize(config, tmp_path)
+    for template in synthesis.templates.values():
+        for logical_id, resource_ in template["Resources"].items():
+            tags = resource_.get("Properties", {}).get("Tags") or []
+            keys = list(tags) if isinstance(tags, dict) else [t["Key"] for t in tags]
+            counted = [k for k in keys if not k.lower().startswith("aws:")]
+            assert len(counted) <= 50, (logical_id, len(counted))
+    nodegroups = resources(synthesis.cluster, "AWS::EKS::Nodegroup")
+    assert max(len(r["Properties"]["Tags"]) for r in nodegroups.values()) == 50
+
+
+def _synth_sh(*args: str) -> tuple[subprocess.CompletedProcess[str], int]:
+    """``bash scripts/synth.sh ARGS`` and the peak RSS (KiB) of its largest process."""
+    env = {**os.environ, "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}"}
+    wrapper = (
+        "import resource, subprocess, sys\n"
+        "code = subprocess.run(sys.argv[1:]).returncode\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper, "bash", "scripts/synth.sh", "--quiet", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    peak_kib = int(result.stderr.strip().splitlines()[-1])
+    return result, peak_kib
+
+
+@pytest.mark.slow
+def test_billion_laughs_through_synth_sh_is_a_config_error(tmp_path: Path) -> None:
+    bad = CORPUS / "bad" / "e01-billion-laughs-unknown-key.yaml"
+    (tmp_path / "manifest.json").write_text("{}")
+    result, peak_kib = _synth_sh("-c", f"config={bad}", "--output", str(tmp_path))
+    assert result.returncode == EXIT_CONFIG_ERROR, result.stderr
+    assert "lol: " in result.stderr and "aliases expand to more than" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert peak_kib < 1024 * 1024  # it grew past 10 GiB before the loader was bounded
+    assert not (tmp_path / "manifest.json").exists()
+
+
+@pytest.mark.slow
+def test_valid_china_config_through_synth_sh_synthesizes(tmp_path: Path) -> None:
+    good = CORPUS / "good" / "g01-china.yaml"
+    result, _ = _synth_sh("-c", f"config={good}", "--output", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(p.name for p in tmp_path.glob("*.template.json")) == [
+        "ml-cn-cluster.template.json",
+        "ml-cn-network.template.json",
+    ]
+
+
+def test_internal_error_after_the_config_passed_is_one_message_and_exit_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "manifest.json").write_text("{}")
+    (tmp_path / "gpu-spot-cluster.template.json").write_text("{}")
+    with pytest.raises(SystemExit) as exited, internal_errors_reported(tmp_path):
+        raise RuntimeError("Error: Resolution error: something deep in jsii\n    at stack line")
+    assert exited.value.code == EXIT_INTERNAL_ERROR
+    message = capsys.readouterr().err
+    assert message.count("\n") == 1 and "Traceback" not in message
+    assert "Synth failed after the config was accepted" in message
+    assert "RuntimeError: Error: Resolution error: something deep in jsii" in message
+    assert "at stack line" not in message
+    assert "Traceback" in (tmp_path / "synth-error.log").read_text()
+    assert not (tmp_path / "manifest.json").exists()
+    assert not list(tmp_path.glob("*.template.json"))
+
+
+def test_outcome_file_tells_synth_sh_which_failure_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcome = tmp_path / "outcome"
+    monkeypatch.setenv("GPU_SPOT_SYNTH_OUTCOME", str(outcome))
+    with pytest.raises(SystemExit), internal_errors_reported(tmp_path):
+        raise KeyError("x")
+    assert outcome.read_text() == "internal"
+    with pytest.raises(SystemExit):
+        from cluster_config.cli import check_config_or_exit
+        from tests.support import default_data
+
+        check_config_or_exit(default_data(), str(tmp_path / "missing.yaml"), tmp_path)
+    assert outcome.read_text() == "config"
+    with pytest.raises(SystemExit):
+        from cluster_config.cli import EXIT_POLICY_FAILURE, _exit
+
+        _exit(EXIT_POLICY_FAILURE)  # what synth_or_exit calls on a cdk-nag failure
+    assert outcome.read_text() == "policy"
+
+
+def test_config_with_helper_still_builds_defaults() -> None:
+    assert config_with().region == "us-west-2"
+
+
+def test_verify_reports_a_crash_after_the_config_passed_as_exit_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import verify.__main__ as verify_main
+
+    def broken_synth(*_: Any) -> None:
+        raise RuntimeError("Error: something jsii could not resolve")
+
+    monkeypatch.setattr(verify_main, "synthesize", broken_synth)
+    with pytest.raises(SystemExit) as exited:
+        verify_main.main(["--outdir", str(tmp_path)])
+    assert exited.value.code == EXIT_INTERNAL_ERROR
+    err = capsys.readouterr().err
+    assert "Synth failed after the config was accepted" in err and "Traceback" not in err
