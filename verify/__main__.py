@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from cluster_config import ConfigError, load_config
-from verify.autoscaler import check_autoscaler
 from cluster_config.cli import internal_errors_reported
+from verify.autoscaler import check_autoscaler
 from verify.cfn_lint import check_cfn_lint
 from verify.checkov import check_checkov, synthesized_files
 from verify.eks_posture import check_eks_posture
