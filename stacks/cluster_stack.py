@@ -18,7 +18,7 @@ from constructs import Construct
 from charts import AddonCharts
 from charts import cluster_autoscaler as autoscaler_chart
 from cluster_config import ClusterConfig, GpuNodeGroupConfig
-from cluster_config.catalog import GPU_INSTANCE_TYPES
+from cluster_config.gpu_sharing import GPU_RESOURCE, advertised_gpus, sharing_labels
 from cluster_config.labels import (
     GPU_TAINT_EFFECT,
     GPU_TAINT_KEY,
@@ -26,6 +26,7 @@ from cluster_config.labels import (
     SYSTEM_NODE_LABELS,
     gpu_node_labels,
 )
+from cluster_config.nodegroup_names import GPU_AMI_TYPE, SYSTEM_AMI_TYPE
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
 from constructs_lib.kubernetes_addons import KubernetesAddons
@@ -33,9 +34,6 @@ from constructs_lib.managed_node_group import ManagedNodeGroup, NodeTaint
 from constructs_lib.node_launch_template import NodeLaunchTemplate
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
 
-# AL2 AMIs ended in 2025 (no AL2 for Kubernetes 1.33+); the NVIDIA AMI has driver and toolkit.
-SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"
-GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
 GPU_TAINT = NodeTaint(key=GPU_TAINT_KEY, value=GPU_TAINT_VALUE, effect=GPU_TAINT_EFFECT)
 NODE_ROLE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
@@ -131,6 +129,7 @@ class ClusterStack(Stack):
             kubernetes_version=config.kubernetes_version,
             node_role=node_role,
             release_version=config.node_ami_release_version,
+            node_auto_repair=config.node_auto_repair,
         )
         self.system_node_group.node.add_dependency(vpc_cni)
         coredns = eks.Addon(self, "CoreDns", addon_name="coredns", cluster=self.cluster)
@@ -141,30 +140,44 @@ class ClusterStack(Stack):
         )
         self.gpu_node_groups: dict[str, ManagedNodeGroup] = {}
         for group in config.gpu_node_groups:
-            gpus = GPU_INSTANCE_TYPES[group.instance_types[0]].gpus
             node_group = ManagedNodeGroup(
                 self,
                 gpu_construct_id(group),
                 name_prefix=group.name,
                 instance_types=group.instance_types,
-                capacity_type="SPOT",
+                capacity_type=group.capacity_type,
                 ami_type=GPU_AMI_TYPE,
                 min_size=group.min_size,
                 max_size=group.max_size,
                 initial_size=group.min_size,
                 availability_zones=[group.availability_zone],
                 launch_template=gpu_template,
-                labels=gpu_node_labels(group.instance_types, group.labels),
+                labels={
+                    **gpu_node_labels(group.instance_types, group.labels),
+                    **sharing_labels(config, group),
+                },
                 taints=[GPU_TAINT],
-                scale_from_zero_resources={"nvidia.com/gpu": str(gpus)},
+                # Physical GPUs x time-slicing replicas: what the device plugin will advertise.
+                scale_from_zero_resources={GPU_RESOURCE: str(advertised_gpus(config, group))},
                 cluster=self.cluster,
                 provider=provider,
                 kubernetes_version=config.kubernetes_version,
                 node_role=node_role,
                 release_version=config.node_ami_release_version,
+                node_auto_repair=config.node_auto_repair,
             )
             node_group.node.add_dependency(vpc_cni)
             self.gpu_node_groups[group.name] = node_group
+
+        if config.node_monitoring_agent:
+            # Reports node and accelerated-hardware (GPU) faults that node auto repair acts on.
+            monitoring = eks.Addon(
+                self,
+                "NodeMonitoringAgent",
+                addon_name="eks-node-monitoring-agent",
+                cluster=self.cluster,
+            )
+            monitoring.node.add_dependency(self.system_node_group.nodegroup)
 
         identity = ClusterAutoscalerIdentity(
             self,

@@ -11,6 +11,7 @@ from typing import Any
 
 from cluster_config import ConfigError, load_config
 from verify.cfn_lint import check_cfn_lint
+from verify.cost import check_cost
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
 from verify.replacement import check_replacement
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         check_cfn_lint(sorted(Path(args.outdir).glob("*.template.json"))),
         *_manifest_checks(synthesis),
         _replacement(args.baseline, baseline_config, synthesis),
+        check_cost(config),
     ]
     title = f"{config.cluster_name} (Kubernetes {config.kubernetes_version}, {config.region})"
     return 0 if print_report(title, results, sys.stdout) else EXIT_FAILED
