@@ -124,7 +124,8 @@ def time_slicing_daemon_sets(
     """A ConfigMap of the sharing configs and, per config, a copy of ``base`` that runs only on
     nodes labelled ``nvidia.com/device-plugin.config=<name>`` with ``CONFIG_FILE`` pointing at
     it (upstream's per-node label; chosen here by node affinity, so no pod needs to read Node
-    objects as the Helm chart's config-manager does). ``base`` avoids labelled nodes."""
+    objects as the Helm chart's config-manager does). ``base`` avoids nodes labelled with one of
+    ``configs`` (a node without the label, or labelled ``none``, keeps it)."""
     k8s.KubeConfigMap(
         chart,
         "SharingConfigs",
@@ -136,7 +137,9 @@ def time_slicing_daemon_sets(
         "requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/0/matchExpressions/-"
     )
     cdk8s.ApiObject.of(base).add_json_patch(
-        cdk8s.JsonPatch.add(terms, {"key": SHARING_CONFIG_LABEL, "operator": "DoesNotExist"})
+        cdk8s.JsonPatch.add(
+            terms, {"key": SHARING_CONFIG_LABEL, "operator": "NotIn", "values": sorted(configs)}
+        )
     )
     for name in configs:
         manifest = copy.deepcopy(base.to_json())

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 SHARING_CONFIG_LABEL = "nvidia.com/device-plugin.config"
 GPU_RESOURCE = "nvidia.com/gpu"
+NO_SHARING = "none"
+"""Label value of a GPU group without sharing (upstream: ``nvidia.com/gpu.sharing-strategy``)."""
 MIN_REPLICAS = 2  # upstream: "number of replicas must be >= 2"
 MAX_REPLICAS = 32
 """Project bound: every CUDA context reserves GPU memory (a few hundred MiB), so beyond ~32
@@ -92,9 +94,17 @@ def device_plugin_configs(config: ClusterConfig) -> dict[str, dict[str, Any]]:
 
 
 def sharing_labels(config: ClusterConfig, group: GpuNodeGroupConfig) -> dict[str, str]:
-    """The node label that selects the group's device-plugin config; empty without sharing."""
+    """The node label that selects the group's device-plugin config.
+
+    Empty when no GPU group shares its GPUs. Otherwise every GPU group carries it, ``none``
+    without sharing: ``--balancing-label`` treats a missing label as a difference
+    (``processors/nodegroupset/label_nodegroups.go`` ``areLabelsSame``), so two plain groups
+    would no longer be balanced with each other.
+    """
+    if not any(effective_sharing(config, g) for g in config.gpu_node_groups):
+        return {}
     sharing = effective_sharing(config, group)
-    return {} if sharing is None else {SHARING_CONFIG_LABEL: sharing_config_name(sharing)}
+    return {SHARING_CONFIG_LABEL: NO_SHARING if sharing is None else sharing_config_name(sharing)}
 
 
 def advertised_gpus(config: ClusterConfig, group: GpuNodeGroupConfig) -> int:

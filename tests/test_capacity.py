@@ -7,6 +7,9 @@ The priority rules are checked the way the autoscaler applies them
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,11 @@ from cdk8s import Testing as Cdk8sTesting
 from charts import build_charts
 from cluster_config import ConfigError
 from cluster_config.cost import estimate
-from cluster_config.gpu_sharing import advertised_gpu_resources, device_plugin_configs
+from cluster_config.gpu_sharing import (
+    advertised_gpu_resources,
+    device_plugin_configs,
+    sharing_labels,
+)
 from cluster_config.loader import _merge, validate_config
 from cluster_config.nodegroup_names import asg_name_pattern, nodegroup_names
 from cluster_config.priority_expander import balancing_labels, expander_priorities
@@ -197,7 +204,8 @@ def test_each_sharing_config_gets_a_device_plugin_selected_by_the_node_label() -
 
     assert config_expression("nvidia-device-plugin-daemonset") == {
         "key": "nvidia.com/device-plugin.config",
-        "operator": "DoesNotExist",
+        "operator": "NotIn",
+        "values": ["time-slicing-2", "time-slicing-4"],
     }
     assert config_expression("nvidia-device-plugin-time-slicing-4")["values"] == ["time-slicing-4"]
     container = daemon_sets["nvidia-device-plugin-time-slicing-4"]["spec"]["template"]["spec"][
@@ -245,6 +253,23 @@ def test_sharing_label_is_reserved() -> None:
         {"gpu_node_groups": [gpu_group(labels={"nvidia.com/device-plugin.config": "x"})]}
     )
     assert any("nvidia.com/device-plugin.config" in p for p in found)
+
+
+def test_with_any_sharing_every_gpu_group_carries_the_label() -> None:
+    """--balancing-label: a group missing the label is similar to no group (areLabelsSame)."""
+    groups = [
+        gpu_group(name="plain-a"),
+        gpu_group(name="plain-b", availability_zone="us-west-2b"),
+        gpu_group(name="shared", gpu_sharing={"replicas": 2}),
+    ]
+    config = config_with({"gpu_node_groups": groups})
+    labels = {g.name: sharing_labels(config, g) for g in config.gpu_node_groups}
+    assert labels == {
+        "plain-a": {"nvidia.com/device-plugin.config": "none"},
+        "plain-b": {"nvidia.com/device-plugin.config": "none"},
+        "shared": {"nvidia.com/device-plugin.config": "time-slicing-2"},
+    }
+    assert sharing_labels(config_with(), config_with().gpu_node_groups[0]) == {}
 
 
 def test_groups_sharing_differently_are_not_balanced_together() -> None:
@@ -346,3 +371,103 @@ def test_example_config_passes_every_check(example_synth: Synthesized) -> None:
     objects = attached_objects(example_synth.cluster)
     assert not check_schema(objects, "1.36").failed
     assert not check_security(objects).failed
+
+
+# --- verify lines, read from the synthesized output ------------------------------------------
+
+
+def capacity_lines(synth: Synthesized, template: dict[str, Any] | None = None) -> dict[str, Any]:
+    from verify.capacity import check_capacity
+
+    if template is not None:
+        synth = dataclasses.replace(
+            synth, templates={**synth.templates, synth_key(synth): template}
+        )
+    return {r.name: r for r in check_capacity(synth)}
+
+
+def synth_key(synth: Synthesized) -> str:
+    return f"{synth.config.cluster_name}-cluster"
+
+
+def with_manifest_edit(synth: Synthesized, edit: Any) -> dict[str, Any]:
+    """A copy of the cluster template whose attached manifests went through ``edit``."""
+    template = copy.deepcopy(synth.cluster)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "Custom::AWSCDK-EKS-KubernetesResource":
+            objects = json.loads(resource["Properties"]["Manifest"])
+            resource["Properties"]["Manifest"] = json.dumps(edit(objects))
+    return template
+
+
+def test_verify_lines_pass_on_the_example(example_synth: Synthesized) -> None:
+    lines = capacity_lines(example_synth)
+    assert {n: r.status for n, r in lines.items()} == {
+        "priority": "PASS",
+        "gpu-sharing": "PASS",
+        "scale-down": "PASS",
+        "node-health": "PASS",
+    }
+    assert "spot GPU groups first" in lines["priority"].summary
+    assert "3 of 3 GPU groups time-sliced" in lines["gpu-sharing"].summary
+
+
+def test_verify_lines_on_the_default_config(default_synth: Synthesized) -> None:
+    lines = capacity_lines(default_synth)
+    assert lines["priority"].summary.startswith("--expander=least-waste")
+    assert lines["gpu-sharing"].summary.startswith("0 of 3 GPU groups time-sliced")
+    assert "after 5m" in lines["scale-down"].summary
+    assert lines["node-health"].summary == (
+        "auto repair on 4 of 4 node groups; node monitoring agent installed"
+    )
+
+
+def test_priority_line_fails_when_on_demand_ranks_with_spot(example_synth: Synthesized) -> None:
+    def flatten(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for obj in objects:
+            if obj["metadata"]["name"] == "cluster-autoscaler-priority-expander":
+                merged = [
+                    r for rs in yaml.safe_load(obj["data"]["priorities"]).values() for r in rs
+                ]
+                obj["data"]["priorities"] = yaml.safe_dump({10: merged})
+        return objects
+
+    line = capacity_lines(example_synth, with_manifest_edit(example_synth, flatten))["priority"]
+    assert line.failed
+    assert "as high as a spot group" in line.details[0]
+
+
+def test_priority_line_fails_without_the_config_map(example_synth: Synthesized) -> None:
+    def drop(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            o for o in objects if o["metadata"]["name"] != "cluster-autoscaler-priority-expander"
+        ]
+
+    assert capacity_lines(example_synth, with_manifest_edit(example_synth, drop))["priority"].failed
+
+
+def test_sharing_line_fails_when_the_template_counts_physical_gpus(
+    example_synth: Synthesized,
+) -> None:
+    template = copy.deepcopy(example_synth.cluster)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "Custom::AsgNodeTemplateTags":
+            resource["Properties"]["Tags"][
+                "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu"
+            ] = "1"
+    line = capacity_lines(example_synth, template)["gpu-sharing"]
+    assert line.failed
+    assert "the plugin will offer 1 x 4 = 4" in " ".join(line.details)
+
+
+def test_sharing_line_fails_when_no_device_plugin_serves_the_label(
+    example_synth: Synthesized,
+) -> None:
+    def drop(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            o for o in objects if o["metadata"]["name"] != "nvidia-device-plugin-time-slicing-2"
+        ]
+
+    line = capacity_lines(example_synth, with_manifest_edit(example_synth, drop))["gpu-sharing"]
+    assert line.failed
+    assert "selects no device plugin" in " ".join(line.details)

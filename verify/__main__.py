@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster_config import ConfigError, load_config
+from verify.capacity import check_capacity
 from verify.cfn_lint import check_cfn_lint
 from verify.cost import check_cost
 from verify.manifests import attached_objects, check_schema, check_security
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         check_cfn_lint(sorted(Path(args.outdir).glob("*.template.json"))),
         *_manifest_checks(synthesis),
         _replacement(args.baseline, baseline_config, synthesis),
+        *check_capacity(synthesis),
         check_cost(config),
     ]
     title = f"{config.cluster_name} (Kubernetes {config.kubernetes_version}, {config.region})"

@@ -15,12 +15,15 @@ def check_cost(config: ClusterConfig) -> CheckResult:
         return CheckResult("cost", "SKIP", str(error))
     details = [
         f"{name}: up to {cost.groups[name].text()}/month at max_size "
-        f"({'spot range' if _is_spot(config, name) else 'on-demand'}; "
-        f"on-demand ${round(cost.groups_on_demand[name])})"
+        + (
+            f"(spot range; on-demand ${round(cost.groups_on_demand[name])})"
+            if _is_spot(config, name)
+            else "(on-demand list price)"
+        )
         for name in cost.groups
     ]
     details += [
-        f"{name}: an idle GPU node costs {_hourly(rate.low)}-{_hourly(rate.high)}/hour"
+        f"{name}: an idle GPU node costs {_hourly_range(rate.low, rate.high)}/hour"
         f" ({_hourly(rate.high * config.autoscaler.scale_down_unneeded_minutes / 60)} "
         f"until scale-down after {config.autoscaler.scale_down_unneeded_minutes} min idle)"
         for name, rate in cost.idle_gpu_node_hour.items()
@@ -43,6 +46,10 @@ def _is_spot(config: ClusterConfig, name: str) -> bool:
     groups = {config.system_node_group.name: config.system_node_group.capacity_type}
     groups.update({g.name: g.capacity_type for g in config.gpu_node_groups})
     return groups[name] == "SPOT"
+
+
+def _hourly_range(low: float, high: float) -> str:
+    return _hourly(low) if _hourly(low) == _hourly(high) else f"{_hourly(low)}-{_hourly(high)}"
 
 
 def _hourly(value: float) -> str:
