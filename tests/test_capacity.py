@@ -471,3 +471,43 @@ def test_sharing_line_fails_when_no_device_plugin_serves_the_label(
     line = capacity_lines(example_synth, with_manifest_edit(example_synth, drop))["gpu-sharing"]
     assert line.failed
     assert "selects no device plugin" in " ".join(line.details)
+
+
+@pytest.mark.slow
+def test_turning_on_sharing_and_switching_node_health_off_only_removes_the_agent(
+    default_synth: Synthesized, tmp_path: Path
+) -> None:
+    from verify.replacement import check_replacement
+
+    changed = synthesize(
+        config_with(
+            {
+                "gpu_sharing": {"replicas": 4},
+                "node_auto_repair": False,
+                "node_monitoring_agent": False,
+            }
+        ),
+        tmp_path,
+    )
+    result = check_replacement(default_synth.templates, changed.templates, "us-west-2")
+    assert (result.status, result.details) == (
+        "WARN",
+        [
+            "gpu-spot-cluster/NodeMonitoringAgent5B5937C6 (AWS::EKS::Addon) is removed: "
+            "recreated by CloudFormation"
+        ],
+    )
+
+
+@pytest.mark.slow
+def test_making_a_group_on_demand_replaces_that_group_only(
+    default_synth: Synthesized, tmp_path: Path
+) -> None:
+    """CapacityType is create-only; the group's name digest changes with it."""
+    from verify.replacement import compare
+
+    groups = default_data()["gpu_node_groups"]
+    groups[2]["capacity_type"] = "ON_DEMAND"
+    changed = synthesize(config_with({"gpu_node_groups": groups}), tmp_path)
+    _, changes = compare(default_synth.templates, changed.templates, "us-west-2")
+    assert {c.logical_id for c in changes} == {"GpuSpotNgCNodegroupE0DEF351"}
