@@ -342,6 +342,16 @@ def test_cost_of_the_default_config_adds_up() -> None:
     assert round(cost.groups_on_demand["gpu-spot-ng-a"]) == round(4 * (1.006 * 730 + 8))
 
 
+def test_types_without_a_price_are_named_not_guessed() -> None:
+    config = config_with({"gpu_node_groups": [gpu_group(instance_types=["p5.48xlarge"])]})
+    cost = estimate(config)
+    assert cost.unpriced == ("p5.48xlarge",)
+    assert "gpu-spot-ng-a" not in cost.groups
+    assert any(
+        "no price in data/prices.json for: p5.48xlarge" in d for d in check_cost(config).details
+    )
+
+
 def test_on_demand_group_is_priced_at_list_price() -> None:
     cost = estimate(example_config())
     assert cost.groups["gpu-od-a"].low == cost.groups["gpu-od-a"].high
@@ -444,6 +454,15 @@ def test_priority_line_fails_without_the_config_map(example_synth: Synthesized) 
         ]
 
     assert capacity_lines(example_synth, with_manifest_edit(example_synth, drop))["priority"].failed
+
+
+def test_node_health_line_fails_when_a_group_lacks_repair(example_synth: Synthesized) -> None:
+    template = copy.deepcopy(example_synth.cluster)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::EKS::Nodegroup":
+            resource["Properties"].pop("NodeRepairConfig")
+            break
+    assert capacity_lines(example_synth, template)["node-health"].failed
 
 
 def test_sharing_line_fails_when_the_template_counts_physical_gpus(

@@ -37,7 +37,12 @@ def check_capacity(synthesis: Synthesis) -> list[CheckResult]:
         check_priority(groups, objects),
         check_gpu_sharing(groups, objects),
         check_scale_down(objects),
-        check_node_health(template, groups, synthesis.config.node_monitoring_agent),
+        check_node_health(
+            template,
+            groups,
+            repair_wanted=synthesis.config.node_auto_repair,
+            agent_wanted=synthesis.config.node_monitoring_agent,
+        ),
     ]
 
 
@@ -205,7 +210,11 @@ def check_scale_down(objects: list[dict[str, Any]]) -> CheckResult:
 
 
 def check_node_health(
-    template: dict[str, Any], groups: dict[str, dict[str, Any]], agent_wanted: bool
+    template: dict[str, Any],
+    groups: dict[str, dict[str, Any]],
+    *,
+    repair_wanted: bool,
+    agent_wanted: bool,
 ) -> CheckResult:
     repaired = [g for g in groups.values() if g.get("NodeRepairConfig", {}).get("Enabled")]
     agent = any(
@@ -217,7 +226,7 @@ def check_node_health(
         f"auto repair on {len(repaired)} of {len(groups)} node groups; node monitoring agent "
         f"{'installed' if agent else 'off'}"
     )
-    if agent != agent_wanted:
+    if agent != agent_wanted or len(repaired) != (len(groups) if repair_wanted else 0):
         return CheckResult("node-health", "FAIL", summary + " (config says otherwise)")
     if repaired and not agent:
         return CheckResult(
