@@ -29,6 +29,7 @@ from cluster_config.catalog import (
     GPU_INSTANCE_TYPES,
     InstanceShape,
 )
+from cluster_config.gpu_sharing import SHARING_CONFIG_LABEL, sharing_problems
 from cluster_config.labels import RESERVED_GPU_LABELS
 from cluster_config.versions import KUBERNETES_RELEASES
 
@@ -166,8 +167,6 @@ class GpuSharingConfig(_Frozen):
 
     @model_validator(mode="after")
     def _supported(self) -> Self:
-        from cluster_config.gpu_sharing import sharing_problems
-
         problems = sharing_problems(self)
         if problems:
             raise _rule_violations(problems)
@@ -300,8 +299,6 @@ def _group_problems(config: ClusterConfig) -> list[str]:
 
 
 def _capacity_problems(config: ClusterConfig) -> list[str]:
-    from cluster_config.gpu_sharing import SHARING_CONFIG_LABEL
-
     return [
         f"gpu_node_groups.{i}.labels: {SHARING_CONFIG_LABEL!r} is set by this project from "
         "gpu_sharing; choose another key"

@@ -21,6 +21,7 @@ priority is tried.
 
 from __future__ import annotations
 
+from cluster_config.gpu_sharing import SHARING_CONFIG_LABEL, sharing_labels
 from cluster_config.model import ClusterConfig
 from cluster_config.nodegroup_names import asg_name_pattern, nodegroup_names
 
@@ -28,6 +29,7 @@ CONFIG_MAP_NAME = "cluster-autoscaler-priority-expander"
 CONFIG_MAP_KEY = "priorities"
 SPOT_PRIORITY = 20
 ON_DEMAND_PRIORITY = 10
+CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
 
 
 def uses_on_demand_fallback(config: ClusterConfig) -> bool:
@@ -60,9 +62,6 @@ def expander_flag(config: ClusterConfig) -> str:
     return "priority,least-waste" if uses_on_demand_fallback(config) else "least-waste"
 
 
-CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
-
-
 def balancing_labels(config: ClusterConfig) -> tuple[str, ...]:
     """Labels beyond ``pool`` that must be equal for GPU groups to be balanced together.
 
@@ -72,8 +71,6 @@ def balancing_labels(config: ClusterConfig) -> tuple[str, ...]:
     share every spot scale-up; without the sharing label, groups advertising different GPU
     counts per node would be balanced as equals. Empty when neither applies.
     """
-    from cluster_config.gpu_sharing import SHARING_CONFIG_LABEL, sharing_labels
-
     extra = []
     if uses_on_demand_fallback(config):
         extra.append(CAPACITY_TYPE_LABEL)
