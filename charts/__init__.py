@@ -13,11 +13,13 @@ from pathlib import Path
 import cdk8s
 import yaml
 
-from charts.cluster_autoscaler import ClusterAutoscalerChart
+from charts.cluster_autoscaler import ClusterAutoscalerChart, autoscaler_args, scale_down_args
 from charts.gpu_smoke_test import GpuSmokeTestChart
 from charts.nvidia_device_plugin import NvidiaDevicePluginChart
 from cluster_config import ClusterConfig
+from cluster_config.gpu_sharing import device_plugin_configs
 from cluster_config.labels import SYSTEM_NODE_LABELS
+from cluster_config.priority_expander import balancing_labels, expander_flag, expander_priorities
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,10 @@ def build_charts(config: ClusterConfig) -> AddonCharts:
     """Every add-on chart for ``config``, each in its own cdk8s App (as add_cdk8s_chart needs)."""
     return AddonCharts(
         device_plugin=NvidiaDevicePluginChart(
-            cdk8s.App(), "NvidiaDevicePlugin", gpu_instance_types=config.gpu_instance_types
+            cdk8s.App(),
+            "NvidiaDevicePlugin",
+            gpu_instance_types=config.gpu_instance_types,
+            sharing_configs=device_plugin_configs(config),
         ),
         autoscaler=ClusterAutoscalerChart(
             cdk8s.App(),
@@ -47,8 +52,27 @@ def build_charts(config: ClusterConfig) -> AddonCharts:
             region=config.region,
             kubernetes_version=config.kubernetes_version,
             node_selector=SYSTEM_NODE_LABELS,
+            args=_autoscaler_args(config),
+            expander_priorities=expander_priorities(config),
         ),
         smoke_test=GpuSmokeTestChart(cdk8s.App(), "GpuSmokeTest"),
+    )
+
+
+def _autoscaler_args(config: ClusterConfig) -> list[str]:
+    extra_labels = balancing_labels(config)
+    tuning = config.autoscaler
+    return autoscaler_args(
+        config.cluster_name,
+        expander=expander_flag(config),
+        balancing_labels=("pool", *extra_labels) if extra_labels else (),
+        tuning=scale_down_args(
+            unneeded_minutes=tuning.scale_down_unneeded_minutes,
+            delay_after_add_minutes=tuning.scale_down_delay_after_add_minutes,
+            max_node_provision_minutes=tuning.max_node_provision_minutes,
+            utilization_threshold=tuning.scale_down_utilization_threshold,
+            gpu_utilization_threshold=tuning.scale_down_gpu_utilization_threshold,
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import cdk8s
+import yaml
 from cdk8s_plus_33 import k8s
 from constructs import Construct
 
@@ -71,19 +72,48 @@ NAMESPACE_RULES: tuple[tuple[list[str], list[str], list[str], list[str] | None],
 )
 
 
-def autoscaler_args(cluster_name: str) -> list[str]:
-    """Command-line flags: auto-discovery of this cluster's groups, scale to and from zero."""
+def autoscaler_args(
+    cluster_name: str,
+    *,
+    expander: str = "least-waste",
+    balancing_labels: Sequence[str] = (),
+    tuning: Sequence[str] = (),
+) -> list[str]:
+    """Command-line flags: auto-discovery of this cluster's groups, scale to and from zero.
+
+    ``balancing_labels`` are compared beside ``pool`` (groups are similar iff all are equal);
+    ``tuning`` holds the scale-down flags (``scale_down_args``).
+    """
     return [
         "./cluster-autoscaler",
         "--cloud-provider=aws",
         "--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,"
         f"k8s.io/cluster-autoscaler/{cluster_name}",
         "--balance-similar-node-groups=true",
-        *(f"--balancing-label={label}" for label in BALANCING_LABELS),
-        "--expander=least-waste",
+        *(f"--balancing-label={label}" for label in (*BALANCING_LABELS, *balancing_labels)),
+        f"--expander={expander}",
         "--skip-nodes-with-system-pods=false",
         "--skip-nodes-with-local-storage=false",
+        *tuning,
         "--v=4",
+    ]
+
+
+def scale_down_args(
+    *,
+    unneeded_minutes: int,
+    delay_after_add_minutes: int,
+    max_node_provision_minutes: int,
+    utilization_threshold: float,
+    gpu_utilization_threshold: float,
+) -> list[str]:
+    """Scale-down timings and thresholds (cluster-autoscaler FAQ, "What are the parameters")."""
+    return [
+        f"--scale-down-unneeded-time={unneeded_minutes}m",
+        f"--scale-down-delay-after-add={delay_after_add_minutes}m",
+        f"--max-node-provision-time={max_node_provision_minutes}m",
+        f"--scale-down-utilization-threshold={utilization_threshold:g}",
+        f"--scale-down-gpu-utilization-threshold={gpu_utilization_threshold:g}",
     ]
 
 
@@ -105,8 +135,13 @@ class ClusterAutoscalerChart(cdk8s.Chart):
         region: str,
         kubernetes_version: str,
         node_selector: Mapping[str, str],
+        args: Sequence[str] | None = None,
+        expander_priorities: Mapping[int, Sequence[str]] | None = None,
     ) -> None:
+        """``args`` default to ``autoscaler_args(cluster_name)``; ``expander_priorities``
+        (priority -> ASG-name regexes) adds the priority expander's ConfigMap."""
         super().__init__(scope, construct_id, disable_resource_name_hashes=True)
+        self.args = list(args) if args is not None else autoscaler_args(cluster_name)
         release = kubernetes_release(kubernetes_version)
         self.image = f"{CLUSTER_AUTOSCALER_IMAGE}:{release.cluster_autoscaler_tag}"
         labels = {"app": NAME}
@@ -145,6 +180,8 @@ class ClusterAutoscalerChart(cdk8s.Chart):
             role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=NAME),
             subjects=[subject],
         )
+        if expander_priorities:
+            _priority_expander_config_map(self, expander_priorities, labels)
         k8s.KubeDeployment(
             self,
             "Deployment",
@@ -184,7 +221,7 @@ class ClusterAutoscalerChart(cdk8s.Chart):
                     name=NAME,
                     image=self.image,
                     image_pull_policy="IfNotPresent",
-                    command=autoscaler_args(cluster_name),
+                    command=self.args,
                     env=[k8s.EnvVar(name="AWS_REGION", value=region)],
                     resources=k8s.ResourceRequirements(requests=resources, limits=resources),
                     security_context=k8s.SecurityContext(
@@ -209,6 +246,22 @@ class ClusterAutoscalerChart(cdk8s.Chart):
                 )
             ],
         )
+
+
+def _priority_expander_config_map(
+    chart: cdk8s.Chart, priorities: Mapping[int, Sequence[str]], labels: Mapping[str, str]
+) -> k8s.KubeConfigMap:
+    """``kube-system/cluster-autoscaler-priority-expander``, key ``priorities`` (upstream
+    ``expander/priority/priority.go``): YAML map of priority to ASG-name regexes."""
+    document = {int(p): list(patterns) for p, patterns in sorted(priorities.items(), reverse=True)}
+    return k8s.KubeConfigMap(
+        chart,
+        "PriorityExpander",
+        metadata=k8s.ObjectMeta(
+            name="cluster-autoscaler-priority-expander", namespace=NAMESPACE, labels=dict(labels)
+        ),
+        data={"priorities": yaml.safe_dump(document, sort_keys=False)},
+    )
 
 
 def _rules(

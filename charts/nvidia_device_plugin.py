@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import cdk8s
+import yaml
 from cdk8s_plus_33 import k8s
 from constructs import Construct
 
@@ -46,12 +49,15 @@ class NvidiaDevicePluginChart(cdk8s.Chart):
         gpu_instance_types: Sequence[str],
         image_tag: str = DEVICE_PLUGIN_TAG,
         image_digest: str = DEVICE_PLUGIN_DIGEST,
+        sharing_configs: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
+        """``sharing_configs`` (config name -> device-plugin config file, see
+        ``cluster_config.gpu_sharing``) adds ``time_slicing_daemon_sets``."""
         super().__init__(scope, construct_id, disable_resource_name_hashes=True)
         if not gpu_instance_types:
             raise ValueError("gpu_instance_types: at least one GPU instance type is required")
         labels = {"name": "nvidia-device-plugin-ds"}
-        k8s.KubeDaemonSet(
+        daemon_set = k8s.KubeDaemonSet(
             self,
             "DaemonSet",
             metadata=k8s.ObjectMeta(name=NAME, namespace=NAMESPACE),
@@ -118,3 +124,67 @@ class NvidiaDevicePluginChart(cdk8s.Chart):
                 ),
             ),
         )
+        if sharing_configs:
+            time_slicing_daemon_sets(self, daemon_set, sharing_configs)
+
+
+SHARING_CONFIG_LABEL = "nvidia.com/device-plugin.config"
+SHARING_CONFIG_MAP = "nvidia-device-plugin-configs"
+SHARING_CONFIG_DIR = "/etc/nvidia-device-plugin"
+
+
+def time_slicing_daemon_sets(
+    chart: cdk8s.Chart, base: k8s.KubeDaemonSet, configs: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """A ConfigMap of the sharing configs and, per config, a copy of ``base`` that runs only on
+    nodes labelled ``nvidia.com/device-plugin.config=<name>`` with ``CONFIG_FILE`` pointing at
+    it (upstream's per-node label; chosen here by node affinity, so no pod needs to read Node
+    objects as the Helm chart's config-manager does). ``base`` avoids nodes labelled with one of
+    ``configs`` (a node without the label, or labelled ``none``, keeps it)."""
+    k8s.KubeConfigMap(
+        chart,
+        "SharingConfigs",
+        metadata=k8s.ObjectMeta(name=SHARING_CONFIG_MAP, namespace=NAMESPACE),
+        data={name: yaml.safe_dump(dict(doc), sort_keys=False) for name, doc in configs.items()},
+    )
+    terms = (
+        "/spec/template/spec/affinity/nodeAffinity/"
+        "requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/0/matchExpressions/-"
+    )
+    cdk8s.ApiObject.of(base).add_json_patch(
+        cdk8s.JsonPatch.add(
+            terms, {"key": SHARING_CONFIG_LABEL, "operator": "NotIn", "values": sorted(configs)}
+        )
+    )
+    for name in configs:
+        manifest = copy.deepcopy(base.to_json())
+        spec = manifest["spec"]
+        pod = spec["template"]
+        # Own selector: the base DaemonSet's must not match these pods.
+        pod_labels = {"name": f"nvidia-device-plugin-ds-{name}"}
+        spec["selector"] = {"matchLabels": pod_labels}
+        pod["metadata"]["labels"] = pod_labels
+        expressions = pod["spec"]["affinity"]["nodeAffinity"][
+            "requiredDuringSchedulingIgnoredDuringExecution"
+        ]["nodeSelectorTerms"][0]["matchExpressions"]
+        expressions[-1] = {"key": SHARING_CONFIG_LABEL, "operator": "In", "values": [name]}
+        container = pod["spec"]["containers"][0]
+        container.setdefault("env", []).append(
+            {"name": "CONFIG_FILE", "value": f"{SHARING_CONFIG_DIR}/{name}"}
+        )
+        container["volumeMounts"].append(
+            {"name": "sharing-config", "mountPath": SHARING_CONFIG_DIR, "readOnly": True}
+        )
+        pod["spec"]["volumes"].append(
+            {"name": "sharing-config", "configMap": {"name": SHARING_CONFIG_MAP}}
+        )
+        obj = cdk8s.ApiObject(
+            chart,
+            f"TimeSlicing{name.title().replace('-', '')}",
+            api_version="apps/v1",
+            kind="DaemonSet",
+            metadata=cdk8s.ApiObjectMetadata(
+                name=f"{NAME.removesuffix('-daemonset')}-{name}", namespace=NAMESPACE
+            ),
+        )
+        obj.add_json_patch(cdk8s.JsonPatch.add("/spec", spec))

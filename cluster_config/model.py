@@ -31,6 +31,7 @@ from cluster_config.catalog import (
     InstanceShape,
     why_not_accepted,
 )
+from cluster_config.gpu_sharing import SHARING_CONFIG_LABEL, sharing_problems
 from cluster_config.labels import RESERVED_GPU_LABELS
 from cluster_config.versions import KUBERNETES_RELEASES
 
@@ -183,6 +184,37 @@ class SystemNodeGroupConfig(_NodeGroupConfig):
     root_volume_gib: Annotated[int, Field(strict=True, ge=20, le=16384)]
 
 
+class GpuSharingConfig(_Frozen):
+    """How the NVIDIA device plugin shares each GPU of a node (``api/config/v1`` ``Sharing``).
+
+    Only time-slicing of ``nvidia.com/gpu`` under its own name is supported (see
+    ``cluster_config.gpu_sharing``); each GPU is advertised ``replicas`` times.
+    """
+
+    strategy: str = "time-slicing"
+    replicas: Annotated[int, Field(strict=True)]
+    rename_by_default: Flag = False
+    fail_requests_greater_than_one: Flag = True
+    """Upstream's recommended setting: a container asking for more than one replica fails."""
+
+    @model_validator(mode="after")
+    def _supported(self) -> Self:
+        problems = sharing_problems(self)
+        if problems:
+            raise _rule_violations(problems)
+        return self
+
+
+class AutoscalerConfig(_Frozen):
+    """Cluster-autoscaler timings and thresholds (README: "Scale-down of expensive nodes")."""
+
+    scale_down_unneeded_minutes: Annotated[int, Field(strict=True, ge=1, le=1440)]
+    scale_down_delay_after_add_minutes: Annotated[int, Field(strict=True, ge=0, le=1440)]
+    max_node_provision_minutes: Annotated[int, Field(strict=True, ge=5, le=60)]
+    scale_down_utilization_threshold: Annotated[float, Field(gt=0, le=1)]
+    scale_down_gpu_utilization_threshold: Annotated[float, Field(gt=0, le=1)]
+
+
 class GpuNodeGroupConfig(_NodeGroupConfig):
     """A single-AZ spot GPU group that scales from zero (one per AZ, like the seed's a|b|c)."""
 
@@ -192,6 +224,10 @@ class GpuNodeGroupConfig(_NodeGroupConfig):
     availability_zone: AvailabilityZone
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     """Extra Kubernetes labels for the nodes (also written as autoscaler node-template tags)."""
+    capacity_type: Literal["SPOT", "ON_DEMAND"] = "SPOT"
+    """ON_DEMAND groups are tried only when no SPOT group can take the pods (priority expander)."""
+    gpu_sharing: GpuSharingConfig | None = None
+    """Time-slicing for this group; unset, the cluster-wide ``gpu_sharing`` applies."""
 
     @model_validator(mode="after")
     def _check_labels(self) -> Self:
@@ -230,6 +266,13 @@ class ClusterConfig(_Frozen):
         Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+-\d{8}$")] | None
     ) = None
     """Optional: pins the EKS AMI release; unset, new groups get the latest and keep it."""
+    gpu_sharing: GpuSharingConfig | None = None
+    """Time-slicing for every GPU group that does not set its own."""
+    autoscaler: AutoscalerConfig
+    node_auto_repair: Flag
+    """EKS node auto repair on every node group."""
+    node_monitoring_agent: Flag
+    """The ``eks-node-monitoring-agent`` EKS add-on (reports GPU and other node faults)."""
 
     @property
     def gpu_instance_types(self) -> tuple[str, ...]:
@@ -238,7 +281,12 @@ class ClusterConfig(_Frozen):
 
     @model_validator(mode="after")
     def _check_cross_field_rules(self) -> ClusterConfig:
-        problems = [*_network_problems(self), *_group_problems(self), *_aws_limit_problems(self)]
+        problems = [
+            *_network_problems(self),
+            *_group_problems(self),
+            *_aws_limit_problems(self),
+            *_capacity_problems(self),
+        ]
         if problems:
             raise _rule_violations(problems)
         return self
@@ -297,6 +345,9 @@ def _aws_limit_problems(config: ClusterConfig) -> list[str]:
     """Limits AWS and EKS enforce across fields (see ``aws_limits`` for each source)."""
     problems = []
     extra_labels = max((len(g.labels) for g in config.gpu_node_groups), default=0)
+    # Once any group time-slices, every GPU group carries the device-plugin config label too.
+    if config.gpu_sharing is not None or any(g.gpu_sharing for g in config.gpu_node_groups):
+        extra_labels += 1
     on_nodegroup = aws_limits.PROJECT_TAGS_ON_GPU_NODEGROUP_FIXED + extra_labels
     room = aws_limits.TAGS_PER_RESOURCE - max(aws_limits.PROJECT_TAGS_ON_SUBNET, on_nodegroup)
     if len(config.tags) > room:
@@ -333,6 +384,15 @@ def _aws_limit_problems(config: ClusterConfig) -> list[str]:
                 f"allowed: arn:{partition}:iam::..."
             )
     return problems
+
+
+def _capacity_problems(config: ClusterConfig) -> list[str]:
+    return [
+        f"gpu_node_groups.{i}.labels: {SHARING_CONFIG_LABEL!r} is set by this project from "
+        "gpu_sharing; choose another key"
+        for i, group in enumerate(config.gpu_node_groups)
+        if SHARING_CONFIG_LABEL in group.labels
+    ]
 
 
 def _size_and_shape_problems(

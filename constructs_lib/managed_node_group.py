@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -13,6 +11,8 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from cluster_config.nodegroup_names import fingerprint as _fingerprint
+from cluster_config.nodegroup_names import physical_nodegroup_name
 from constructs_lib.desired_size_guard import DesiredSizeGuard
 from constructs_lib.node_launch_template import NodeLaunchTemplate
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
@@ -41,6 +41,7 @@ class ManagedNodeGroup(Construct):
     - With ``scale_from_zero_resources`` (e.g. ``{"nvidia.com/gpu": "1"}``), the group's labels,
       taints and those resources are written as node-template tags on its Auto Scaling group.
     - The node group's Kubernetes version follows ``kubernetes_version``.
+    - ``node_auto_repair`` turns on EKS node auto repair (``NodeRepairConfig``).
     - Its name is ``<name_prefix>-<digest of its replacement-only properties>``: a change that
       EKS can only make by replacing the group (instance types, capacity type, AMI type,
       subnets) gets a new name, so CloudFormation can create the new group before deleting the
@@ -69,12 +70,16 @@ class ManagedNodeGroup(Construct):
         taints: Sequence[NodeTaint] = (),
         release_version: str | None = None,
         scale_from_zero_resources: Mapping[str, str] | None = None,
+        node_auto_repair: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
-        replacement_digest = _fingerprint(
-            list(instance_types), capacity_type, ami_type, list(availability_zones)
-        )[:6]
-        nodegroup_name = f"{name_prefix}-{replacement_digest}"
+        nodegroup_name = physical_nodegroup_name(
+            name_prefix,
+            instance_types=instance_types,
+            capacity_type=capacity_type,
+            ami_type=ami_type,
+            availability_zones=availability_zones,
+        )
         self.physical_name = nodegroup_name
         """The node group's name, known at synth time."""
         fingerprint = _fingerprint(
@@ -87,6 +92,7 @@ class ManagedNodeGroup(Construct):
             [(t.key, t.value, t.effect) for t in taints],
             release_version,
             dict(scale_from_zero_resources or {}),
+            *(["node-auto-repair"] if node_auto_repair else []),
         )
         template = launch_template.launch_template
         self.desired_size_guard = DesiredSizeGuard(
@@ -133,6 +139,7 @@ class ManagedNodeGroup(Construct):
                 eks.TaintSpec(key=t.key, value=t.value, effect=_EFFECTS[t.effect]) for t in taints
             ],
             release_version=release_version,
+            enable_node_auto_repair=node_auto_repair or None,
             # Node group tags stay on the node group; the ASG gets them from ScaleFromZeroTags.
             # Kept here too: the autoscaler reads them with eks:DescribeNodegroup (CA >= 1.28).
             tags=template_tags or None,
@@ -157,9 +164,3 @@ class ManagedNodeGroup(Construct):
             if template_tags
             else None
         )
-
-
-def _fingerprint(*parts: object) -> str:
-    """Digest of everything else that updates the node group, so the guard re-runs with it."""
-    text = json.dumps(parts, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]

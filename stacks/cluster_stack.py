@@ -26,7 +26,7 @@ from constructs import Construct
 from charts import AddonCharts
 from charts import cluster_autoscaler as autoscaler_chart
 from cluster_config import ClusterConfig, GpuNodeGroupConfig
-from cluster_config.catalog import gpu_count
+from cluster_config.gpu_sharing import GPU_RESOURCE, advertised_gpus, sharing_labels
 from cluster_config.labels import (
     GPU_TAINT_EFFECT,
     GPU_TAINT_KEY,
@@ -35,6 +35,7 @@ from cluster_config.labels import (
     gpu_node_labels,
 )
 from cluster_config.nodeadm import ephemeral_storage_quantity
+from cluster_config.nodegroup_names import GPU_AMI_TYPE, SYSTEM_AMI_TYPE
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
 from constructs_lib.kubectl_provider_role import KubectlProviderRole
@@ -44,9 +45,6 @@ from constructs_lib.node_launch_template import NodeLaunchTemplate
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
 from constructs_lib.pod_identity_role import PodIdentityRole
 
-# AL2 AMIs ended in 2025 (no AL2 for Kubernetes 1.33+); the NVIDIA AMI has driver and toolkit.
-SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"
-GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
 GPU_TAINT = NodeTaint(key=GPU_TAINT_KEY, value=GPU_TAINT_VALUE, effect=GPU_TAINT_EFFECT)
 # AmazonEKS_CNI_Policy is on the VPC CNI's own role (EKS Best Practices Guide, Security:
 # "Update the aws-node daemonset to use IRSA"); Session Manager gets only its own actions.
@@ -188,6 +186,7 @@ class ClusterStack(Stack):
             kubernetes_version=config.kubernetes_version,
             node_role=node_role,
             release_version=config.node_ami_release_version,
+            node_auto_repair=config.node_auto_repair,
         )
         self.system_node_group.node.add_dependency(vpc_cni)
         coredns = eks.Addon(self, "CoreDns", addon_name="coredns", cluster=self.cluster)
@@ -198,23 +197,26 @@ class ClusterStack(Stack):
         )
         self.gpu_node_groups: dict[str, ManagedNodeGroup] = {}
         for group in config.gpu_node_groups:
-            gpus = gpu_count(group.instance_types)
             node_group = ManagedNodeGroup(
                 self,
                 gpu_construct_id(group),
                 name_prefix=group.name,
                 instance_types=group.instance_types,
-                capacity_type="SPOT",
+                capacity_type=group.capacity_type,
                 ami_type=GPU_AMI_TYPE,
                 min_size=group.min_size,
                 max_size=group.max_size,
                 initial_size=group.min_size,
                 availability_zones=[group.availability_zone],
                 launch_template=gpu_template,
-                labels=gpu_node_labels(group.instance_types, group.labels),
+                labels={
+                    **gpu_node_labels(group.instance_types, group.labels),
+                    **sharing_labels(config, group),
+                },
                 taints=[GPU_TAINT],
                 scale_from_zero_resources={
-                    "nvidia.com/gpu": str(gpus),
+                    # Physical GPUs x time-slicing replicas: what the device plugin will advertise.
+                    GPU_RESOURCE: str(advertised_gpus(config, group)),
                     # What the kubelet will offer, not the raw disk (cluster_config/nodeadm.py).
                     "ephemeral-storage": ephemeral_storage_quantity(config.gpu_root_volume_gib),
                 },
@@ -223,9 +225,20 @@ class ClusterStack(Stack):
                 kubernetes_version=config.kubernetes_version,
                 node_role=node_role,
                 release_version=config.node_ami_release_version,
+                node_auto_repair=config.node_auto_repair,
             )
             node_group.node.add_dependency(vpc_cni)
             self.gpu_node_groups[group.name] = node_group
+
+        if config.node_monitoring_agent:
+            # Reports node and accelerated-hardware (GPU) faults that node auto repair acts on.
+            monitoring = eks.Addon(
+                self,
+                "NodeMonitoringAgent",
+                addon_name="eks-node-monitoring-agent",
+                cluster=self.cluster,
+            )
+            monitoring.node.add_dependency(self.system_node_group.nodegroup)
 
         identity = ClusterAutoscalerIdentity(
             self,

@@ -111,7 +111,13 @@ def test_cluster_networking_and_identity_are_managed_add_ons(default_synth: Synt
         r["Properties"]["AddonName"]
         for r in resources(default_synth.cluster, "AWS::EKS::Addon").values()
     }
-    assert addons == {"vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"}
+    assert addons == {
+        "vpc-cni",
+        "kube-proxy",
+        "coredns",
+        "eks-pod-identity-agent",
+        "eks-node-monitoring-agent",
+    }
     template = default_synth.cluster
     assert (
         template["Resources"]["ClusterEB0386A7"]["Properties"]["BootstrapSelfManagedAddons"]

@@ -193,7 +193,7 @@ def test_unknown_top_level_key_lists_the_allowed_keys() -> None:
 def test_unknown_nested_key_is_rejected() -> None:
     problems = problems_of({"gpu_node_groups": gpu_groups(max_nodes=3)})
     assert problems[0].startswith(
-        "gpu_node_groups.0.max_nodes: unknown key; allowed: availability_zone, instance_types"
+        "gpu_node_groups.0.max_nodes: unknown key; allowed: availability_zone, capacity_type"
     )
 
 

@@ -12,8 +12,10 @@ from typing import Any
 from cluster_config import ConfigError, load_config
 from cluster_config.cli import internal_errors_reported
 from verify.autoscaler import check_autoscaler
+from verify.capacity import check_capacity
 from verify.cfn_lint import check_cfn_lint
 from verify.checkov import check_checkov, synthesized_files
+from verify.cost import check_cost
 from verify.eks_posture import check_eks_posture
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
@@ -49,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
             check_checkov(synthesized_files(Path(args.outdir))),
             *_manifest_checks(synthesis),
             _replacement(args.baseline, baseline_config, synthesis),
+            *check_capacity(synthesis),
+            check_cost(config),
         ]
     title = f"{config.cluster_name} (Kubernetes {config.kubernetes_version}, {config.region})"
     return 0 if print_report(title, results, sys.stdout) else EXIT_FAILED

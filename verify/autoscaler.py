@@ -304,7 +304,10 @@ def simulate(
     problems: list[str] = []
     deployment = _find(objects, "Deployment", "cluster-autoscaler")
     daemonsets = [o for o in objects if o["kind"] == "DaemonSet"]
-    plugin = next((d for d in daemonsets if _runs_image(d, DEVICE_PLUGIN_IMAGE)), None)
+    # One DaemonSet, or one per time-slicing config (each selected by its node label): a node
+    # gets the plugin if any of them lands on it.
+    plugins = [d for d in daemonsets if _runs_image(d, DEVICE_PLUGIN_IMAGE)]
+    plugin = plugins[0] if plugins else None
     args: list[str] = []
     autoscaler_pod: dict[str, Any] = {}
     if deployment is None:
@@ -338,6 +341,10 @@ def simulate(
         pod: {name: fit_failure(spec, node) for name, node in templates.items()}
         for pod, spec in pods.items()
     }
+    for other in plugins[1:]:
+        for name, node in templates.items():
+            if fit_failure(other["spec"]["template"]["spec"], node) is None:
+                fits["device plugin"][name] = None
 
     if plugin is None and gpu_groups:
         problems.append(f"no DaemonSet runs {DEVICE_PLUGIN_IMAGE}: GPU nodes advertise no GPUs")

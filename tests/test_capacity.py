@@ -1,0 +1,532 @@
+"""Capacity strategy: on-demand fallback, GPU time-slicing, scale-down tuning, node health, cost.
+
+Config rules, chart objects, synthesized stacks and the verify lines, one behaviour per test.
+The priority rules are checked the way the autoscaler applies them
+(``expander/priority/priority.go``: a regex matches when it is found anywhere in the ASG name).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cdk8s import Testing as Cdk8sTesting
+
+from charts import build_charts
+from cluster_config import ConfigError
+from cluster_config.cost import estimate
+from cluster_config.gpu_sharing import (
+    advertised_gpu_resources,
+    device_plugin_configs,
+    sharing_labels,
+)
+from cluster_config.loader import _merge, validate_config
+from cluster_config.nodegroup_names import asg_name_pattern, nodegroup_names
+from cluster_config.priority_expander import balancing_labels, expander_priorities
+from tests.support import (
+    Synthesized,
+    config_with,
+    default_data,
+    nodegroups_by_name,
+    resources,
+    synthesize,
+)
+from verify.cost import check_cost
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "capacity-strategy.yaml"
+UUID = "1ac5c8f2-1c4e-4f0a-9f71-0b7f1c2d3e4f"
+
+
+def example_config() -> Any:
+    return validate_config(_merge(default_data(), yaml.safe_load(EXAMPLE.read_text())))
+
+
+def problems(overrides: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as error:
+        config_with(overrides)
+    return error.value.problems
+
+
+def gpu_group(**fields: Any) -> dict[str, Any]:
+    group = default_data()["gpu_node_groups"][0]
+    group.update(fields)
+    return group
+
+
+@pytest.fixture(scope="module")
+def example_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(example_config(), tmp_path_factory.mktemp("capacity"))
+
+
+# --- 1. on-demand fallback -------------------------------------------------------------------
+
+
+def chosen(priorities: dict[int, list[str]], asg_names: list[str]) -> list[str]:
+    """priority.go BestOption: the options of the highest priority any of their regexes match."""
+    best: dict[int, list[str]] = {}
+    for name in asg_names:
+        matched = [p for p, res in priorities.items() if any(re.search(r, name) for r in res)]
+        assert len(matched) == 1, f"{name} matches priorities {matched}"
+        best.setdefault(matched[0], []).append(name)
+    return best[max(best)]
+
+
+def test_default_config_has_no_priority_expander() -> None:
+    config = config_with()
+    assert expander_priorities(config) == {}
+    charts = build_charts(config)
+    assert "--expander=least-waste" in charts.autoscaler.args
+    kinds = [o["kind"] for o in Cdk8sTesting.synth(charts.autoscaler)]
+    assert "ConfigMap" not in kinds
+
+
+def test_spot_groups_are_tried_before_on_demand_ones() -> None:
+    config = example_config()
+    names = nodegroup_names(config)
+    asgs = {group: f"eks-{name}-{UUID}" for group, name in names.items()}
+    priorities = expander_priorities(config)
+    every_gpu = [asgs[g.name] for g in config.gpu_node_groups]
+    assert chosen(priorities, every_gpu) == [asgs["gpu-spot-a"], asgs["gpu-spot-b"]]
+    # spot out of capacity (backed off, no longer an option): on-demand is chosen
+    assert chosen(priorities, [asgs["gpu-od-a"]]) == [asgs["gpu-od-a"]]
+    # the system group matches a priority too, else the expander would never use it
+    assert chosen(priorities, [asgs["spot-ng"]]) == [asgs["spot-ng"]]
+
+
+def test_asg_pattern_matches_only_its_own_group() -> None:
+    pattern = asg_name_pattern("gpu-abc123")
+    assert re.search(pattern, f"eks-gpu-abc123-{UUID}")
+    assert not re.search(pattern, f"eks-gpu-abc123-x-def456-{UUID}")
+    assert not re.search(pattern, f"eks-xgpu-abc123-{UUID}")
+    assert not re.search(pattern, "eks-gpu-abc123-")
+
+
+def test_priority_config_map_holds_the_priorities_as_the_autoscaler_parses_them() -> None:
+    config = example_config()
+    charts = build_charts(config)
+    assert "--expander=priority,least-waste" in charts.autoscaler.args
+    (config_map,) = [o for o in Cdk8sTesting.synth(charts.autoscaler) if o["kind"] == "ConfigMap"]
+    assert config_map["metadata"] == {
+        "name": "cluster-autoscaler-priority-expander",
+        "namespace": "kube-system",
+        "labels": {"app": "cluster-autoscaler"},
+    }
+    assert yaml.safe_load(config_map["data"]["priorities"]) == expander_priorities(config)
+
+
+def test_on_demand_groups_are_balanced_apart_from_spot_ones() -> None:
+    config = example_config()
+    assert balancing_labels(config)[0] == "eks.amazonaws.com/capacityType"
+    args = build_charts(config).autoscaler.args
+    assert "--balancing-label=eks.amazonaws.com/capacityType" in args
+    assert not any(a.startswith("--balancing-ignore-label") for a in args)
+
+
+def test_synthesized_names_are_the_ones_the_priorities_match(example_synth: Synthesized) -> None:
+    config = example_config()
+    synthesized = {
+        p["NodegroupName"]: p["CapacityType"]
+        for p in nodegroups_by_name(example_synth.cluster).values()
+    }
+    assert set(synthesized) == set(nodegroup_names(config).values())
+    assert synthesized[nodegroup_names(config)["gpu-od-a"]] == "ON_DEMAND"
+
+
+def test_capacity_type_must_be_spot_or_on_demand() -> None:
+    found = problems({"gpu_node_groups": [gpu_group(capacity_type="RESERVED")]})
+    assert any("gpu_node_groups.0.capacity_type" in p for p in found)
+
+
+# --- 2. GPU time-slicing ---------------------------------------------------------------------
+
+
+def test_time_slicing_advertises_gpus_times_replicas_in_the_template_tag(
+    example_synth: Synthesized,
+) -> None:
+    assert advertised_gpu_resources(example_config()) == {
+        "gpu-spot-a": 4,
+        "gpu-spot-b": 4,
+        "gpu-od-a": 2,
+    }
+    tags = [
+        r["Properties"]["Tags"]
+        for r in resources(example_synth.cluster, "Custom::AsgNodeTemplateTags").values()
+    ]
+    gpu_tag = "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu"
+    label_tag = "k8s.io/cluster-autoscaler/node-template/label/nvidia.com/device-plugin.config"
+    values = sorted((t[gpu_tag], t[label_tag]) for t in tags)
+    assert values == [("2", "time-slicing-2"), ("4", "time-slicing-4"), ("4", "time-slicing-4")]
+
+
+def test_multi_gpu_type_multiplies_physical_gpus() -> None:
+    config = config_with(
+        {
+            "gpu_sharing": {"replicas": 3},
+            "gpu_node_groups": [gpu_group(instance_types=["g5.12xlarge"])],
+        }
+    )
+    assert advertised_gpu_resources(config) == {"gpu-spot-ng-a": 12}
+
+
+def test_device_plugin_config_is_upstreams_time_slicing_document() -> None:
+    assert device_plugin_configs(example_config())["time-slicing-4"] == {
+        "version": "v1",
+        "sharing": {
+            "timeSlicing": {
+                "failRequestsGreaterThanOne": True,
+                "resources": [{"name": "nvidia.com/gpu", "devices": "all", "replicas": 4}],
+            }
+        },
+    }
+
+
+def test_each_sharing_config_gets_a_device_plugin_selected_by_the_node_label() -> None:
+    objs = Cdk8sTesting.synth(build_charts(example_config()).device_plugin)
+    daemon_sets = {o["metadata"]["name"]: o for o in objs if o["kind"] == "DaemonSet"}
+    assert set(daemon_sets) == {
+        "nvidia-device-plugin-daemonset",
+        "nvidia-device-plugin-time-slicing-2",
+        "nvidia-device-plugin-time-slicing-4",
+    }
+
+    def config_expression(name: str) -> dict[str, Any]:
+        pod = daemon_sets[name]["spec"]["template"]["spec"]
+        terms = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        expression: dict[str, Any] = terms["nodeSelectorTerms"][0]["matchExpressions"][-1]
+        return expression
+
+    assert config_expression("nvidia-device-plugin-daemonset") == {
+        "key": "nvidia.com/device-plugin.config",
+        "operator": "NotIn",
+        "values": ["time-slicing-2", "time-slicing-4"],
+    }
+    assert config_expression("nvidia-device-plugin-time-slicing-4")["values"] == ["time-slicing-4"]
+    container = daemon_sets["nvidia-device-plugin-time-slicing-4"]["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    assert {"name": "CONFIG_FILE", "value": "/etc/nvidia-device-plugin/time-slicing-4"} in (
+        container["env"]
+    )
+    selectors = {
+        tuple(sorted(d["spec"]["selector"]["matchLabels"].items())) for d in daemon_sets.values()
+    }
+    assert len(selectors) == 3  # no DaemonSet adopts another's pods
+    (config_map,) = [o for o in objs if o["kind"] == "ConfigMap"]
+    assert (
+        yaml.safe_load(config_map["data"]["time-slicing-2"])["sharing"]["timeSlicing"]["resources"][
+            0
+        ]["replicas"]
+        == 2
+    )
+
+
+def test_default_device_plugin_has_no_sharing_objects() -> None:
+    kinds = [o["kind"] for o in Cdk8sTesting.synth(build_charts(config_with()).device_plugin)]
+    assert kinds == ["DaemonSet"]
+
+
+@pytest.mark.parametrize(
+    ("sharing", "expected"),
+    [
+        ({"replicas": 1}, "gpu_sharing.replicas: 1 is out of range; allowed: 2 to 32"),
+        ({"replicas": 33}, "gpu_sharing.replicas: 33 is out of range"),
+        ({"replicas": 4, "strategy": "mps"}, "gpu_sharing.strategy: 'mps' is not supported"),
+        ({"replicas": 4, "rename_by_default": True}, "gpu_sharing.rename_by_default: true"),
+        ({"replicas": 4, "mig": True}, "gpu_sharing.mig"),
+    ],
+)
+def test_unsupported_sharing_is_refused(sharing: dict[str, Any], expected: str) -> None:
+    assert any(p.startswith(expected) for p in problems({"gpu_sharing": sharing})), problems(
+        {"gpu_sharing": sharing}
+    )
+
+
+def test_sharing_label_is_reserved() -> None:
+    found = problems(
+        {"gpu_node_groups": [gpu_group(labels={"nvidia.com/device-plugin.config": "x"})]}
+    )
+    assert any("nvidia.com/device-plugin.config" in p for p in found)
+
+
+def test_with_any_sharing_every_gpu_group_carries_the_label() -> None:
+    """--balancing-label: a group missing the label is similar to no group (areLabelsSame)."""
+    groups = [
+        gpu_group(name="plain-a"),
+        gpu_group(name="plain-b", availability_zone="us-west-2b"),
+        gpu_group(name="shared", gpu_sharing={"replicas": 2}),
+    ]
+    config = config_with({"gpu_node_groups": groups})
+    labels = {g.name: sharing_labels(config, g) for g in config.gpu_node_groups}
+    assert labels == {
+        "plain-a": {"nvidia.com/device-plugin.config": "none"},
+        "plain-b": {"nvidia.com/device-plugin.config": "none"},
+        "shared": {"nvidia.com/device-plugin.config": "time-slicing-2"},
+    }
+    assert sharing_labels(config_with(), config_with().gpu_node_groups[0]) == {}
+
+
+def test_groups_sharing_differently_are_not_balanced_together() -> None:
+    assert "nvidia.com/device-plugin.config" in balancing_labels(example_config())
+    same = config_with({"gpu_sharing": {"replicas": 4}})
+    assert balancing_labels(same) == ()
+
+
+# --- 3. scale-down tuning --------------------------------------------------------------------
+
+
+def test_scale_down_flags_follow_the_config() -> None:
+    args = build_charts(example_config()).autoscaler.args
+    assert "--scale-down-unneeded-time=3m" in args
+    assert "--scale-down-delay-after-add=5m" in args
+    assert "--max-node-provision-time=12m" in args
+    assert "--scale-down-gpu-utilization-threshold=0.5" in args
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("scale_down_unneeded_minutes", 0),
+        ("max_node_provision_minutes", 2),
+        ("scale_down_gpu_utilization_threshold", 1.5),
+        ("scale_down_utilization_threshold", 0),
+    ],
+)
+def test_scale_down_bounds(field: str, value: float) -> None:
+    assert any(
+        p.startswith(f"autoscaler.{field}") for p in problems({"autoscaler": {field: value}})
+    )
+
+
+# --- 4. node health --------------------------------------------------------------------------
+
+
+def test_node_repair_and_monitoring_agent_are_on_by_default(default_synth: Synthesized) -> None:
+    groups = nodegroups_by_name(default_synth.cluster)
+    assert {n: g.get("NodeRepairConfig") for n, g in groups.items()} == {
+        n: {"Enabled": True} for n in groups
+    }
+    addons = [
+        r["Properties"]["AddonName"]
+        for r in resources(default_synth.cluster, "AWS::EKS::Addon").values()
+    ]
+    assert "eks-node-monitoring-agent" in addons
+
+
+def test_node_health_can_be_switched_off(tmp_path: Path) -> None:
+    synth = synthesize(
+        config_with({"node_auto_repair": False, "node_monitoring_agent": False}), tmp_path
+    )
+    assert all("NodeRepairConfig" not in g for g in nodegroups_by_name(synth.cluster).values())
+    addons = [
+        r["Properties"]["AddonName"] for r in resources(synth.cluster, "AWS::EKS::Addon").values()
+    ]
+    assert "eks-node-monitoring-agent" not in addons
+
+
+# --- 5. cost preview -------------------------------------------------------------------------
+
+
+def test_cost_of_the_default_config_adds_up() -> None:
+    cost = estimate(config_with())
+    # control plane 73 + NAT 32.85 + IPv4 3.65 + 2 x (m*.xlarge spot 0.06-0.10 + 50 GiB gp3)
+    assert round(cost.idle.low) == round(73 + 32.85 + 3.65 + 2 * (0.06 * 730 + 4))
+    assert round(cost.idle.high) == round(73 + 32.85 + 3.65 + 2 * (0.10 * 730 + 4))
+    # g5.xlarge on-demand list price is the dearest of the default GPU types
+    assert round(cost.groups_on_demand["gpu-spot-ng-a"]) == round(4 * (1.006 * 730 + 8))
+
+
+def test_types_without_a_price_are_named_not_guessed() -> None:
+    config = config_with({"gpu_node_groups": [gpu_group(instance_types=["p5.48xlarge"])]})
+    cost = estimate(config)
+    assert cost.unpriced == ("p5.48xlarge",)
+    assert "gpu-spot-ng-a" not in cost.groups
+    assert any(
+        "no price in data/prices.json for: p5.48xlarge" in d for d in check_cost(config).details
+    )
+
+
+def test_on_demand_group_is_priced_at_list_price() -> None:
+    cost = estimate(example_config())
+    assert cost.groups["gpu-od-a"].low == cost.groups["gpu-od-a"].high
+
+
+def test_cost_line_says_it_is_an_estimate() -> None:
+    result = check_cost(config_with())
+    assert result.status == "PASS"
+    assert "estimate" in result.summary
+    assert any("not live" in d and "recorded" in d for d in result.details)
+
+
+def test_cost_line_skips_a_region_without_prices() -> None:
+    config = config_with(
+        {
+            "region": "eu-west-1",
+            "availability_zones": ["eu-west-1a", "eu-west-1b"],
+            "gpu_node_groups": [gpu_group(availability_zone="eu-west-1a")],
+        }
+    )
+    assert check_cost(config).status == "SKIP"
+
+
+def test_example_config_passes_every_check(example_synth: Synthesized) -> None:
+    from verify.manifests import attached_objects, check_schema, check_security
+
+    objects = attached_objects(example_synth.cluster)
+    assert not check_schema(objects, "1.36").failed
+    assert not check_security(objects).failed
+
+
+# --- verify lines, read from the synthesized output ------------------------------------------
+
+
+def capacity_lines(synth: Synthesized, template: dict[str, Any] | None = None) -> dict[str, Any]:
+    from verify.capacity import check_capacity
+
+    if template is not None:
+        synth = dataclasses.replace(
+            synth, templates={**synth.templates, synth_key(synth): template}
+        )
+    return {r.name: r for r in check_capacity(synth)}
+
+
+def synth_key(synth: Synthesized) -> str:
+    return f"{synth.config.cluster_name}-cluster"
+
+
+def with_manifest_edit(synth: Synthesized, edit: Any) -> dict[str, Any]:
+    """A copy of the cluster template whose attached manifests went through ``edit``."""
+    template = copy.deepcopy(synth.cluster)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "Custom::AWSCDK-EKS-KubernetesResource":
+            objects = json.loads(resource["Properties"]["Manifest"])
+            resource["Properties"]["Manifest"] = json.dumps(edit(objects))
+    return template
+
+
+def test_verify_lines_pass_on_the_example(example_synth: Synthesized) -> None:
+    lines = capacity_lines(example_synth)
+    assert {n: r.status for n, r in lines.items()} == {
+        "priority": "PASS",
+        "gpu-sharing": "PASS",
+        "scale-down": "PASS",
+        "node-health": "PASS",
+    }
+    assert "spot GPU groups first" in lines["priority"].summary
+    assert "3 of 3 GPU groups time-sliced" in lines["gpu-sharing"].summary
+
+
+def test_verify_lines_on_the_default_config(default_synth: Synthesized) -> None:
+    lines = capacity_lines(default_synth)
+    assert lines["priority"].summary.startswith("--expander=least-waste")
+    assert lines["gpu-sharing"].summary.startswith("0 of 3 GPU groups time-sliced")
+    assert "after 5m" in lines["scale-down"].summary
+    assert lines["node-health"].summary == (
+        "auto repair on 4 of 4 node groups; node monitoring agent installed"
+    )
+
+
+def test_priority_line_fails_when_on_demand_ranks_with_spot(example_synth: Synthesized) -> None:
+    def flatten(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for obj in objects:
+            if obj["metadata"]["name"] == "cluster-autoscaler-priority-expander":
+                merged = [
+                    r for rs in yaml.safe_load(obj["data"]["priorities"]).values() for r in rs
+                ]
+                obj["data"]["priorities"] = yaml.safe_dump({10: merged})
+        return objects
+
+    line = capacity_lines(example_synth, with_manifest_edit(example_synth, flatten))["priority"]
+    assert line.failed
+    assert "as high as a spot group" in line.details[0]
+
+
+def test_priority_line_fails_without_the_config_map(example_synth: Synthesized) -> None:
+    def drop(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            o for o in objects if o["metadata"]["name"] != "cluster-autoscaler-priority-expander"
+        ]
+
+    assert capacity_lines(example_synth, with_manifest_edit(example_synth, drop))["priority"].failed
+
+
+def test_node_health_line_fails_when_a_group_lacks_repair(example_synth: Synthesized) -> None:
+    template = copy.deepcopy(example_synth.cluster)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::EKS::Nodegroup":
+            resource["Properties"].pop("NodeRepairConfig")
+            break
+    assert capacity_lines(example_synth, template)["node-health"].failed
+
+
+def test_sharing_line_fails_when_the_template_counts_physical_gpus(
+    example_synth: Synthesized,
+) -> None:
+    template = copy.deepcopy(example_synth.cluster)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "Custom::AsgNodeTemplateTags":
+            resource["Properties"]["Tags"][
+                "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu"
+            ] = "1"
+    line = capacity_lines(example_synth, template)["gpu-sharing"]
+    assert line.failed
+    assert "the plugin will offer 1 x 4 = 4" in " ".join(line.details)
+
+
+def test_sharing_line_fails_when_no_device_plugin_serves_the_label(
+    example_synth: Synthesized,
+) -> None:
+    def drop(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            o for o in objects if o["metadata"]["name"] != "nvidia-device-plugin-time-slicing-2"
+        ]
+
+    line = capacity_lines(example_synth, with_manifest_edit(example_synth, drop))["gpu-sharing"]
+    assert line.failed
+    assert "selects no device plugin" in " ".join(line.details)
+
+
+@pytest.mark.slow
+def test_turning_on_sharing_and_switching_node_health_off_only_removes_the_agent(
+    default_synth: Synthesized, tmp_path: Path
+) -> None:
+    from verify.replacement import check_replacement
+
+    changed = synthesize(
+        config_with(
+            {
+                "gpu_sharing": {"replicas": 4},
+                "node_auto_repair": False,
+                "node_monitoring_agent": False,
+            }
+        ),
+        tmp_path,
+    )
+    result = check_replacement(default_synth.templates, changed.templates, "us-west-2")
+    assert (result.status, result.details) == (
+        "WARN",
+        [
+            "gpu-spot-cluster/NodeMonitoringAgent5B5937C6 (AWS::EKS::Addon) is removed: "
+            "recreated by CloudFormation"
+        ],
+    )
+
+
+@pytest.mark.slow
+def test_making_a_group_on_demand_replaces_that_group_only(
+    default_synth: Synthesized, tmp_path: Path
+) -> None:
+    """CapacityType is create-only; the group's name digest changes with it."""
+    from verify.replacement import compare
+
+    groups = default_data()["gpu_node_groups"]
+    groups[2]["capacity_type"] = "ON_DEMAND"
+    changed = synthesize(config_with({"gpu_node_groups": groups}), tmp_path)
+    _, changes = compare(default_synth.templates, changed.templates, "us-west-2")
+    assert {c.logical_id for c in changes} == {"GpuSpotNgCNodegroupE0DEF351"}
