@@ -7,6 +7,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from constructs_lib.nag_acknowledgments import nodegroup_wildcard
 from constructs_lib.pod_identity_role import PodIdentityRole
 
 # kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws/README.md, "full features" policy.
@@ -100,12 +101,7 @@ class ClusterAutoscalerIdentity(Construct):
                 reason="The Describe actions of the upstream autoscaler policy support no "
                 "resource-level permissions.",
             ),
-            Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:eks:"
-                f"{stack.region}:<AWS::AccountId>:nodegroup/{cluster_name}/*/*]",
-                reason="A node group ARN ends in a UUID that EKS assigns at creation; the "
-                f"wildcard covers only node groups of cluster {cluster_name}.",
-            ),
+            nodegroup_wildcard(stack, cluster_name),
             Acknowledgment(
                 id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:autoscaling:"
                 f"{stack.region}:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/*]",

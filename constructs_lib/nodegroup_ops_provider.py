@@ -19,6 +19,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from constructs_lib.nag_acknowledgments import nodegroup_wildcard
+
 HANDLER_DIR = Path(__file__).parent / "nodegroup_ops_handler"
 # The only tag keys the handler writes (scale_from_zero_tags.NODE_TEMPLATE_PREFIX, which imports
 # this module, so the literal is repeated here; tests/test_cluster_stack.py ties the two).
@@ -92,12 +94,7 @@ class NodegroupOpsProvider(Construct):
         self.provider = cr.Provider(self, "Provider", on_event_handler=self.handler)
 
         Validations.of(role).acknowledge(
-            Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:eks:"
-                f"{stack.region}:<AWS::AccountId>:nodegroup/{cluster_name}/*/*]",
-                reason="A node group ARN ends in a UUID that EKS assigns at creation; the "
-                f"wildcard covers only node groups of cluster {cluster_name}.",
-            ),
+            nodegroup_wildcard(stack, cluster_name),
             Acknowledgment(
                 id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:autoscaling:"
                 f"{stack.region}:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/eks-*]",
