@@ -36,6 +36,9 @@ _PATTERN_HINTS = {
     "admin_principal_arns": (
         "must be an IAM role or user ARN such as 'arn:aws:iam::123456789012:role/Admin'"
     ),
+    "key_deletion_principal_arns": (
+        "must be an IAM role or user ARN such as 'arn:aws:iam::123456789012:role/KeyAdmin'"
+    ),
     "node_ami_release_version": "must be an EKS AMI release version such as '1.36.0-20261120'",
     "labels": "must be a Kubernetes label (key: [prefix/]name; value: up to 63 of [-A-Za-z0-9_.])",
 }

@@ -42,6 +42,7 @@ class ManagedNodeGroup(Construct):
       taints and those resources are written as node-template tags on its Auto Scaling group.
     - The node group's Kubernetes version follows ``kubernetes_version``.
     - ``node_auto_repair`` turns on EKS node auto repair (``NodeRepairConfig``).
+    - ``ForceUpdateEnabled`` is false: an update never evicts pods a PodDisruptionBudget protects.
     - Its name is ``<name_prefix>-<digest of its replacement-only properties>``: a change that
       EKS can only make by replacing the group (instance types, capacity type, AMI type,
       subnets) gets a new name, so CloudFormation can create the new group before deleting the
@@ -140,6 +141,9 @@ class ManagedNodeGroup(Construct):
             ],
             release_version=release_version,
             enable_node_auto_repair=node_auto_repair or None,
+            # No forced roll (aws-cdk-lib defaults to true): a launch-template or AMI update
+            # drains nodes only as PodDisruptionBudgets allow, so running GPU jobs finish.
+            force_update=False,
             # Node group tags stay on the node group; the ASG gets them from ScaleFromZeroTags.
             # Kept here too: the autoscaler reads them with eks:DescribeNodegroup (CA >= 1.28).
             tags=template_tags or None,
