@@ -43,6 +43,7 @@ from constructs_lib.managed_node_group import ManagedNodeGroup, NodeTaint
 from constructs_lib.node_launch_template import NodeLaunchTemplate
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
 from constructs_lib.pod_identity_role import PodIdentityRole
+from constructs_lib.pod_security_labels import PodSecurityLabels
 
 GPU_TAINT = NodeTaint(key=GPU_TAINT_KEY, value=GPU_TAINT_VALUE, effect=GPU_TAINT_EFFECT)
 # AmazonEKS_CNI_Policy is on the VPC CNI's own role (EKS Best Practices Guide, Security:
@@ -271,6 +272,15 @@ class ClusterStack(Stack):
             charts=charts,
             autoscaler_identity=[identity, self.pod_identity_agent],
             include_smoke_test=config.gpu_smoke_test,
+        )
+
+        PodSecurityLabels(
+            self,
+            "DefaultNamespacePodSecurity",
+            cluster=self.cluster,
+            namespace="default",
+            enforce="baseline",
+            warn_and_audit="restricted",
         )
 
         for principal_arn in config.admin_principal_arns:
