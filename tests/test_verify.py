@@ -149,6 +149,12 @@ DAY_TO_DAY_CHANGES: dict[str, dict[str, Any]] = {
     "add an admin principal": {"admin_principal_arns": ["arn:aws:iam::123456789012:role/Admin"]},
     "change the public-access CIDRs": {"endpoint": {"public_access_cidrs": ["203.0.113.0/24"]}},
     "change the instance types of a group": {"gpu_node_groups": "types"},
+    "let the audit log go with the stack": {"control_plane_log_retain_on_delete": False},
+    "name a key-deletion principal": {
+        "key_deletion_principal_arns": ["arn:aws:iam::123456789012:role/KeyCustodian"]
+    },
+    "turn termination protection off": {"termination_protection": False},
+    "open the endpoint to the world": {"endpoint": {"public_access_cidrs": ["0.0.0.0/0"]}},
 }
 
 
