@@ -13,7 +13,7 @@ rights come from the cluster-admin access entry aws-cdk-lib creates for this rol
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, ArnFormat, CfnElement, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, CfnResource, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -115,6 +115,6 @@ class KubectlProviderRole(iam.Role):
                 ),
             )
 
-    def log_handler_to_own_group(self, handler: CfnElement) -> None:
+    def log_handler_to_own_group(self, handler: CfnResource) -> None:
         """``LoggingConfig.LogGroup`` of the kubectl handler function: ``self.log_group``."""
         handler.add_property_override("LoggingConfig.LogGroup", self.log_group.log_group_name)

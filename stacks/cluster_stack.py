@@ -9,8 +9,8 @@ from typing import Any
 from aws_cdk import (
     Acknowledgment,
     Annotations,
-    CfnElement,
     CfnOutput,
+    CfnResource,
     Stack,
     Validations,
 )
@@ -360,7 +360,7 @@ class ClusterStack(Stack):
         self.node.try_remove_child("HasEcrPublic")
         provider_handler = kubectl_provider.node.find_child("Handler")
         handler_function = provider_handler.node.default_child
-        assert isinstance(handler_function, CfnElement)
+        assert isinstance(handler_function, CfnResource)
         kubectl_role.log_handler_to_own_group(handler_function)
         reason = (
             "Runtime and Provider framework of aws-cdk-lib's aws_eks_v2 kubectl provider, which "
