@@ -389,7 +389,8 @@ def _group_problems(config: ClusterConfig) -> list[str]:
             problems.append(f"{where}.name: {pool.name!r} is already used by {pool_names[pool.name]}")
             continue
         pool_names[pool.name] = f"{where}.name"
-        zones = pool.availability_zones or config.availability_zones
+        # Each zone once: a zone listed twice is reported on its own.
+        zones = dict.fromkeys(pool.availability_zones or config.availability_zones)
         for j, zone in enumerate(pool.availability_zones or ()):
             if zone not in config.availability_zones:
                 problems.append(
