@@ -2,7 +2,8 @@
 
 Charts take plain typed values (never CDK objects), so they synthesize and are tested without a
 CDK stack. ``build_charts`` derives those values from the node-group specs the stack also
-builds from (``cluster_config.node_groups``), so the node groups and the charts cannot drift apart; ``write_manifests`` writes each chart as a plain YAML file.
+builds from (``cluster_config.node_groups``), so the node groups and the charts cannot drift
+apart; ``write_manifests`` writes each chart as a plain YAML file.
 """
 
 from __future__ import annotations

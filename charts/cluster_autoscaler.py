@@ -260,9 +260,7 @@ def _priority_expander_config_map(
     return k8s.KubeConfigMap(
         chart,
         "PriorityExpander",
-        metadata=k8s.ObjectMeta(
-            name=CONFIG_MAP_NAME, namespace=NAMESPACE, labels=dict(labels)
-        ),
+        metadata=k8s.ObjectMeta(name=CONFIG_MAP_NAME, namespace=NAMESPACE, labels=dict(labels)),
         data={CONFIG_MAP_KEY: yaml.safe_dump(document, sort_keys=False)},
     )
 

@@ -4,6 +4,8 @@ apart. The labels of each group are assembled in one place: ``cluster_config.nod
 
 from __future__ import annotations
 
+from typing import Final
+
 from cluster_config.gpu_sharing import SHARING_CONFIG_LABEL
 
 POOL_LABEL = "pool"
@@ -27,7 +29,7 @@ SYSTEM_NODE_LABELS = {POOL_LABEL: SYSTEM_POOL}
 
 GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_TAINT_VALUE = "true"
-GPU_TAINT_EFFECT = "NoSchedule"
+GPU_TAINT_EFFECT: Final = "NoSchedule"
 
 RESERVED_GPU_LABELS = frozenset(
     {POOL_LABEL, ACCELERATOR_LABEL, GPU_PRESENT_LABEL, GPU_MEMORY_LABEL, SHARING_CONFIG_LABEL}

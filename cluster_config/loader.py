@@ -86,7 +86,9 @@ def validate_config(data: Mapping[str, Any]) -> ClusterConfig:
     problems = aws_limits.tag_budget_problems(
         len(config.tags),
         {s.name: len(s.node_template_tags) for s in specs},
-        labels_field={s.name: f"{s.source.removesuffix('.on_demand_fallback')}.labels" for s in specs},
+        labels_field={
+            s.name: f"{s.source.removesuffix('.on_demand_fallback')}.labels" for s in specs
+        },
     )
     if problems:
         raise ConfigError(problems)

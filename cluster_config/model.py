@@ -386,7 +386,9 @@ def _group_problems(config: ClusterConfig) -> list[str]:
     for i, pool in enumerate(config.gpu_pools):
         where = f"gpu_pools.{i}"
         if pool.name in pool_names:
-            problems.append(f"{where}.name: {pool.name!r} is already used by {pool_names[pool.name]}")
+            problems.append(
+                f"{where}.name: {pool.name!r} is already used by {pool_names[pool.name]}"
+            )
             continue
         pool_names[pool.name] = f"{where}.name"
         # Each zone once: a zone listed twice is reported on its own.

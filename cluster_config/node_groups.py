@@ -231,7 +231,11 @@ def _pool_specs(config: ClusterConfig, index: int, pool: GpuPoolConfig) -> list[
         ACCELERATOR_LABEL: accelerator_label(pool.instance_types),
         GPU_PRESENT_LABEL: "true",
         GPU_MEMORY_LABEL: str(gpu_memory_gb(pool.instance_types)),
-        **({SHARING_CONFIG_LABEL: sharing_config_name(pool.gpu_sharing)} if pool.gpu_sharing else {}),
+        **(
+            {SHARING_CONFIG_LABEL: sharing_config_name(pool.gpu_sharing)}
+            if pool.gpu_sharing
+            else {}
+        ),
         **pool.labels,
     }
     resources = {

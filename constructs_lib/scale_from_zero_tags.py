@@ -9,6 +9,7 @@ from constructs import Construct
 
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
 
+
 class ScaleFromZeroTags(Construct):
     """Applies ``tags`` (a spec's ``node_template_tags``) to the node group's ASG through
     CloudFormation.

@@ -1,4 +1,4 @@
-"""The VPC CNI (``vpc-cni`` EKS add-on) with ``kube-system/aws-node`` on its own Pod Identity role."""
+"""The VPC CNI (``vpc-cni`` EKS add-on), ``kube-system/aws-node`` on its own Pod Identity role."""
 
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ from aws_cdk import (
 )
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -244,9 +243,7 @@ class ClusterStack(Stack):
         )
         CfnOutput(self, "SystemNodegroupName", value=self.system_node_group.nodegroup_name)
         for group in self.gpu_node_groups.values():
-            CfnOutput(
-                self, f"{group.spec.construct_id}NodegroupName", value=group.nodegroup_name
-            )
+            CfnOutput(self, f"{group.spec.construct_id}NodegroupName", value=group.nodegroup_name)
 
 
 def _kubectl_layer(scope: Construct, release: KubernetesRelease) -> lambda_.ILayerVersion:

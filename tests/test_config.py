@@ -238,9 +238,7 @@ def test_gpu_type_in_the_system_group_is_rejected() -> None:
 
 
 def test_mixed_shapes_in_one_group_are_rejected() -> None:
-    problems = problems_of(
-        {"gpu_pools": gpu_pools(instance_types=["g5.xlarge", "g5.2xlarge"])}
-    )
+    problems = problems_of({"gpu_pools": gpu_pools(instance_types=["g5.xlarge", "g5.2xlarge"])})
     assert problems == [
         "gpu_pools.0.instance_types: types differ in shape (g5.xlarge=4 vCPU/16 GiB, "
         "g5.2xlarge=8 vCPU/32 GiB); the cluster autoscaler sizes a group by its first type, "
@@ -249,9 +247,7 @@ def test_mixed_shapes_in_one_group_are_rejected() -> None:
 
 
 def test_gpu_types_of_one_shape_but_different_gpu_memory_are_rejected() -> None:
-    problems = problems_of(
-        {"gpu_pools": gpu_pools(instance_types=["g5.xlarge", "g4dn.xlarge"])}
-    )
+    problems = problems_of({"gpu_pools": gpu_pools(instance_types=["g5.xlarge", "g4dn.xlarge"])})
     assert problems == [
         "gpu_pools.0.instance_types: types differ in GPU count or GPU memory; the "
         "autoscaler's template node and the GPU memory label describe one GPU shape per group, "
@@ -261,9 +257,7 @@ def test_gpu_types_of_one_shape_but_different_gpu_memory_are_rejected() -> None:
 
 def test_gpu_types_of_different_gpu_counts_are_rejected() -> None:
     # Same vCPUs and memory (96, 384 GiB), 4 GPUs against 8: the template can say only one.
-    problems = problems_of(
-        {"gpu_pools": gpu_pools(instance_types=["g5.24xlarge", "g4dn.metal"])}
-    )
+    problems = problems_of({"gpu_pools": gpu_pools(instance_types=["g5.24xlarge", "g4dn.metal"])})
     assert problems == [
         "gpu_pools.0.instance_types: types differ in GPU count or GPU memory; the "
         "autoscaler's template node and the GPU memory label describe one GPU shape per group, "

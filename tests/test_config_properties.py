@@ -179,7 +179,8 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
     for index, shape in enumerate(shapes):
         types = draw(st.lists(st.sampled_from(SHAPES[shape]), min_size=1, max_size=3, unique=True))
         pool_zones = draw(
-            st.none() | st.lists(st.sampled_from(zones), min_size=1, max_size=len(zones), unique=True)
+            st.none()
+            | st.lists(st.sampled_from(zones), min_size=1, max_size=len(zones), unique=True)
         )
         pool: dict[str, Any] = {
             "name": f"pool-{index}",

@@ -27,7 +27,9 @@ def check_cost(config: ClusterConfig, node_groups: NodeGroupSpecs) -> CheckResul
                 f"({_hourly(rate.high * unneeded / 60)} until scale-down after {unneeded} min idle)"
             )
             if figures.fallback_node_hour is not None:
-                idle_node += f"; an on-demand fallback node {_hourly(figures.fallback_node_hour)}/hour"
+                idle_node += (
+                    f"; an on-demand fallback node {_hourly(figures.fallback_node_hour)}/hour"
+                )
             details.append(idle_node)
     if cost.unpriced:
         details.append(f"no price in data/prices.json for: {', '.join(cost.unpriced)}")
@@ -51,7 +53,8 @@ def _pool_line(cost: PoolCost) -> str:
         price = f"spot range; all on-demand ${round(cost.full_on_demand)}"
         if "ON_DEMAND" in cost.capacity_types:
             price += "; fallback groups at on-demand price"
-    return f"idle {cost.idle.text()}/month, up to {cost.full.text()}/month at max_size ({groups}, {price})"
+    full = f"up to {cost.full.text()}/month at max_size"
+    return f"idle {cost.idle.text()}/month, {full} ({groups}, {price})"
 
 
 def _hourly_range(low: float, high: float) -> str:
