@@ -201,6 +201,20 @@ class ClusterAutoscalerChart(cdk8s.Chart):
                 ),
             ),
         )
+        # Nothing connects to the autoscaler (no probe, no scrape by default). Egress stays
+        # open: it needs the API server, DNS, the Pod Identity agent (169.254.170.23) and the
+        # regional AWS endpoints, which are public addresses behind the NAT gateway.
+        k8s.KubeNetworkPolicy(
+            self,
+            "NetworkPolicy",
+            metadata=k8s.ObjectMeta(
+                name=f"{NAME}-deny-ingress", namespace=NAMESPACE, labels=labels
+            ),
+            spec=k8s.NetworkPolicySpec(
+                pod_selector=k8s.LabelSelector(match_labels=labels),
+                policy_types=["Ingress"],
+            ),
+        )
 
     def _pod_spec(
         self, cluster_name: str, region: str, node_selector: Mapping[str, str]
@@ -232,20 +246,12 @@ class ClusterAutoscalerChart(cdk8s.Chart):
                         read_only_root_filesystem=True,
                         capabilities=k8s.Capabilities(drop=["ALL"]),
                     ),
-                    volume_mounts=[
-                        k8s.VolumeMount(
-                            name="ssl-certs",
-                            mount_path="/etc/ssl/certs/ca-certificates.crt",
-                            read_only=True,
-                        )
-                    ],
-                )
-            ],
-            volumes=[
-                k8s.Volume(
-                    name="ssl-certs",
-                    # AL2023 keeps the CA bundle here; the image expects Debian's path.
-                    host_path=k8s.HostPathVolumeSource(path="/etc/ssl/certs/ca-bundle.crt"),
+                    # No CA-bundle hostPath: the image is built FROM
+                    # gcr.io/distroless/static:nonroot (kubernetes/autoscaler
+                    # cluster-autoscaler/Dockerfile, commit 06f30b6), which ships Debian's
+                    # ca-certificates at /etc/ssl/certs/ca-certificates.crt, the first file Go's
+                    # crypto/x509 reads on Linux (GoogleContainerTools/distroless
+                    # base/README.md: "static" contains ca-certificates).
                 )
             ],
         )

@@ -49,6 +49,17 @@ class GpuSmokeTestChart(cdk8s.Chart):
             "Namespace",
             metadata=k8s.ObjectMeta(name=namespace, labels=POD_SECURITY_LABELS),
         )
+        # Default deny, both ways, for the whole namespace. The Job needs no allowance: nvidia-smi
+        # talks only to the driver (no DNS, no API server: it has no token either); the image is
+        # pulled by the kubelet over the node's network, which NetworkPolicy does not govern.
+        k8s.KubeNetworkPolicy(
+            self,
+            "DefaultDeny",
+            metadata=k8s.ObjectMeta(name="default-deny", namespace=namespace),
+            spec=k8s.NetworkPolicySpec(
+                pod_selector=k8s.LabelSelector(), policy_types=["Ingress", "Egress"]
+            ),
+        )
         k8s.KubeJob(
             self,
             "Job",

@@ -28,6 +28,9 @@ INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 DEVICE_PLUGIN_DIR = "/var/lib/kubelet/device-plugins"
 NAMESPACE = "kube-system"
 NAME = "nvidia-device-plugin-daemonset"
+# On every device-plugin pod (base and time-slicing copies), beside each one's selector label:
+# what the NetworkPolicy selects.
+POD_LABEL = {"app.kubernetes.io/name": "nvidia-device-plugin"}
 
 
 class NvidiaDevicePluginChart(cdk8s.Chart):
@@ -66,7 +69,7 @@ class NvidiaDevicePluginChart(cdk8s.Chart):
                 selector=k8s.LabelSelector(match_labels=labels),
                 update_strategy=k8s.DaemonSetUpdateStrategy(type="RollingUpdate"),
                 template=k8s.PodTemplateSpec(
-                    metadata=k8s.ObjectMeta(labels=labels),
+                    metadata=k8s.ObjectMeta(labels={**labels, **POD_LABEL}),
                     spec=k8s.PodSpec(
                         priority_class_name="system-node-critical",
                         automount_service_account_token=False,
@@ -98,6 +101,11 @@ class NvidiaDevicePluginChart(cdk8s.Chart):
                                 security_context=k8s.SecurityContext(
                                     allow_privilege_escalation=False,
                                     capabilities=k8s.Capabilities(drop=["ALL"]),
+                                    # v0.20.0 writes only its socket, in the kubelet's
+                                    # hostPath: the CDI handler is a no-op unless a CDI
+                                    # device-list strategy is set (internal/cdi/cdi.go New),
+                                    # and MPS, the other writer, is refused by the config.
+                                    read_only_root_filesystem=True,
                                 ),
                                 resources=k8s.ResourceRequirements(
                                     requests={
@@ -127,6 +135,16 @@ class NvidiaDevicePluginChart(cdk8s.Chart):
         )
         if sharing_configs:
             time_slicing_daemon_sets(self, daemon_set, sharing_configs)
+        # The plugin talks to the kubelet over a unix socket only: no traffic in or out.
+        k8s.KubeNetworkPolicy(
+            self,
+            "NetworkPolicy",
+            metadata=k8s.ObjectMeta(name="nvidia-device-plugin-deny-all", namespace=NAMESPACE),
+            spec=k8s.NetworkPolicySpec(
+                pod_selector=k8s.LabelSelector(match_labels=POD_LABEL),
+                policy_types=["Ingress", "Egress"],
+            ),
+        )
 
 
 SHARING_CONFIG_MAP = "nvidia-device-plugin-configs"
@@ -163,7 +181,7 @@ def time_slicing_daemon_sets(
         # Own selector: the base DaemonSet's must not match these pods.
         pod_labels = {"name": f"nvidia-device-plugin-ds-{name}"}
         spec["selector"] = {"matchLabels": pod_labels}
-        pod["metadata"]["labels"] = pod_labels
+        pod["metadata"]["labels"] = {**pod_labels, **POD_LABEL}
         expressions = pod["spec"]["affinity"]["nodeAffinity"][
             "requiredDuringSchedulingIgnoredDuringExecution"
         ]["nodeSelectorTerms"][0]["matchExpressions"]

@@ -38,6 +38,9 @@ _PATTERN_HINTS = {
     "admin_principal_arns": (
         "must be an IAM role or user ARN such as 'arn:aws:iam::123456789012:role/Admin'"
     ),
+    "key_deletion_principal_arns": (
+        "must be an IAM role or user ARN such as 'arn:aws:iam::123456789012:role/KeyAdmin'"
+    ),
     "node_ami_release_version": "must be an EKS AMI release version such as '1.36.0-20261120'",
     "gpu_pools.name": (
         "must be lower-case words of letters and digits joined by single '-', at most 51"

@@ -322,6 +322,14 @@ class ClusterConfig(_Frozen):
         int, Field(strict=True), AfterValidator(_log_retention)
     ]
     """Retention of the control-plane log group ``/aws/eks/<cluster>/cluster``."""
+    control_plane_log_retain_on_delete: Flag
+    """Keep the control-plane log group (the audit trail) and its KMS key when the stack is
+    deleted, so deleting the stack does not erase the record of what was done in the cluster."""
+    key_deletion_principal_arns: Annotated[tuple[PrincipalArn, ...], Field(max_length=20)]
+    """The only principals that may disable or schedule the deletion of the cluster's KMS keys
+    (secrets, audit log); empty, nobody can without first changing the key policy."""
+    termination_protection: Flag
+    """CloudFormation termination protection on the cluster stack."""
     tags: dict[TagKey, TagValue]
     system_node_group: SystemNodeGroupConfig
     gpu_pools: Annotated[
@@ -430,13 +438,19 @@ def _aws_limit_problems(config: ClusterConfig) -> list[str]:
                 f"node_ami_release_version: {config.node_ami_release_version!r} {problem}"
             )
     partition = aws_limits.REGION_PARTITIONS[config.region]
-    for i, arn in enumerate(config.admin_principal_arns):
-        if aws_limits.arn_partition(arn) != partition:
-            problems.append(
-                f"admin_principal_arns.{i}: {arn!r} is in partition "
-                f"{aws_limits.arn_partition(arn)}, but region {config.region} is in {partition}; "
-                f"allowed: arn:{partition}:iam::..."
-            )
+    for field in ("admin_principal_arns", "key_deletion_principal_arns"):
+        for i, arn in enumerate(getattr(config, field)):
+            if aws_limits.arn_partition(arn) != partition:
+                problems.append(
+                    f"{field}.{i}: {arn!r} is in partition "
+                    f"{aws_limits.arn_partition(arn)}, but region {config.region} is in "
+                    f"{partition}; allowed: arn:{partition}:iam::..."
+                )
+    if len(set(config.key_deletion_principal_arns)) != len(config.key_deletion_principal_arns):
+        problems.append(
+            f"key_deletion_principal_arns: {list(config.key_deletion_principal_arns)} lists a "
+            "principal twice"
+        )
     return problems
 
 

@@ -13,51 +13,108 @@ rights come from the cluster-admin access entry aws-cdk-lib creates for this rol
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, CfnResource, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-LAMBDA_POLICIES = ("service-role/AWSLambdaBasicExecutionRole",)
-VPC_POLICIES = ("service-role/AWSLambdaVPCAccessExecutionRole",)
+# What AWSLambdaVPCAccessExecutionRole allows, as the Lambda developer guide lists it ("Giving
+# Lambda functions access to resources in an Amazon VPC", required IAM permissions), scoped as
+# far as that page says Lambda still works: DescribeNetworkInterfaces only works on "*"; for the
+# others, a resource ID unknown before Lambda creates the interface, or "all resource IDs" of the
+# account and region ("arn:aws:ec2:us-west-2:123456789012:*/*"), else the function "may not be
+# able to access the VPC". So: this account and region only, never another account's ENIs.
+NETWORK_INTERFACE_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
 
 
 class KubectlProviderRole(iam.Role):
-    """Logs, network interfaces when ``in_vpc``, and ``eks:DescribeCluster`` on ``cluster_name``."""
+    """Logs to its own log group, network interfaces when ``in_vpc``, and
+    ``eks:DescribeCluster`` on ``cluster_name``. No AWS managed policy: AWSLambdaBasicExecution
+    Role would let the handler write into every log group of the account (the cluster's audit
+    log included), AWSLambdaVPCAccessExecutionRole would let it delete any network interface.
+
+    ``log_handler_to_own_group(handler)`` points the kubectl handler's ``LoggingConfig`` at
+    ``self.log_group`` (aws-cdk-lib gives the handler no log-group prop).
+    """
 
     def __init__(
         self, scope: Construct, construct_id: str, *, cluster_name: str, in_vpc: bool
     ) -> None:
-        names = LAMBDA_POLICIES + (VPC_POLICIES if in_vpc else ())
-        cluster_arn = Stack.of(scope).format_arn(
+        stack = Stack.of(scope)
+        cluster_arn = stack.format_arn(
             service="eks",
             resource="cluster",
             resource_name=cluster_name,
             arn_format=ArnFormat.SLASH_RESOURCE_NAME,
         )
+        # Created in the stack's scope first, so the role's inline policy can name it.
+        log_group = logs.LogGroup(
+            scope,
+            f"{construct_id}Logs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        policies = {
+            "DescribeCluster": iam.PolicyDocument(
+                statements=[
+                    iam.PolicyStatement(actions=["eks:DescribeCluster"], resources=[cluster_arn])
+                ]
+            ),
+            "OwnLogs": iam.PolicyDocument(
+                statements=[
+                    iam.PolicyStatement(
+                        actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                        resources=[log_group.log_group_arn],
+                    )
+                ]
+            ),
+        }
+        if in_vpc:
+            policies["NetworkInterfaces"] = iam.PolicyDocument(
+                statements=[
+                    iam.PolicyStatement(actions=["ec2:DescribeNetworkInterfaces"], resources=["*"]),
+                    iam.PolicyStatement(
+                        actions=list(NETWORK_INTERFACE_ACTIONS),
+                        resources=[
+                            stack.format_arn(
+                                service="ec2",
+                                resource="*",
+                                resource_name="*",
+                                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                            )
+                        ],
+                    ),
+                ]
+            )
         super().__init__(
             scope,
             construct_id,
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"kubectl provider of EKS cluster {cluster_name}",
-            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(n) for n in names],
-            inline_policies={
-                "DescribeCluster": iam.PolicyDocument(
-                    statements=[
-                        iam.PolicyStatement(
-                            actions=["eks:DescribeCluster"], resources=[cluster_arn]
-                        )
-                    ]
-                )
-            },
+            inline_policies=policies,
         )
-        Validations.of(self).acknowledge(
-            *(
+        self.log_group = log_group
+        if in_vpc:
+            Validations.of(self).acknowledge(
                 Acknowledgment(
-                    id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:"
-                    f"policy/{name}]",
-                    reason="The policies aws-cdk-lib's kubectl provider gives its Lambda (logs; "
-                    "network interfaces in the private subnets), without its ECR read policies.",
-                )
-                for name in names
+                    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                    reason="ec2:DescribeNetworkInterfaces works only on '*' (Lambda developer "
+                    "guide, VPC access permissions).",
+                ),
+                Acknowledgment(
+                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:ec2:"
+                    f"{stack.region}:<AWS::AccountId>:*/*]",
+                    reason="Lambda creates the handler's network interfaces with this role; "
+                    "their IDs are unknown before, and the Lambda developer guide asks for all "
+                    "resource IDs of the account and region (this one only).",
+                ),
             )
-        )
+
+    def log_handler_to_own_group(self, handler: CfnResource) -> None:
+        """``LoggingConfig.LogGroup`` of the kubectl handler function: ``self.log_group``."""
+        handler.add_property_override("LoggingConfig.LogGroup", self.log_group.log_group_name)

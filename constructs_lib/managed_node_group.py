@@ -34,6 +34,7 @@ class ManagedNodeGroup(Construct):
     - A spec with node-template tags (a GPU group) gets them on its Auto Scaling group
       (``ScaleFromZeroTags``), so the autoscaler can scale it from zero.
     - Kubernetes version, AMI release and node auto repair follow the spec.
+    - ``ForceUpdateEnabled`` is false: an update never evicts pods a PodDisruptionBudget protects.
     """
 
     def __init__(
@@ -103,6 +104,9 @@ class ManagedNodeGroup(Construct):
             ],
             release_version=spec.release_version,
             enable_node_auto_repair=spec.node_auto_repair or None,
+            # No forced roll (aws-cdk-lib defaults to true): a launch-template or AMI update
+            # drains nodes only as PodDisruptionBudgets allow, so running GPU jobs finish.
+            force_update=False,
             # Node group tags stay on the node group; the ASG gets them from ScaleFromZeroTags.
             # Kept here too: the autoscaler reads them with eks:DescribeNodegroup (CA >= 1.28).
             tags=template_tags or None,

@@ -56,6 +56,8 @@ class NodegroupOpsProvider(Construct):
             timeout=Duration.minutes(2),
             log_group=log_group,
             description="Node group desired-size guard and autoscaler node-template ASG tags",
+            # The handler acts for this cluster only, whatever its properties say.
+            environment={"CLUSTER_NAME": cluster_name},
         )
         self.handler.add_to_role_policy(
             iam.PolicyStatement(

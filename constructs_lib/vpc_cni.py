@@ -11,6 +11,11 @@ from constructs_lib.pod_identity_role import PodIdentityRole
 
 VPC_CNI_NAMESPACE = "kube-system"
 VPC_CNI_SERVICE_ACCOUNT = "aws-node"
+# EKS user guide, "Restrict Pod network traffic with Kubernetes network policies": the vpc-cni
+# add-on's configuration value that turns on its network policy agent (a string in the add-on's
+# configuration schema; amazon-vpc-cni-k8s charts/aws-vpc-cni templates/configmap.yaml maps it to
+# enable-network-policy-controller). Without it NetworkPolicy objects are accepted and ignored.
+VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true"}
 
 
 class VpcCniRole(PodIdentityRole):
@@ -41,7 +46,8 @@ class VpcCniRole(PodIdentityRole):
 
 
 class VpcCni(eks.Addon):
-    """The ``vpc-cni`` add-on whose ``aws-node`` service account assumes ``role``.
+    """The ``vpc-cni`` add-on whose ``aws-node`` service account assumes ``role``, with its
+    network policy agent on (``VPC_CNI_CONFIGURATION``), so NetworkPolicy objects are enforced.
 
     The role is a sibling (``VpcCniRole``), not a child, so its logical ID stays what it was
     before this construct existed. ``pod_identity_agent`` is deployed first: Pod Identity needs it.
@@ -56,7 +62,13 @@ class VpcCni(eks.Addon):
         role: VpcCniRole,
         pod_identity_agent: IDependable,
     ) -> None:
-        super().__init__(scope, construct_id, addon_name="vpc-cni", cluster=cluster)
+        super().__init__(
+            scope,
+            construct_id,
+            addon_name="vpc-cni",
+            cluster=cluster,
+            configuration_values=VPC_CNI_CONFIGURATION,
+        )
         cfn_addon = self.node.default_child
         assert isinstance(cfn_addon, eks.CfnAddon)
         # aws_eks_v2.Addon has no prop for it; AWS::EKS::Addon PodIdentityAssociations does.

@@ -53,5 +53,6 @@ def build_stacks(app: cdk.App, config: ClusterConfig) -> AppStacks:
         vpc=network.vpc,
         charts=charts,
         env=env,
+        termination_protection=config.termination_protection,
     )
     return AppStacks(network=network, cluster=cluster, charts=charts, node_groups=node_groups)

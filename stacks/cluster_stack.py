@@ -9,17 +9,14 @@ from typing import Any
 from aws_cdk import (
     Acknowledgment,
     Annotations,
-    CfnElement,
     CfnOutput,
-    RemovalPolicy,
+    CfnResource,
     Stack,
     Validations,
 )
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from charts import AddonCharts
@@ -28,12 +25,15 @@ from cluster_config import ClusterConfig
 from cluster_config.node_groups import NodeGroupSpecs
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
+from constructs_lib.control_plane_log_group import ControlPlaneLogGroup
+from constructs_lib.guarded_key import GuardedKey
 from constructs_lib.kubectl_provider_role import KubectlProviderRole
 from constructs_lib.kubernetes_addons import KubernetesAddons
 from constructs_lib.managed_node_group import ManagedNodeGroup
 from constructs_lib.node_launch_template import NodeLaunchTemplate
 from constructs_lib.node_role import NodeRole
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
+from constructs_lib.pod_security_labels import PodSecurityLabels
 from constructs_lib.vpc_cni import VpcCni, VpcCniRole
 
 
@@ -54,15 +54,20 @@ class ClusterStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         release = kubernetes_release(config.kubernetes_version)
-        # The name EKS writes to (EKS user guide, "Send control plane logs to CloudWatch Logs");
-        # created first, so EKS does not create it without retention outside the template.
-        control_plane_logs = logs.CfnLogGroup(
+        control_plane_logs = ControlPlaneLogGroup(
             self,
             "ControlPlaneLogs",
-            log_group_name=f"/aws/eks/{config.cluster_name}/cluster",
-            retention_in_days=config.control_plane_log_retention_days,
+            cluster_name=config.cluster_name,
+            retention_days=config.control_plane_log_retention_days,
+            retain_on_delete=config.control_plane_log_retain_on_delete,
+            key_deletion_principal_arns=config.key_deletion_principal_arns,
         )
-        control_plane_logs.apply_removal_policy(RemovalPolicy.DESTROY)
+        kubectl_role = KubectlProviderRole(
+            self,
+            "KubectlProviderRole",
+            cluster_name=config.cluster_name,
+            in_vpc=config.endpoint.private_access,
+        )
         self.cluster = eks.Cluster(
             self,
             "Cluster",
@@ -77,12 +82,7 @@ class ClusterStack(Stack):
             kubectl_provider_options=eks.KubectlProviderOptions(
                 kubectl_layer=_kubectl_layer(self, release),
                 # Immutable: aws-cdk-lib cannot add its ECR read policies (kubectl_provider_role).
-                role=KubectlProviderRole(
-                    self,
-                    "KubectlProviderRole",
-                    cluster_name=config.cluster_name,
-                    in_vpc=config.endpoint.private_access,
-                ).without_policy_updates(),
+                role=kubectl_role.without_policy_updates(),
             ),
             cluster_logging=[
                 eks.ClusterLoggingTypes.API,
@@ -91,11 +91,14 @@ class ClusterStack(Stack):
                 eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
                 eks.ClusterLoggingTypes.SCHEDULER,
             ],
-            secrets_encryption_key=kms.Key(
+            # Same construct ID as before GuardedKey: EncryptionConfig is create-only, so a new
+            # key would replace the cluster.
+            secrets_encryption_key=GuardedKey(
                 self,
                 "SecretsKey",
-                enable_key_rotation=True,
+                alias=f"alias/{config.cluster_name}-secrets",
                 description=f"Envelope encryption of Kubernetes secrets of {config.cluster_name}",
+                deletion_principal_arns=config.key_deletion_principal_arns,
             ),
             endpoint_access=_endpoint_access(config),
             # The networking add-ons are EKS managed add-ons below, not self-managed manifests.
@@ -105,12 +108,21 @@ class ClusterStack(Stack):
         )
         cfn_cluster = self.cluster.node.default_child
         assert isinstance(cfn_cluster, eks.CfnCluster)
-        cfn_cluster.add_resource_dependency(control_plane_logs)  # the cluster resource alone
+        # The cluster resource alone waits for its log group.
+        cfn_cluster.add_resource_dependency(control_plane_logs.log_group)
         if any(c.prefixlen == 0 for c in config.endpoint.public_access_cidrs):
             Annotations.of(self.cluster).add_warning_v2(
                 "gpu-spot:public-endpoint-open",
                 "endpoint.public_access_cidrs allows the whole internet to reach the Kubernetes "
                 "API endpoint; set it to your own CIDR (README: Deploying).",
+            )
+        if not config.endpoint.public_access_cidrs and not config.admin_principal_arns:
+            Annotations.of(self.cluster).add_info(
+                "The Kubernetes API endpoint is private (endpoint.public_access_cidrs: []) and "
+                "admin_principal_arns is empty: after deploy nobody can use kubectl until you add "
+                "your IAM role to admin_principal_arns and reach the endpoint from inside the "
+                "VPC (CloudShell VPC environment, SSM port forwarding, a bastion) or add your "
+                "CIDR to endpoint.public_access_cidrs (README: Deploying)."
             )
         self.pod_identity_agent = eks.Addon(
             self, "PodIdentityAgent", addon_name="eks-pod-identity-agent", cluster=self.cluster
@@ -188,14 +200,23 @@ class ClusterStack(Stack):
             include_smoke_test=config.gpu_smoke_test,
         )
 
+        PodSecurityLabels(
+            self,
+            "DefaultNamespacePodSecurity",
+            cluster=self.cluster,
+            namespace="default",
+            enforce="baseline",
+            warn_and_audit="restricted",
+        )
+
         for principal_arn in config.admin_principal_arns:
             digest = hashlib.sha256(principal_arn.encode()).hexdigest()[:8]
             self.cluster.grant_cluster_admin(f"Admin{digest}", principal_arn)
 
-        self._acknowledge_required_aws_policies()
+        self._acknowledge_required_aws_policies(kubectl_role)
         self._outputs(config)
 
-    def _acknowledge_required_aws_policies(self) -> None:
+    def _acknowledge_required_aws_policies(self, kubectl_role: KubectlProviderRole) -> None:
         """cdk-nag findings on roles whose shape EKS or aws-cdk-lib dictates, at those roles."""
         managed = "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{}]"
         Validations.of(self.cluster.role).acknowledge(
@@ -210,7 +231,8 @@ class ClusterStack(Stack):
         self.node.try_remove_child("HasEcrPublic")
         provider_handler = kubectl_provider.node.find_child("Handler")
         handler_function = provider_handler.node.default_child
-        assert isinstance(handler_function, CfnElement)
+        assert isinstance(handler_function, CfnResource)
+        kubectl_role.log_handler_to_own_group(handler_function)
         reason = (
             "Runtime and Provider framework of aws-cdk-lib's aws_eks_v2 kubectl provider, which "
             "the Cluster API does not let us set; it only applies this cluster's manifests. Its "

@@ -10,6 +10,7 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from cluster_config import ClusterConfig
+from constructs_lib.flow_log_trust import confine_flow_log_role
 
 MAX_ZONES = 6
 """Address slots per subnet type; zones a..f of a region each own one slot."""
@@ -48,8 +49,13 @@ class NetworkStack(Stack):
                     cidr_mask=prefix + 3,
                 ),
             ],
-            flow_logs={"FlowLogs": ec2.FlowLogOptions(traffic_type=ec2.FlowLogTrafficType.REJECT)},
+            # All traffic, accepted and rejected (CIS AWS Foundations, VPC flow logging): the
+            # record of what a compromised pod talked to, not only what was refused.
+            flow_logs={"FlowLogs": ec2.FlowLogOptions(traffic_type=ec2.FlowLogTrafficType.ALL)},
         )
+        flow_log = self.vpc.node.find_child("FlowLogs")
+        assert isinstance(flow_log, ec2.FlowLog)
+        confine_flow_log_role(flow_log)
         for subnet in self.vpc.public_subnets:
             Tags.of(subnet).add("kubernetes.io/role/elb", "1")
         for subnet in self.vpc.private_subnets:

@@ -242,7 +242,7 @@ def test_each_sharing_config_gets_a_device_plugin_selected_by_the_node_label() -
 
 def test_default_device_plugin_has_no_sharing_objects() -> None:
     kinds = [o["kind"] for o in Cdk8sTesting.synth(charts_of(config_with()).device_plugin)]
-    assert kinds == ["DaemonSet"]
+    assert kinds == ["DaemonSet", "NetworkPolicy"]  # no ConfigMap, no time-slicing copies
 
 
 @pytest.mark.parametrize(

@@ -123,13 +123,20 @@ def test_device_plugin_matches_nvidias_static_manifest_v0_20_0(charts: Any) -> N
         "metadata": daemon_set["metadata"],
         "selector": daemon_set["spec"]["selector"],
         "updateStrategy": daemon_set["spec"]["updateStrategy"],
-        "podLabels": daemon_set["spec"]["template"]["metadata"]["labels"],
+        # Minus this project's additions (test_device_plugin_is_hardened_beyond_upstream).
+        "podLabels": {
+            k: v
+            for k, v in daemon_set["spec"]["template"]["metadata"]["labels"].items()
+            if k != "app.kubernetes.io/name"
+        },
         "tolerations": spec["tolerations"],
         "priorityClassName": spec["priorityClassName"],
         "containerName": container["name"],
         "image": image,
         "env": container.get("env", []),
-        "securityContext": container["securityContext"],
+        "securityContext": {
+            k: v for k, v in container["securityContext"].items() if k != "readOnlyRootFilesystem"
+        },
         "hostPath": volume["hostPath"],
         "mountPath": mount["mountPath"],
     }
@@ -139,9 +146,40 @@ def test_device_plugin_matches_nvidias_static_manifest_v0_20_0(charts: Any) -> N
 
 
 def test_device_plugin_is_hardened_beyond_upstream(charts: Any) -> None:
-    spec = pod_spec(one(charts.device_plugin, "DaemonSet"))
+    daemon_set = one(charts.device_plugin, "DaemonSet")
+    spec = pod_spec(daemon_set)
     assert spec["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
     assert spec["automountServiceAccountToken"] is False
+    # v0.20.0 writes only its socket, in the kubelet hostPath (charts/nvidia_device_plugin.py).
+    assert spec["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
+    labels = daemon_set["spec"]["template"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/name"] == "nvidia-device-plugin"
+
+
+def test_device_plugin_pods_may_send_and_receive_nothing(charts: Any) -> None:
+    policy = one(charts.device_plugin, "NetworkPolicy")
+    assert policy["metadata"] == {
+        "name": "nvidia-device-plugin-deny-all",
+        "namespace": "kube-system",
+    }
+    assert policy["spec"] == {
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "nvidia-device-plugin"}},
+        "policyTypes": ["Ingress", "Egress"],
+    }
+
+
+def test_every_device_plugin_daemon_set_is_selected_by_the_network_policy() -> None:
+    pool = {**default_data()["gpu_pools"][0], "gpu_sharing": {"replicas": 4}}
+    charts = charts_for(config_with({"gpu_pools": [pool]}))
+    daemon_sets = [o for o in objects(charts.device_plugin) if o["kind"] == "DaemonSet"]
+    assert len(daemon_sets) == 2
+    selector = one(charts.device_plugin, "NetworkPolicy")["spec"]["podSelector"]["matchLabels"]
+    for daemon_set in daemon_sets:
+        labels = daemon_set["spec"]["template"]["metadata"]["labels"]
+        assert selector.items() <= labels.items()
+        assert daemon_set["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        container = daemon_set["spec"]["template"]["spec"]["containers"][0]
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
 
 
 # --- Cluster autoscaler ---------------------------------------------------------------------
@@ -220,14 +258,22 @@ def test_autoscaler_pod_is_hardened_and_never_evicted(charts: Any) -> None:
     }
 
 
-def test_autoscaler_mounts_the_al2023_ca_bundle(charts: Any) -> None:
+def test_autoscaler_uses_its_images_own_ca_certificates(charts: Any) -> None:
+    """No host path: the distroless/static base of the image ships ca-certificates."""
     spec = pod_spec(one(charts.autoscaler, "Deployment"))
-    assert spec["volumes"] == [
-        {"name": "ssl-certs", "hostPath": {"path": "/etc/ssl/certs/ca-bundle.crt"}}
-    ]
-    assert spec["containers"][0]["volumeMounts"] == [
-        {"name": "ssl-certs", "mountPath": "/etc/ssl/certs/ca-certificates.crt", "readOnly": True}
-    ]
+    assert "volumes" not in spec
+    assert "volumeMounts" not in spec["containers"][0]
+
+
+def test_nothing_may_connect_to_the_autoscaler(charts: Any) -> None:
+    policy = one(charts.autoscaler, "NetworkPolicy")
+    assert policy["metadata"]["namespace"] == "kube-system"
+    assert policy["spec"] == {
+        "podSelector": {"matchLabels": {"app": "cluster-autoscaler"}},
+        "policyTypes": ["Ingress"],
+    }
+    deployment = one(charts.autoscaler, "Deployment")
+    assert deployment["spec"]["template"]["metadata"]["labels"] == {"app": "cluster-autoscaler"}
 
 
 def granted(rules: list[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
@@ -336,7 +382,11 @@ def test_smoke_test_runs_in_its_own_restricted_namespace_without_a_token(charts:
         },
     }
     kinds = [o["kind"] for o in objects(charts.smoke_test)]
-    assert kinds == ["Namespace", "Job"]  # applied in this order
+    assert kinds == ["Namespace", "NetworkPolicy", "Job"]  # applied in this order
+    policy = one(charts.smoke_test, "NetworkPolicy")
+    # Default deny both ways, no allowance: nvidia-smi needs no network (no DNS, no API).
+    assert policy["metadata"] == {"name": "default-deny", "namespace": "gpu-smoke-test"}
+    assert policy["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     job = one(charts.smoke_test, "Job")
     assert job["metadata"]["namespace"] == "gpu-smoke-test"
     assert pod_spec(job)["automountServiceAccountToken"] is False
@@ -353,8 +403,9 @@ def test_every_manifest_passes_the_kubernetes_schema_of_each_supported_minor(min
         for obj in objects(chart):
             kubernetes_validate.validate(obj, f"{minor}.0", strict=True)
             checked += 1
-    # DaemonSet; SA, ClusterRole(+Binding), Role(+Binding), Deployment; Namespace, Job
-    assert checked == 9
+    # DaemonSet, NetworkPolicy; SA, ClusterRole(+Binding), Role(+Binding), Deployment,
+    # NetworkPolicy; Namespace, NetworkPolicy, Job
+    assert checked == 12
 
 
 def test_schema_validation_catches_a_broken_manifest() -> None:
@@ -378,5 +429,5 @@ def test_manifests_are_written_as_one_yaml_file_per_chart(charts: Any, tmp_path:
         "nvidia-device-plugin.yaml",
     ]
     text = (tmp_path / "manifests" / "cluster-autoscaler.yaml").read_text()
-    assert text.count("\n---\n") == 5  # six objects
+    assert text.count("\n---\n") == 6  # seven objects
     assert "kind: Deployment" in text

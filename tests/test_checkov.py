@@ -52,9 +52,18 @@ def test_every_accepted_pattern_is_still_needed(findings: list[Finding]) -> None
 
 
 def test_the_project_owned_pods_need_no_exception(findings: list[Finding]) -> None:
-    """The smoke test meets every checkov Kubernetes rule but the NetworkPolicy one."""
-    smoke = {f.check_id for f in findings if f.file == "gpu-smoke-test.yaml"}
-    assert smoke == {"CKV2_K8S_6"}
+    """The smoke test meets every checkov Kubernetes rule, its NetworkPolicy included."""
+    assert [f.line() for f in findings if f.file == "gpu-smoke-test.yaml"] == []
+
+
+def test_every_pod_has_a_network_policy(findings: list[Finding]) -> None:
+    assert [f.line() for f in findings if f.check_id == "CKV2_K8S_6"] == []
+
+
+def test_only_the_audit_log_group_is_needed_on_a_customer_key(findings: list[Finding]) -> None:
+    unencrypted = sorted(f.resource for f in findings if f.check_id == "CKV_AWS_158")
+    assert not any("ControlPlaneLogs" in r for r in unencrypted)
+    assert len(unencrypted) == 3  # the two handlers' logs and the flow logs
 
 
 def test_a_broken_template_and_manifest_fail_the_check(
@@ -68,9 +77,13 @@ def test_a_broken_template_and_manifest_fail_the_check(
             )
     broken_template = tmp_path / "broken.template.json"
     broken_template.write_text(json.dumps(template))
-    (daemon_set,) = yaml.safe_load_all(
-        (default_synth.outdir / "manifests" / "nvidia-device-plugin.yaml").read_text()
-    )
+    (daemon_set,) = [
+        o
+        for o in yaml.safe_load_all(
+            (default_synth.outdir / "manifests" / "nvidia-device-plugin.yaml").read_text()
+        )
+        if o["kind"] == "DaemonSet"
+    ]
     (container,) = daemon_set["spec"]["template"]["spec"]["containers"]
     container["securityContext"]["privileged"] = True
     broken_manifest = tmp_path / "broken.yaml"

@@ -86,15 +86,15 @@ def test_secrets_are_envelope_encrypted_with_a_rotating_kms_key(template: Templa
     )
 
 
-def test_endpoint_access_follows_the_config(template: Template) -> None:
+def test_endpoint_is_private_by_default(template: Template) -> None:
     template.has_resource_properties(
         "AWS::EKS::Cluster",
         {
             "ResourcesVpcConfig": Match.object_like(
                 {
                     "EndpointPrivateAccess": True,
-                    "EndpointPublicAccess": True,
-                    "PublicAccessCidrs": ["0.0.0.0/0"],
+                    "EndpointPublicAccess": False,
+                    "PublicAccessCidrs": Match.absent(),
                 }
             )
         },

@@ -431,3 +431,43 @@ def test_log_retention_refuses_what_cloudwatch_refuses(days: int) -> None:
         f"control_plane_log_retention_days: {days} is not a CloudWatch Logs retention; "
         "allowed: 1, 3, 5, 7, 14, 30, 60, 90,"
     )
+
+
+def test_secure_defaults_of_the_config() -> None:
+    config = config_with()
+    assert config.endpoint.public_access_cidrs == ()  # private endpoint
+    assert config.control_plane_log_retain_on_delete is True
+    assert config.termination_protection is True
+    assert config.key_deletion_principal_arns == ()
+
+
+@pytest.mark.parametrize("field", ["control_plane_log_retain_on_delete", "termination_protection"])
+def test_safety_flags_take_only_booleans(field: str) -> None:
+    (problem,) = problems_of({field: "no"})
+    assert problem.startswith(f"{field}: ")
+    assert "'no'" in problem or '"no"' in problem
+
+
+def test_key_deletion_principals_must_be_iam_role_or_user_arns() -> None:
+    (problem,) = problems_of({"key_deletion_principal_arns": ["KeyAdmin"]})
+    assert problem.startswith("key_deletion_principal_arns.0: must be an IAM role or user ARN")
+
+
+def test_key_deletion_principals_must_be_in_the_regions_partition() -> None:
+    (problem,) = problems_of(
+        {"key_deletion_principal_arns": ["arn:aws-cn:iam::123456789012:role/KeyAdmin"]}
+    )
+    assert problem.startswith("key_deletion_principal_arns.0: 'arn:aws-cn:iam::")
+    assert "allowed: arn:aws:iam::..." in problem
+
+
+def test_a_key_deletion_principal_listed_twice_is_rejected() -> None:
+    arn = "arn:aws:iam::123456789012:role/KeyAdmin"
+    (problem,) = problems_of({"key_deletion_principal_arns": [arn, arn]})
+    assert problem.startswith("key_deletion_principal_arns: ")
+    assert "lists a principal twice" in problem
+
+
+def test_an_explicit_open_endpoint_is_still_accepted() -> None:
+    config = config_with({"endpoint": {"public_access_cidrs": ["0.0.0.0/0"]}})
+    assert [str(c) for c in config.endpoint.public_access_cidrs] == ["0.0.0.0/0"]

@@ -1,5 +1,5 @@
-"""The eks-posture check: the default synth passes with only the documented warning, and each
-rule fails on a template that breaks it."""
+"""The eks-posture check: the default synth passes with no finding, each rule fails (or warns,
+where a config field turns it off) on a template that breaks it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support import Synthesized, resources
-from verify.eks_posture import GUIDE, check_eks_posture, posture_findings
+from verify.eks_posture import GUIDE, check_eks_posture, posture_findings, stack_properties
 
 Templates = dict[str, dict[str, Any]]
 CLUSTER_STACK = "gpu-spot-cluster"
@@ -20,6 +20,19 @@ NETWORK_STACK = "gpu-spot-network"
 @pytest.fixture()
 def templates(default_synth: Synthesized) -> Templates:
     return copy.deepcopy(default_synth.templates)
+
+
+@pytest.fixture(scope="module")
+def properties(default_synth: Synthesized) -> dict[str, dict[str, Any]]:
+    return stack_properties(default_synth.outdir)
+
+
+def check(t: Templates, properties: dict[str, dict[str, Any]]) -> Any:
+    return check_eks_posture(t, properties)
+
+
+def findings(t: Templates, properties: dict[str, dict[str, Any]]) -> Any:
+    return posture_findings(t, properties)
 
 
 def cluster_props(t: Templates) -> dict[str, Any]:
@@ -35,8 +48,20 @@ def first(t: Templates, resource_type: str) -> dict[str, Any]:
     return props
 
 
-def test_default_synth_only_warns_about_the_open_endpoint(templates: Templates) -> None:
-    result = check_eks_posture(templates)
+def test_default_synth_passes_every_rule(
+    templates: Templates, properties: dict[str, dict[str, Any]]
+) -> None:
+    result = check(templates, properties)
+    assert (result.status, result.details) == ("PASS", [])
+    assert properties[CLUSTER_STACK]["terminationProtection"] is True
+
+
+def test_an_endpoint_open_to_the_world_warns(
+    templates: Templates, properties: dict[str, dict[str, Any]]
+) -> None:
+    vpc = cluster_props(templates)["ResourcesVpcConfig"]
+    vpc.update(EndpointPublicAccess=True, PublicAccessCidrs=["0.0.0.0/0"])
+    result = check(templates, properties)
     assert result.status == "WARN"
     (line,) = result.details
     assert line.startswith("WARN endpoint: gpu-spot-cluster/ClusterEB0386A7 (AWS::EKS::Cluster)")
@@ -44,10 +69,46 @@ def test_default_synth_only_warns_about_the_open_endpoint(templates: Templates) 
     assert "Make the EKS Cluster Endpoint private" in line
 
 
-def test_a_narrowed_endpoint_passes(templates: Templates) -> None:
-    cluster_props(templates)["ResourcesVpcConfig"]["PublicAccessCidrs"] = ["203.0.113.0/24"]
-    result = check_eks_posture(templates)
+def test_a_public_endpoint_without_cidrs_is_open_to_the_world(
+    templates: Templates, properties: dict[str, dict[str, Any]]
+) -> None:
+    cluster_props(templates)["ResourcesVpcConfig"]["EndpointPublicAccess"] = True
+    (finding,) = findings(templates, properties)
+    assert (finding.level, finding.rule) == ("WARN", "endpoint")
+
+
+def test_a_narrowed_endpoint_passes(
+    templates: Templates, properties: dict[str, dict[str, Any]]
+) -> None:
+    vpc = cluster_props(templates)["ResourcesVpcConfig"]
+    vpc.update(EndpointPublicAccess=True, PublicAccessCidrs=["203.0.113.0/24"])
+    result = check(templates, properties)
     assert (result.status, result.details) == ("PASS", [])
+
+
+def test_an_audit_log_deleted_with_the_stack_warns(
+    templates: Templates, properties: dict[str, dict[str, Any]]
+) -> None:
+    templates[CLUSTER_STACK]["Resources"]["ControlPlaneLogs"]["DeletionPolicy"] = "Delete"
+    (finding,) = findings(templates, properties)
+    assert (finding.level, finding.rule, finding.field) == (
+        "WARN",
+        "audit-log",
+        "control_plane_log_retain_on_delete: true",
+    )
+
+
+def test_a_cluster_stack_without_termination_protection_warns(
+    templates: Templates, properties: dict[str, dict[str, Any]]
+) -> None:
+    unprotected = {**properties, CLUSTER_STACK: {**properties[CLUSTER_STACK]}}
+    unprotected[CLUSTER_STACK]["terminationProtection"] = False
+    (finding,) = findings(templates, unprotected)
+    assert (finding.level, finding.rule, finding.resource) == (
+        "WARN",
+        "termination-protection",
+        CLUSTER_STACK,
+    )
 
 
 def _private_subnet_ids(t: Templates) -> list[str]:
@@ -69,7 +130,66 @@ def _map_public_ips(t: Templates) -> None:
         t[NETWORK_STACK]["Resources"][subnet_id]["Properties"]["MapPublicIpOnLaunch"] = True
 
 
+def _log_key(t: Templates) -> dict[str, Any]:
+    key_id = t[CLUSTER_STACK]["Resources"]["ControlPlaneLogs"]["Properties"]["KmsKeyId"][
+        "Fn::GetAtt"
+    ][0]
+    key: dict[str, Any] = t[CLUSTER_STACK]["Resources"][key_id]
+    return key
+
+
+def _drop_statement(key: dict[str, Any], sid: str) -> None:
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    key["Properties"]["KeyPolicy"]["Statement"] = [s for s in statements if s.get("Sid") != sid]
+
+
+def _vpc_cni(t: Templates) -> dict[str, Any]:
+    (addon,) = [
+        r["Properties"]
+        for r in resources(t[CLUSTER_STACK], "AWS::EKS::Addon").values()
+        if r["Properties"]["AddonName"] == "vpc-cni"
+    ]
+    return addon
+
+
+def _secrets_key(t: Templates) -> dict[str, Any]:
+    key: dict[str, Any] = t[CLUSTER_STACK]["Resources"]["SecretsKey317DCF94"]
+    return key
+
+
 BREAKS: dict[str, tuple[str, Callable[[Templates], None]]] = {
+    "no audit log group in the template": (
+        "audit-log",
+        lambda t: t[CLUSTER_STACK]["Resources"].pop("ControlPlaneLogs"),
+    ),
+    "audit log not encrypted": (
+        "audit-log",
+        lambda t: t[CLUSTER_STACK]["Resources"]["ControlPlaneLogs"]["Properties"].pop("KmsKeyId"),
+    ),
+    "audit log key unusable by CloudWatch Logs": (
+        "audit-log",
+        lambda t: _drop_statement(_log_key(t), "CloudWatchLogsForThisLogGroup"),
+    ),
+    "secrets key deletable by any admin": (
+        "key-guard",
+        lambda t: _drop_statement(_secrets_key(t), "OnlyNamedPrincipalsDisableOrDelete"),
+    ),
+    "audit log key deletable by any admin": (
+        "key-guard",
+        lambda t: _drop_statement(_log_key(t), "OnlyNamedPrincipalsDisableOrDelete"),
+    ),
+    "network policy enforcement off": (
+        "network-policy",
+        lambda t: _vpc_cni(t).update(ConfigurationValues='{"enableNetworkPolicy":"false"}'),
+    ),
+    "vpc-cni without configuration": (
+        "network-policy",
+        lambda t: _vpc_cni(t).pop("ConfigurationValues"),
+    ),
+    "forced node-group updates": (
+        "force-update",
+        lambda t: first(t, "AWS::EKS::Nodegroup").update(ForceUpdateEnabled=True),
+    ),
     "one log type off": (
         "logs",
         lambda t: cluster_props(t)["Logging"]["ClusterLogging"]["EnabledTypes"].pop(),
@@ -123,21 +243,25 @@ BREAKS: dict[str, tuple[str, Callable[[Templates], None]]] = {
 
 
 @pytest.mark.parametrize("name", list(BREAKS))
-def test_each_rule_fails_on_a_template_that_breaks_it(templates: Templates, name: str) -> None:
+def test_each_rule_fails_on_a_template_that_breaks_it(
+    templates: Templates, properties: dict[str, dict[str, Any]], name: str
+) -> None:
     rule, breaks = BREAKS[name]
     breaks(templates)
-    result = check_eks_posture(templates)
+    result = check(templates, properties)
     assert result.status == "FAIL"
-    failed = {f.rule for f in posture_findings(templates) if f.level == "FAIL"}
+    failed = {f.rule for f in findings(templates, properties) if f.level == "FAIL"}
     assert failed == {rule}
     assert any(f"FAIL {rule}: {CLUSTER_STACK}/" in line for line in result.details)
 
 
-def test_a_private_only_endpoint_without_private_access_warns(templates: Templates) -> None:
+def test_a_private_only_endpoint_without_private_access_warns(
+    templates: Templates, properties: dict[str, dict[str, Any]]
+) -> None:
     vpc = cluster_props(templates)["ResourcesVpcConfig"]
-    vpc["PublicAccessCidrs"] = ["203.0.113.0/24"]
+    vpc.update(EndpointPublicAccess=True, PublicAccessCidrs=["203.0.113.0/24"])
     vpc["EndpointPrivateAccess"] = False
-    (finding,) = posture_findings(templates)
+    (finding,) = findings(templates, properties)
     assert (finding.level, finding.rule, finding.field) == (
         "WARN",
         "endpoint",
@@ -145,16 +269,19 @@ def test_a_private_only_endpoint_without_private_access_warns(templates: Templat
     )
 
 
-def test_an_unresolvable_subnet_is_a_warning_not_a_pass(templates: Templates) -> None:
+def test_an_unresolvable_subnet_is_a_warning_not_a_pass(
+    templates: Templates, properties: dict[str, dict[str, Any]]
+) -> None:
     first(templates, "AWS::EKS::Nodegroup")["Subnets"] = ["subnet-0123456789abcdef0"]
-    cluster_props(templates)["ResourcesVpcConfig"]["PublicAccessCidrs"] = ["203.0.113.0/24"]
-    (finding,) = posture_findings(templates)
+    (finding,) = findings(templates, properties)
     assert (finding.level, finding.rule) == ("WARN", "private-subnets")
 
 
 def test_no_cluster_is_a_failure() -> None:
-    assert check_eks_posture({"x": {"Resources": {}}}).status == "FAIL"
+    assert check_eks_posture({"x": {"Resources": {}}}, {}).status == "FAIL"
 
 
 def test_every_rule_cites_the_guide() -> None:
-    assert {rule for rule, _ in BREAKS.values()} | {"endpoint"} == set(GUIDE)
+    assert {rule for rule, _ in BREAKS.values()} | {"endpoint", "termination-protection"} == set(
+        GUIDE
+    )

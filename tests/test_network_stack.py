@@ -40,8 +40,8 @@ def test_one_nat_gateway_by_default(template: Template) -> None:
     template.resource_count_is("AWS::EC2::NatGateway", 1)
 
 
-def test_rejected_traffic_is_flow_logged(template: Template) -> None:
-    template.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "REJECT"})
+def test_all_traffic_is_flow_logged(template: Template) -> None:
+    template.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "ALL"})
 
 
 @pytest.mark.slow

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 import pytest
 
 from constructs_lib.nodegroup_ops_handler.index import (
+    NODE_TEMPLATE_PREFIX,
     clamp_desired_size,
+    foreign_keys,
     on_event,
     plan_tag_changes,
 )
+
+A = f"{NODE_TEMPLATE_PREFIX}label/a"
+B = f"{NODE_TEMPLATE_PREFIX}label/b"
+K = f"{NODE_TEMPLATE_PREFIX}taint/k"
+OLD = f"{NODE_TEMPLATE_PREFIX}label/old"
+NEW = f"{NODE_TEMPLATE_PREFIX}label/new"
+
+
+@pytest.fixture(autouse=True)
+def own_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stack sets CLUSTER_NAME on the function (NodegroupOpsProvider); here it is "c"."""
+    monkeypatch.setenv("CLUSTER_NAME", "c")
 
 
 class NotFound(Exception):
@@ -133,7 +148,7 @@ def test_plan_removes_dropped_keys_and_sets_the_rest() -> None:
 
 def test_create_tags_every_asg_of_the_group_without_propagation() -> None:
     clients = FakeClients(nodegroup(asgs=("eks-1", "eks-2")))
-    result = on_event(tags_event("Create", {"k": "v"}), clients=clients)
+    result = on_event(tags_event("Create", {K: "v"}), clients=clients)
     assert result["PhysicalResourceId"] == "c/gpu-a/node-template-tags"
     assert clients.autoscaling.calls == [
         (
@@ -142,7 +157,7 @@ def test_create_tags_every_asg_of_the_group_without_propagation() -> None:
                 {
                     "ResourceId": asg,
                     "ResourceType": "auto-scaling-group",
-                    "Key": "k",
+                    "Key": K,
                     "Value": "v",
                     "PropagateAtLaunch": False,
                 }
@@ -154,31 +169,31 @@ def test_create_tags_every_asg_of_the_group_without_propagation() -> None:
 
 def test_update_deletes_stale_keys_before_setting_new_ones() -> None:
     clients = FakeClients(nodegroup())
-    on_event(tags_event("Update", {"new": "1"}, old={"old": "x", "new": "0"}), clients=clients)
+    on_event(tags_event("Update", {NEW: "1"}, old={OLD: "x", NEW: "0"}), clients=clients)
     assert [(op, [t["Key"] for t in tags]) for op, tags in clients.autoscaling.calls] == [
-        ("delete", ["old"]),
-        ("set", ["new"]),
+        ("delete", [OLD]),
+        ("set", [NEW]),
     ]
 
 
 def test_delete_removes_all_tags() -> None:
     clients = FakeClients(nodegroup())
-    on_event(tags_event("Delete", {"a": "1", "b": "2"}, old={}), clients=clients)
+    on_event(tags_event("Delete", {A: "1", B: "2"}, old={}), clients=clients)
     assert [(op, [t["Key"] for t in tags]) for op, tags in clients.autoscaling.calls] == [
-        ("delete", ["a", "b"])
+        ("delete", [A, B])
     ]
 
 
 def test_delete_after_the_group_is_gone_succeeds() -> None:
     clients = FakeClients(None)
-    event = tags_event("Delete", {"a": "1"}, old={})
+    event = tags_event("Delete", {A: "1"}, old={})
     assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/node-template-tags"}
     assert clients.autoscaling.calls == []
 
 
 def test_create_fails_loudly_when_the_group_is_missing() -> None:
     with pytest.raises(RuntimeError, match="node group 'gpu-a' of cluster 'c' does not exist"):
-        on_event(tags_event("Create", {"a": "1"}), clients=FakeClients(None))
+        on_event(tags_event("Create", {A: "1"}), clients=FakeClients(None))
 
 
 def test_other_errors_are_not_swallowed() -> None:
@@ -202,22 +217,22 @@ def test_delete_skips_an_asg_that_is_already_gone_and_cleans_the_others(
 ) -> None:
     clients = FakeClients(nodegroup(asgs=("eks-gone", "eks-left")))
     clients.autoscaling.gone = ("eks-gone",)
-    event = tags_event("Delete", {"a": "1"}, old={})
+    event = tags_event("Delete", {A: "1"}, old={})
     assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/node-template-tags"}
-    assert deleted_keys(clients) == [("eks-left", ["a"])]
-    assert "tags ['a'] not removed from ASG eks-gone (ValidationError" in caplog.text
+    assert deleted_keys(clients) == [("eks-left", [A])]
+    assert f"tags [{A!r}] not removed from ASG eks-gone (ValidationError" in caplog.text
 
 
 def test_delete_of_a_group_without_an_asg_succeeds() -> None:
     clients = FakeClients(nodegroup(asgs=()))
-    event = tags_event("Delete", {"a": "1"}, old={})
+    event = tags_event("Delete", {A: "1"}, old={})
     assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/node-template-tags"}
     assert clients.autoscaling.calls == []
 
 
 def test_delete_of_a_group_whose_description_has_no_resources_succeeds() -> None:
     clients = FakeClients({"scalingConfig": {"desiredSize": 0}})  # e.g. CREATE_FAILED
-    event = tags_event("Delete", {"a": "1"}, old={})
+    event = tags_event("Delete", {A: "1"}, old={})
     assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/node-template-tags"}
     assert clients.autoscaling.calls == []
 
@@ -226,7 +241,7 @@ def test_delete_after_a_failed_create_echoes_the_frameworks_marker() -> None:
     # The framework answers this Delete itself (cfn-response.ts safeHandler); if it ever reached
     # us, the ID must come back unchanged or the framework fails the Delete (framework.ts).
     marker = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
-    event = tags_event("Delete", {"a": "1"}) | {"PhysicalResourceId": marker}
+    event = tags_event("Delete", {A: "1"}) | {"PhysicalResourceId": marker}
     assert on_event(event, clients=FakeClients(None)) == {"PhysicalResourceId": marker}
 
 
@@ -243,7 +258,7 @@ def test_delete_with_missing_properties_succeeds_without_calls() -> None:
 
 
 def test_delete_without_a_physical_id_lets_the_framework_keep_its_own() -> None:
-    event = tags_event("Delete", {"a": "1"})  # no PhysicalResourceId at all
+    event = tags_event("Delete", {A: "1"})  # no PhysicalResourceId at all
     assert on_event(event, clients=FakeClients(None)) == {}
 
 
@@ -252,19 +267,19 @@ def test_delete_succeeds_when_the_node_group_cannot_be_described(
 ) -> None:
     clients = FakeClients(nodegroup())
     clients.eks.describe_nodegroup = lambda **_: (_ for _ in ()).throw(Denied())  # type: ignore[method-assign]
-    event = tags_event("Delete", {"a": "1"}, old={})
+    event = tags_event("Delete", {A: "1"}, old={})
     assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/node-template-tags"}
     assert clients.autoscaling.calls == []
     assert "cannot describe node group gpu-a (AccessDeniedException" in caplog.text
-    assert "tags ['a'] may remain" in caplog.text
+    assert f"tags [{A!r}] may remain" in caplog.text
 
 
 def test_delete_succeeds_when_removing_tags_is_denied(caplog: pytest.LogCaptureFixture) -> None:
     clients = FakeClients(nodegroup())
     clients.autoscaling.delete_tags = lambda **_: (_ for _ in ()).throw(Denied())  # type: ignore[method-assign]
-    event = tags_event("Delete", {"a": "1"}, old={})
+    event = tags_event("Delete", {A: "1"}, old={})
     assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/node-template-tags"}
-    assert "tags ['a'] not removed from ASG eks-gpu-a-1234 (AccessDeniedException" in caplog.text
+    assert f"tags [{A!r}] not removed from ASG eks-gpu-a-1234 (AccessDeniedException" in caplog.text
 
 
 def test_guard_delete_with_missing_properties_succeeds() -> None:
@@ -283,4 +298,79 @@ def test_create_still_fails_when_tagging_is_denied() -> None:
     clients = FakeClients(nodegroup())
     clients.autoscaling.create_or_update_tags = lambda **_: (_ for _ in ()).throw(Denied())  # type: ignore[method-assign]
     with pytest.raises(Denied):
-        on_event(tags_event("Create", {"a": "1"}), clients=clients)
+        on_event(tags_event("Create", {A: "1"}), clients=clients)
+
+
+# The handler trusts neither the cluster name nor the tag keys in its properties.
+
+
+def test_keys_outside_the_node_template_prefix_are_foreign() -> None:
+    assert foreign_keys([A, "k8s.io/cluster-autoscaler/enabled", "eks:cluster-name"]) == [
+        "eks:cluster-name",
+        "k8s.io/cluster-autoscaler/enabled",
+    ]
+    assert foreign_keys(
+        [f"x{NODE_TEMPLATE_PREFIX}label/a", "k8s.io/cluster-autoscaler/node-template"]
+    ) == [
+        "k8s.io/cluster-autoscaler/node-template",
+        f"x{NODE_TEMPLATE_PREFIX}label/a",
+    ]
+
+
+@pytest.mark.parametrize(
+    "key", ["k8s.io/cluster-autoscaler/enabled", "eks:cluster-name", "k8s.io/cluster-autoscaler/c"]
+)
+def test_update_refuses_to_delete_a_key_outside_the_prefix(key: str) -> None:
+    clients = FakeClients(nodegroup())
+    with pytest.raises(
+        ValueError, match=re.escape("outside 'k8s.io/cluster-autoscaler/node-template/'")
+    ):
+        on_event(tags_event("Update", {A: "1"}, old={A: "1", key: "x"}), clients=clients)
+    assert clients.autoscaling.calls == []
+
+
+def test_create_refuses_to_write_a_key_outside_the_prefix() -> None:
+    clients = FakeClients(nodegroup())
+    with pytest.raises(ValueError, match=r"\['k8s.io/cluster-autoscaler/enabled'\]"):
+        on_event(
+            tags_event("Create", {"k8s.io/cluster-autoscaler/enabled": "false"}), clients=clients
+        )
+    assert clients.autoscaling.calls == []
+
+
+@pytest.mark.parametrize("request_type", ["Create", "Update"])
+def test_another_clusters_name_is_refused(request_type: str) -> None:
+    clients = FakeClients(nodegroup())
+    event = tags_event(request_type, {A: "1"}, old={} if request_type == "Update" else None)
+    event["ResourceProperties"]["ClusterName"] = "other"
+    with pytest.raises(ValueError, match="cluster 'other' is not this handler's cluster 'c'"):
+        on_event(event, clients=clients)
+    with pytest.raises(ValueError, match="cluster 'other'"):
+        on_event(
+            size_event(request_type, 0, 4) | {"ResourceProperties": event["ResourceProperties"]},
+            clients=clients,
+        )
+    assert clients.autoscaling.calls == []
+
+
+def test_without_its_cluster_name_the_handler_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLUSTER_NAME")
+    with pytest.raises(RuntimeError, match="CLUSTER_NAME is not set"):
+        on_event(tags_event("Create", {A: "1"}), clients=FakeClients(nodegroup()))
+
+
+def test_delete_removes_only_node_template_keys(caplog: pytest.LogCaptureFixture) -> None:
+    clients = FakeClients(nodegroup())
+    event = tags_event("Delete", {A: "1", "eks:cluster-name": "c"}, old={})
+    assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/node-template-tags"}
+    assert deleted_keys(clients) == [("eks-gpu-a-1234", [A])]
+    assert "keys ['eks:cluster-name'] are not node-template tags" in caplog.text
+
+
+def test_delete_for_another_cluster_removes_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    clients = FakeClients(nodegroup())
+    event = tags_event("Delete", {A: "1"}, old={})
+    event["ResourceProperties"]["ClusterName"] = "other"
+    assert on_event(event, clients=clients) == {"PhysicalResourceId": "c/gpu-a/node-template-tags"}
+    assert clients.autoscaling.calls == []
+    assert "cluster 'other' is not this handler's cluster 'c'" in caplog.text

@@ -1,5 +1,6 @@
-"""Secure defaults of the cluster stack: every role's statements and conditions, hidden admins,
-the control-plane log group, the endpoint warning."""
+"""Secure defaults of the stacks: every role's statements and conditions, hidden admins, the
+control-plane log group and the KMS keys, the endpoint messages, flow logs, termination
+protection, forced updates, network policy enforcement."""
 
 from __future__ import annotations
 
@@ -137,29 +138,173 @@ def test_no_hidden_cluster_creator_admin(default_synth: Synthesized) -> None:
     )
 
 
-def test_control_plane_log_group_is_created_first_with_the_configured_retention(
+LOG_KEY = "ControlPlaneLogsKey25FA5701"
+SECRETS_KEY = "SecretsKey317DCF94"
+ROOT = {"AWS": {"Fn::Join": ["", ["arn:aws:iam::", {"Ref": "AWS::AccountId"}, ":root"]]}}
+
+
+def test_control_plane_log_group_is_created_first_encrypted_and_kept(
     default_synth: Synthesized,
 ) -> None:
     logs = default_synth.cluster["Resources"]["ControlPlaneLogs"]
     assert logs["Properties"] == {
         "LogGroupName": "/aws/eks/gpu-spot/cluster",
         "RetentionInDays": 90,
+        "KmsKeyId": {"Fn::GetAtt": [LOG_KEY, "Arn"]},
     }
-    assert logs["DeletionPolicy"] == "Delete"
+    assert (logs["DeletionPolicy"], logs["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    # A kept log group whose key was deleted could never be read: the key is kept too.
+    assert default_synth.cluster["Resources"][LOG_KEY]["DeletionPolicy"] == "Retain"
     assert "ControlPlaneLogs" in default_synth.cluster["Resources"]["ClusterEB0386A7"]["DependsOn"]
 
 
-def test_log_retention_follows_the_config(tmp_path: Path) -> None:
+def test_cloudwatch_logs_may_use_the_log_key_for_this_log_group_only(
+    default_synth: Synthesized,
+) -> None:
+    statements = key_statements(default_synth, LOG_KEY)
+    assert statements["CloudWatchLogsForThisLogGroup"] == {
+        "Sid": "CloudWatchLogsForThisLogGroup",
+        "Effect": "Allow",
+        "Principal": {"Service": "logs.us-west-2.amazonaws.com"},
+        "Action": [
+            "kms:Decrypt*",
+            "kms:Describe*",
+            "kms:Encrypt*",
+            "kms:GenerateDataKey*",
+            "kms:ReEncrypt*",
+        ],
+        "Resource": "*",
+        "Condition": {
+            "ArnEquals": {
+                "kms:EncryptionContext:aws:logs:arn": arn(
+                    "logs:us-west-2", ":log-group:/aws/eks/gpu-spot/cluster"
+                )
+            }
+        },
+    }
+
+
+def test_log_retention_and_removal_follow_the_config(tmp_path: Path) -> None:
     synth = synthesize(
-        config_with({"control_plane_log_retention_days": 365, "cluster_name": "audit"}), tmp_path
+        config_with(
+            {
+                "control_plane_log_retention_days": 365,
+                "control_plane_log_retain_on_delete": False,
+                "cluster_name": "audit",
+            }
+        ),
+        tmp_path,
     )
-    logs = synth.cluster["Resources"]["ControlPlaneLogs"]["Properties"]
-    assert logs == {"LogGroupName": "/aws/eks/audit/cluster", "RetentionInDays": 365}
+    logs = synth.cluster["Resources"]["ControlPlaneLogs"]
+    assert logs["Properties"]["LogGroupName"] == "/aws/eks/audit/cluster"
+    assert logs["Properties"]["RetentionInDays"] == 365
+    assert logs["DeletionPolicy"] == "Delete"
+    (key_id,) = [k for k in resources(synth.cluster, "AWS::KMS::Key") if "ControlPlane" in k]
+    assert synth.cluster["Resources"][key_id]["DeletionPolicy"] == "Delete"
+    # Deleting the stack schedules the key's deletion: CloudFormation's role may, nobody else.
+    deny = key_statements(synth, key_id)["OnlyNamedPrincipalsDisableOrDelete"]
+    assert deny["Condition"] == {
+        "ArnNotEquals": {
+            "aws:PrincipalArn": [
+                {
+                    "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/"
+                    "cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}-us-west-2"
+                }
+            ]
+        }
+    }
 
 
-def test_synth_warns_while_the_endpoint_is_open_to_the_world(default_synth: Synthesized) -> None:
-    Annotations.from_stack(default_synth.stacks.cluster).has_warning(
+def key_statements(synth: Synthesized, key_id: str) -> dict[str, dict[str, Any]]:
+    statements = synth.cluster["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    return {s["Sid"]: s for s in statements}
+
+
+@pytest.mark.parametrize("key_id", [SECRETS_KEY, LOG_KEY])
+def test_keys_separate_administration_from_use_and_deny_deletion_to_everyone(
+    default_synth: Synthesized, key_id: str
+) -> None:
+    statements = key_statements(default_synth, key_id)
+    assert statements["KeyAdministration"]["Principal"] == ROOT
+    assert "kms:Encrypt" not in statements["KeyAdministration"]["Action"]
+    assert statements["KeyUse"]["Principal"] == ROOT
+    assert statements["KeyUse"]["Action"] == [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey*",
+        "kms:ReEncrypt*",
+    ]
+    assert statements["GrantsForAwsResources"]["Condition"] == {
+        "Bool": {"kms:GrantIsForAWSResource": "true"}
+    }
+    assert not any(s.get("Action") == "kms:*" for s in statements.values())
+    deny = statements["OnlyNamedPrincipalsDisableOrDelete"]
+    assert deny == {
+        "Sid": "OnlyNamedPrincipalsDisableOrDelete",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": ["kms:DisableKey", "kms:DisableKeyRotation", "kms:ScheduleKeyDeletion"],
+        "Resource": "*",
+    }  # no principal named in the default config: nobody
+    properties = default_synth.cluster["Resources"][key_id]["Properties"]
+    assert properties["EnableKeyRotation"] is True
+
+
+def test_keys_have_aliases_named_after_the_cluster(default_synth: Synthesized) -> None:
+    aliases = {
+        r["Properties"]["AliasName"]: r["Properties"]["TargetKeyId"]
+        for r in resources(default_synth.cluster, "AWS::KMS::Alias").values()
+    }
+    assert aliases == {
+        "alias/gpu-spot-secrets": {"Fn::GetAtt": [SECRETS_KEY, "Arn"]},
+        "alias/gpu-spot-control-plane-logs": {"Fn::GetAtt": [LOG_KEY, "Arn"]},
+    }
+
+
+def test_named_principals_alone_may_disable_or_delete_the_keys(tmp_path: Path) -> None:
+    admin = "arn:aws:iam::123456789012:role/KeyCustodian"
+    synth = synthesize(config_with({"key_deletion_principal_arns": [admin]}), tmp_path)
+    for key_id in (SECRETS_KEY, LOG_KEY):
+        deny = key_statements(synth, key_id)["OnlyNamedPrincipalsDisableOrDelete"]
+        assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [admin]}}
+
+
+def test_synth_warns_when_the_endpoint_is_opened_to_the_world() -> None:
+    app = cdk.App(context=feature_flags())
+    stacks = build_stacks(app, config_with({"endpoint": {"public_access_cidrs": ["0.0.0.0/0"]}}))
+    Annotations.from_stack(stacks.cluster).has_warning(
         "/gpu-spot-cluster/Cluster", Match.string_like_regexp("whole internet")
+    )
+
+
+def test_the_default_endpoint_is_private(default_synth: Synthesized) -> None:
+    Template.from_json(default_synth.cluster).has_resource_properties(
+        "AWS::EKS::Cluster",
+        {
+            "ResourcesVpcConfig": Match.object_like(
+                {"EndpointPrivateAccess": True, "EndpointPublicAccess": False}
+            )
+        },
+    )
+    assert "PublicAccessCidrs" not in str(default_synth.cluster["Resources"]["ClusterEB0386A7"])
+
+
+def test_synth_says_how_to_reach_a_private_endpoint_without_admins(
+    default_synth: Synthesized,
+) -> None:
+    annotations = Annotations.from_stack(default_synth.stacks.cluster)
+    annotations.has_info(
+        "/gpu-spot-cluster/Cluster", Match.string_like_regexp("nobody can use kubectl")
+    )
+    annotations.has_no_warning("*", Match.any_value())
+
+
+def test_no_private_endpoint_message_once_an_admin_is_named() -> None:
+    app = cdk.App(context=feature_flags())
+    config = config_with({"admin_principal_arns": ["arn:aws:iam::123456789012:role/Admin"]})
+    Annotations.from_stack(build_stacks(app, config).cluster).has_no_info(
+        "*", Match.string_like_regexp("nobody can use kubectl")
     )
 
 
@@ -171,31 +316,76 @@ def test_no_endpoint_warning_for_a_narrowed_endpoint() -> None:
     Annotations.from_stack(stacks.cluster).has_no_warning("*", Match.any_value())
 
 
+def test_cluster_stack_is_termination_protected_unless_configured_off() -> None:
+    app = cdk.App(context=feature_flags())
+    assert build_stacks(app, config_with()).cluster.termination_protection is True
+    other = cdk.App(context=feature_flags())
+    stacks = build_stacks(other, config_with({"termination_protection": False}))
+    assert stacks.cluster.termination_protection is False
+    assert stacks.network.termination_protection is False  # its exports already protect it
+
+
+def test_node_groups_never_force_an_update_past_pod_disruption_budgets(
+    default_synth: Synthesized,
+) -> None:
+    groups = resources(default_synth.cluster, "AWS::EKS::Nodegroup").values()
+    assert [g["Properties"]["ForceUpdateEnabled"] for g in groups] == [False] * 4
+
+
+def test_vpc_cni_enforces_network_policies(default_synth: Synthesized) -> None:
+    Template.from_json(default_synth.cluster).has_resource_properties(
+        "AWS::EKS::Addon",
+        {"AddonName": "vpc-cni", "ConfigurationValues": '{"enableNetworkPolicy":"true"}'},
+    )
+
+
+def test_flow_logs_record_all_traffic_for_this_accounts_flow_logs_only(
+    default_synth: Synthesized,
+) -> None:
+    network = Template.from_json(default_synth.network)
+    network.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "ALL"})
+    (trust,) = [
+        r["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        for k, r in resources(default_synth.network, "AWS::IAM::Role").items()
+        if k.startswith("VpcFlowLogsIAMRole")
+    ]
+    assert trust == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                "ArnLike": {"aws:SourceArn": arn("ec2:us-west-2", ":vpc-flow-log/*")},
+            },
+        }
+    ]
+
+
+def test_the_tagging_handler_knows_its_own_cluster(default_synth: Synthesized) -> None:
+    (handler,) = [
+        r["Properties"]
+        for k, r in resources(default_synth.cluster, "AWS::Lambda::Function").items()
+        if k.startswith("NodegroupOpsHandler")
+    ]
+    assert handler["Environment"] == {"Variables": {"CLUSTER_NAME": "gpu-spot"}}
+
+
 def _managed_policy_names(props: dict[str, Any]) -> list[str]:
     return [p["Fn::Join"][1][-1].split(":policy/")[1] for p in props.get("ManagedPolicyArns", [])]
 
 
-def test_kubectl_provider_role_has_no_ecr_read_and_describes_only_this_cluster(
+def test_kubectl_provider_role_holds_no_managed_policy_and_describes_only_this_cluster(
     default_synth: Synthesized,
 ) -> None:
     kubectl_role = role(default_synth, "KubectlProviderRole")
-    assert _managed_policy_names(kubectl_role) == [
-        "service-role/AWSLambdaBasicExecutionRole",
-        "service-role/AWSLambdaVPCAccessExecutionRole",
-    ]
-    assert kubectl_role["Policies"] == [
+    assert _managed_policy_names(kubectl_role) == []
+    policies = {p["PolicyName"]: p["PolicyDocument"]["Statement"] for p in kubectl_role["Policies"]}
+    assert policies["DescribeCluster"] == [
         {
-            "PolicyName": "DescribeCluster",
-            "PolicyDocument": {
-                "Statement": [
-                    {
-                        "Action": "eks:DescribeCluster",
-                        "Effect": "Allow",
-                        "Resource": arn("eks:us-west-2", ":cluster/gpu-spot"),
-                    }
-                ],
-                "Version": "2012-10-17",
-            },
+            "Action": "eks:DescribeCluster",
+            "Effect": "Allow",
+            "Resource": arn("eks:us-west-2", ":cluster/gpu-spot"),
         }
     ]
     template = default_synth.cluster
@@ -208,14 +398,70 @@ def test_kubectl_provider_role_has_no_ecr_read_and_describes_only_this_cluster(
     ]
     assert holders == []
     (role_id,) = [k for k in resources(template, "AWS::IAM::Role") if k.startswith("Kubectl")]
-    (handler,) = [
-        r
-        for k, r in resources(template, "AWS::Lambda::Function").items()
-        if k.startswith("ClusterKubectlProviderHandler")
-    ]
-    assert handler["Properties"]["Role"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    handler = kubectl_handler(default_synth)
+    assert handler["Role"] == {"Fn::GetAtt": [role_id, "Arn"]}
     (entry,) = resources(template, "AWS::EKS::AccessEntry").values()
     assert entry["Properties"]["PrincipalArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+
+
+def kubectl_handler(synth: Synthesized) -> dict[str, Any]:
+    (handler,) = [
+        r["Properties"]
+        for k, r in resources(synth.cluster, "AWS::Lambda::Function").items()
+        if k.startswith("ClusterKubectlProviderHandler")
+    ]
+    return handler
+
+
+def test_kubectl_provider_writes_only_to_its_own_log_group(default_synth: Synthesized) -> None:
+    (log_group_id,) = [
+        k
+        for k in resources(default_synth.cluster, "AWS::Logs::LogGroup")
+        if k.startswith("Kubectl")
+    ]
+    assert kubectl_handler(default_synth)["LoggingConfig"] == {"LogGroup": {"Ref": log_group_id}}
+    policies = {
+        p["PolicyName"]: p["PolicyDocument"]["Statement"]
+        for p in role(default_synth, "KubectlProviderRole")["Policies"]
+    }
+    assert policies["OwnLogs"] == [
+        {
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [log_group_id, "Arn"]},
+        }
+    ]
+    everything = str(role(default_synth, "KubectlProviderRole"))
+    assert "logs:CreateLogGroup" not in everything
+
+
+def test_kubectl_provider_manages_network_interfaces_of_this_account_and_region_only(
+    default_synth: Synthesized,
+) -> None:
+    policies = {
+        p["PolicyName"]: p["PolicyDocument"]["Statement"]
+        for p in role(default_synth, "KubectlProviderRole")["Policies"]
+    }
+    assert policies["NetworkInterfaces"] == [
+        {"Action": "ec2:DescribeNetworkInterfaces", "Effect": "Allow", "Resource": "*"},
+        {
+            "Action": [
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:CreateNetworkInterface",
+                "ec2:DeleteNetworkInterface",
+                "ec2:UnassignPrivateIpAddresses",
+            ],
+            "Effect": "Allow",
+            "Resource": arn("ec2:us-west-2", ":*/*"),
+        },
+    ]
+    # Private-only endpoint: the handler runs in the private subnets, beside the endpoint.
+    vpc_config = kubectl_handler(default_synth)["VpcConfig"]
+    assert vpc_config["SecurityGroupIds"] == [
+        {"Fn::GetAtt": ["ClusterEB0386A7", "ClusterSecurityGroupId"]}
+    ]
+    assert len(vpc_config["SubnetIds"]) == 3
+    assert all("PrivateSubnet" in str(s) for s in vpc_config["SubnetIds"])
 
 
 def test_kubectl_provider_outside_the_vpc_gets_no_network_interface_policy(
@@ -225,6 +471,9 @@ def test_kubectl_provider_outside_the_vpc_gets_no_network_interface_policy(
         config_with({"endpoint": {"public_access_cidrs": ["0.0.0.0/0"], "private_access": False}}),
         tmp_path,
     )
-    assert _managed_policy_names(role(synth, "KubectlProviderRole")) == [
-        "service-role/AWSLambdaBasicExecutionRole"
+    kubectl_role = role(synth, "KubectlProviderRole")
+    assert _managed_policy_names(kubectl_role) == []
+    assert sorted(p["PolicyName"] for p in kubectl_role["Policies"]) == [
+        "DescribeCluster",
+        "OwnLogs",
     ]

@@ -16,7 +16,7 @@ from tests.support import ROOT, Synthesized, config_with, default_data, synthesi
 from verify.__main__ import main
 from verify.cfn_lint import check_cfn_lint
 from verify.checkov import check_checkov, synthesized_files
-from verify.eks_posture import check_eks_posture
+from verify.eks_posture import check_eks_posture, stack_properties
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
 from verify.replacement import check_replacement, compare
@@ -92,7 +92,7 @@ def test_attached_manifests_pass_the_cluster_versions_schema(objects: list[dict[
     result = check_schema(objects, "1.36")
     assert (result.status, result.summary) == (
         "PASS",
-        "7 objects against the Kubernetes 1.36 schema",
+        "9 objects against the Kubernetes 1.36 schema",
     )
 
 
@@ -150,6 +150,12 @@ DAY_TO_DAY_CHANGES: dict[str, dict[str, Any]] = {
     "change the public-access CIDRs": {"endpoint": {"public_access_cidrs": ["203.0.113.0/24"]}},
     "change the instance types of a pool": {"gpu_pools": "types"},
     "add a second GPU pool": {"gpu_pools": "add-pool"},
+    "let the audit log go with the stack": {"control_plane_log_retain_on_delete": False},
+    "name a key-deletion principal": {
+        "key_deletion_principal_arns": ["arn:aws:iam::123456789012:role/KeyCustodian"]
+    },
+    "turn termination protection off": {"termination_protection": False},
+    "open the endpoint to the world": {"endpoint": {"public_access_cidrs": ["0.0.0.0/0"]}},
 }
 
 
@@ -383,5 +389,5 @@ def test_every_check_passes_on_a_representative_config(
         check_security(objects),
     ]
     assert [(r.name, r.status) for r in results if r.status != "PASS"] == []
-    posture = check_eks_posture(synth.templates)  # an open endpoint only warns
+    posture = check_eks_posture(synth.templates, stack_properties(synth.outdir))  # may warn
     assert posture.status in ("PASS", "WARN"), posture.details

@@ -16,7 +16,7 @@ from verify.capacity import check_capacity
 from verify.cfn_lint import check_cfn_lint
 from verify.checkov import check_checkov, synthesized_files
 from verify.cost import check_cost
-from verify.eks_posture import check_eks_posture
+from verify.eks_posture import check_eks_posture, stack_properties
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
 from verify.replacement import check_replacement
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             CheckResult("synth", "PASS", f"{len(synthesis.templates)} stacks in {args.outdir}/"),
             check_nag(synthesis.validation_report(), synthesis.policy_error),
             check_cfn_lint(sorted(Path(args.outdir).glob("*.template.json"))),
-            check_eks_posture(synthesis.templates),
+            check_eks_posture(synthesis.templates, stack_properties(Path(args.outdir))),
             check_checkov(synthesized_files(Path(args.outdir))),
             *_manifest_checks(synthesis),
             _replacement(args.baseline, baseline_config, synthesis),

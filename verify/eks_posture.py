@@ -1,36 +1,57 @@
 """``eks-posture``: what the EKS Best Practices Guide asks of a cluster, read from the templates.
 
 cdk-nag 3's EKS rules only match the classic ``aws_eks`` cluster class and never fire on an
-``aws_eks_v2`` cluster, so these rules read the synthesized CloudFormation instead. Each rule
-cites its section of the EKS Best Practices Guide (docs.aws.amazon.com/eks/latest/best-practices,
-read 2026-11) and each finding names the resource and the config field (or code) that changes it.
+``aws_eks_v2`` cluster, so these rules read the synthesized CloudFormation instead (and the cloud
+assembly's stack properties, for termination protection). Each rule cites its source (mostly the
+EKS Best Practices Guide, docs.aws.amazon.com/eks/latest/best-practices, read 2026-11) and each
+finding names the resource and the config field (or code) that changes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from verify.report import CheckResult
 
 Templates = dict[str, dict[str, Any]]
+StackProperties = Mapping[str, Mapping[str, Any]]
+"""Stack name -> its artifact ``properties`` in the cloud assembly's ``manifest.json``."""
 
 # AWS::EKS::Cluster Logging.ClusterLogging.EnabledTypes: every control-plane log type.
 ALL_LOG_TYPES = frozenset({"api", "audit", "authenticator", "controllerManager", "scheduler"})
 
+_BP = "EKS Best Practices Guide, "
 GUIDE = {
-    "endpoint": "Identity and Access Management: Make the EKS Cluster Endpoint private",
-    "logs": "Detective Controls: Enable audit logs (control-plane logging)",
-    "secrets": "Data Encryption and Secrets Management: encrypt Kubernetes secrets with AWS KMS",
-    "auth-mode": "Identity and Access Management: Cluster Access Manager (access entries)",
-    "implicit-admin": "Identity and Access Management: Remove the cluster-admin permissions "
-    "from the cluster creator principal",
-    "imds": "Identity and Access Management: Restrict access to the instance profile assigned "
-    "to the worker node (IMDSv2, hop limit 1)",
-    "private-subnets": "Infrastructure Security: Deploy workers onto private subnets",
-    "no-ssh": "Infrastructure Security: Minimize access to worker nodes (no SSH; use SSM)",
+    "endpoint": _BP + "Identity and Access Management: Make the EKS Cluster Endpoint private",
+    "logs": _BP + "Detective Controls: Enable audit logs (control-plane logging)",
+    "audit-log": _BP + "Detective Controls: Enable audit logs; CIS Amazon EKS Benchmark 2.1.1: "
+    "the audit trail outlives the cluster and is encrypted with a customer KMS key",
+    "secrets": _BP + "Data Encryption and Secrets Management: encrypt Kubernetes secrets with "
+    "AWS KMS",
+    "key-guard": _BP + "Data Encryption and Secrets Management: the KMS key cannot be disabled "
+    "or deleted by any IAM administrator (a lost key makes the cluster's secrets unreadable)",
+    "auth-mode": _BP + "Identity and Access Management: Cluster Access Manager (access entries)",
+    "implicit-admin": _BP + "Identity and Access Management: Remove the cluster-admin "
+    "permissions from the cluster creator principal",
+    "imds": _BP + "Identity and Access Management: Restrict access to the instance profile "
+    "assigned to the worker node (IMDSv2, hop limit 1)",
+    "private-subnets": _BP + "Infrastructure Security: Deploy workers onto private subnets",
+    "no-ssh": _BP + "Infrastructure Security: Minimize access to worker nodes (no SSH; use SSM)",
+    "network-policy": _BP + "Network Security: Network policy (VPC CNI network policy "
+    "enforcement); CIS Amazon EKS Benchmark 4.3.2",
+    "force-update": _BP + "Reliability, Applications: Protect critical workload with "
+    "PodDisruptionBudgets (a forced node-group update ignores them)",
+    "termination-protection": "AWS CloudFormation user guide, Protect a stack from being "
+    "deleted (termination protection)",
 }
+# AWS::EKS::Addon vpc-cni ConfigurationValues key that turns on network policy enforcement
+# (EKS user guide, "Restrict Pod network traffic with Kubernetes network policies").
+NETWORK_POLICY_KEY = "enableNetworkPolicy"
+KEY_GUARDED_ACTIONS = frozenset({"kms:ScheduleKeyDeletion", "kms:DisableKey"})
 
 
 @dataclass(frozen=True)
@@ -44,18 +65,33 @@ class Finding:
     def line(self) -> str:
         return (
             f"{self.level} {self.rule}: {self.resource}: {self.problem}; change: {self.field} "
-            f"[EKS Best Practices Guide, {GUIDE[self.rule]}]"
+            f"[{GUIDE[self.rule]}]"
         )
 
 
-def posture_findings(templates: Templates) -> list[Finding]:
+def stack_properties(outdir: Path) -> dict[str, dict[str, Any]]:
+    """Each stack's artifact properties from ``outdir/manifest.json`` (the cloud assembly)."""
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    return {
+        name: artifact.get("properties", {})
+        for name, artifact in manifest.get("artifacts", {}).items()
+        if artifact.get("type") == "aws:cloudformation:stack"
+    }
+
+
+def posture_findings(templates: Templates, properties: StackProperties) -> list[Finding]:
     findings: list[Finding] = []
     for stack, template in templates.items():
-        for logical_id, resource in template.get("Resources", {}).items():
+        resources = template.get("Resources", {})
+        for logical_id, resource in resources.items():
             name = f"{stack}/{logical_id} ({resource['Type']})"
             props = resource.get("Properties", {})
             if resource["Type"] == "AWS::EKS::Cluster":
                 findings += _cluster(name, props)
+                findings += _audit_log(name, props, resources)
+                findings += _secrets_key(name, props, resources)
+                findings += _network_policy(name, logical_id, resources)
+                findings += _termination_protection(stack, properties)
             elif resource["Type"] == "AWS::EC2::LaunchTemplate":
                 findings += _launch_template(name, props)
             elif resource["Type"] == "AWS::EKS::Nodegroup":
@@ -63,8 +99,8 @@ def posture_findings(templates: Templates) -> list[Finding]:
     return findings
 
 
-def check_eks_posture(templates: Templates) -> CheckResult:
-    findings = posture_findings(templates)
+def check_eks_posture(templates: Templates, properties: StackProperties) -> CheckResult:
+    findings = posture_findings(templates, properties)
     clusters = sum(
         r["Type"] == "AWS::EKS::Cluster"
         for t in templates.values()
@@ -78,9 +114,7 @@ def check_eks_posture(templates: Templates) -> CheckResult:
         return CheckResult("eks-posture", "FAIL", f"{fails} rule(s) broken", details)
     if findings:
         return CheckResult("eks-posture", "WARN", f"{len(findings)} warning(s)", details)
-    return CheckResult(
-        "eks-posture", "PASS", f"{len(GUIDE)} EKS Best Practices rules hold", details
-    )
+    return CheckResult("eks-posture", "PASS", f"{len(GUIDE)} rules hold", details)
 
 
 # --- AWS::EKS::Cluster (CloudFormation resource reference; defaults as documented there) -----
@@ -153,6 +187,132 @@ def _cluster(name: str, props: dict[str, Any]) -> Iterator[Finding]:
         )
 
 
+def _audit_log(name: str, props: dict[str, Any], resources: dict[str, Any]) -> Iterator[Finding]:
+    """The log group EKS writes to must be in the template: kept on delete, KMS-encrypted, with
+    a key whose policy lets CloudWatch Logs use it (else AssociateKmsKey fails at deploy)."""
+    log_group_name = f"/aws/eks/{props.get('Name')}/cluster"
+    found = [
+        (k, r)
+        for k, r in resources.items()
+        if r["Type"] == "AWS::Logs::LogGroup"
+        and r.get("Properties", {}).get("LogGroupName") == log_group_name
+    ]
+    if not found:
+        yield Finding(
+            "FAIL",
+            "audit-log",
+            name,
+            f"no log group {log_group_name} in the template: EKS creates it without retention "
+            "or encryption, and nothing keeps it",
+            "code: ControlPlaneLogGroup",
+        )
+        return
+    logical_id, log_group = found[0]
+    where = f"{name.split('/')[0]}/{logical_id} (AWS::Logs::LogGroup)"
+    if log_group.get("DeletionPolicy") != "Retain":
+        yield Finding(
+            "WARN",
+            "audit-log",
+            where,
+            "the audit log is deleted with the stack",
+            "control_plane_log_retain_on_delete: true",
+        )
+    key_id = _ref_or_arn(log_group.get("Properties", {}).get("KmsKeyId"))
+    if key_id is None or key_id not in resources:
+        yield Finding(
+            "FAIL",
+            "audit-log",
+            where,
+            "not encrypted with a KMS key of this template",
+            "code: ControlPlaneLogGroup key",
+        )
+        return
+    statements = _key_statements(resources[key_id])
+    if not any(
+        s.get("Effect") == "Allow" and "logs." in json.dumps(s.get("Principal", {}))
+        for s in statements
+    ):
+        yield Finding(
+            "FAIL",
+            "audit-log",
+            f"{name.split('/')[0]}/{key_id} (AWS::KMS::Key)",
+            "the key policy does not let CloudWatch Logs (logs.<region>.amazonaws.com) use it",
+            "code: ControlPlaneLogGroup key policy",
+        )
+    yield from _key_guard(f"{name.split('/')[0]}/{key_id} (AWS::KMS::Key)", statements)
+
+
+def _secrets_key(name: str, props: dict[str, Any], resources: dict[str, Any]) -> Iterator[Finding]:
+    for config in props.get("EncryptionConfig", []):
+        key_id = _ref_or_arn(config.get("Provider", {}).get("KeyArn"))
+        if key_id in resources:
+            where = f"{name.split('/')[0]}/{key_id} (AWS::KMS::Key)"
+            yield from _key_guard(where, _key_statements(resources[key_id]))
+
+
+def _key_guard(where: str, statements: list[dict[str, Any]]) -> Iterator[Finding]:
+    denied: set[str] = set()
+    for statement in statements:
+        if statement.get("Effect") == "Deny" and statement.get("Principal") in ("*", {"AWS": "*"}):
+            actions = statement.get("Action", [])
+            denied |= {actions} if isinstance(actions, str) else set(actions)
+    if missing := sorted(KEY_GUARDED_ACTIONS - denied):
+        yield Finding(
+            "FAIL",
+            "key-guard",
+            where,
+            f"the key policy does not deny {', '.join(missing)} to all but named principals",
+            "code: GuardedKey (key_deletion_principal_arns names who may)",
+        )
+
+
+def _network_policy(name: str, cluster_id: str, resources: dict[str, Any]) -> Iterator[Finding]:
+    cni = [
+        r
+        for r in resources.values()
+        if r["Type"] == "AWS::EKS::Addon"
+        and r.get("Properties", {}).get("AddonName") == "vpc-cni"
+        and _ref(r["Properties"].get("ClusterName")) == cluster_id
+    ]
+    values: dict[str, Any] = {}
+    for addon in cni:
+        raw = addon["Properties"].get("ConfigurationValues")
+        values = json.loads(raw) if isinstance(raw, str) else {}
+    if not cni or values.get(NETWORK_POLICY_KEY) != "true":
+        yield Finding(
+            "FAIL",
+            "network-policy",
+            name,
+            "the vpc-cni add-on does not enforce NetworkPolicy "
+            f"({NETWORK_POLICY_KEY} is {values.get(NETWORK_POLICY_KEY, 'unset')!r}): every "
+            "NetworkPolicy object is accepted and ignored",
+            f'code: ClusterStack vpc-cni configuration {NETWORK_POLICY_KEY}: "true"',
+        )
+
+
+def _termination_protection(stack: str, properties: StackProperties) -> Iterator[Finding]:
+    if properties.get(stack, {}).get("terminationProtection") is not True:
+        yield Finding(
+            "WARN",
+            "termination-protection",
+            stack,
+            "the cluster stack can be deleted without first turning termination protection off",
+            "termination_protection: true",
+        )
+
+
+def _key_statements(key: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = key.get("Properties", {}).get("KeyPolicy", {}).get("Statement", [])
+    return [s for s in statements if isinstance(s, dict)]
+
+
+def _ref_or_arn(value: Any) -> str | None:
+    """The logical ID behind ``Ref`` or ``Fn::GetAtt [id, Arn]``."""
+    if isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list):
+        return str(value["Fn::GetAtt"][0])
+    return _ref(value)
+
+
 # --- Nodes -----------------------------------------------------------------------------------
 
 
@@ -192,6 +352,15 @@ def _nodegroup(
             name,
             "RemoteAccess opens SSH to the nodes",
             "code: ManagedNodeGroup remote_access",
+        )
+    if props.get("ForceUpdateEnabled") is True:
+        yield Finding(
+            "FAIL",
+            "force-update",
+            name,
+            "ForceUpdateEnabled: an update rolls the nodes even where a PodDisruptionBudget "
+            "forbids it, killing running (GPU) jobs",
+            "code: ManagedNodeGroup force_update=False",
         )
     if "LaunchTemplate" not in props:
         yield Finding(

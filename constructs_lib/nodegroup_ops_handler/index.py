@@ -15,6 +15,12 @@ Two resource types, one handler (one Lambda per stack):
 
 Invoked through the CDK Provider framework: return a dict, raise on failure.
 
+The handler does not trust its properties (anyone who can update the stack, or invoke the
+function, writes them): it acts only for the cluster named in its own environment
+(``CLUSTER_NAME``, set by the stack) and only on tag keys under ``NODE_TEMPLATE_PREFIX``, old keys
+included, so a crafted Update cannot make it delete ``k8s.io/cluster-autoscaler/enabled`` or
+``eks:cluster-name``. The IAM policy's ``aws:TagKeys`` condition says the same a second time.
+
 A Delete never fails (``_delete``): a failed Delete leaves the stack in DELETE_FAILED or
 UPDATE_ROLLBACK_FAILED, and only a manual ``--retain-resources`` gets it out, which is worse than
 anything a Delete could leave behind (at most node-template tags on an ASG, logged with the keys).
@@ -23,9 +29,12 @@ anything a Delete could leave behind (at most node-template tags on an ASG, logg
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 NOT_FOUND = "ResourceNotFoundException"
+CLUSTER_NAME_VARIABLE = "CLUSTER_NAME"
+NODE_TEMPLATE_PREFIX = "k8s.io/cluster-autoscaler/node-template/"
 LOG = logging.getLogger(__name__)
 LOG.setLevel(logging.INFO)
 
@@ -33,6 +42,7 @@ LOG.setLevel(logging.INFO)
 def on_event(event: dict[str, Any], _context: Any = None, clients: Any = None) -> dict[str, Any]:
     if event.get("RequestType") == "Delete":
         return _delete(event, clients)
+    _check_cluster(event["ResourceProperties"].get("ClusterName"))
     clients = clients or _Boto3Clients()
     kind = event["ResourceType"]
     if kind == "Custom::NodegroupDesiredSize":
@@ -46,6 +56,24 @@ def clamp_desired_size(current: int | None, min_size: int, max_size: int, initia
     """Keep what is running: current if known, else initial; within min..max."""
     wanted = initial if current is None else current
     return max(min_size, min(max_size, wanted))
+
+
+def foreign_keys(keys: Any) -> list[str]:
+    """The keys this handler must never write or delete: any outside ``NODE_TEMPLATE_PREFIX``."""
+    return sorted(str(k) for k in keys if not str(k).startswith(NODE_TEMPLATE_PREFIX))
+
+
+def _own_cluster() -> str:
+    cluster = os.environ.get(CLUSTER_NAME_VARIABLE)
+    if not cluster:
+        raise RuntimeError(f"{CLUSTER_NAME_VARIABLE} is not set in the handler's environment")
+    return cluster
+
+
+def _check_cluster(cluster: Any) -> None:
+    own = _own_cluster()
+    if cluster != own:
+        raise ValueError(f"cluster {cluster!r} is not this handler's cluster {own!r}; refused")
 
 
 def plan_tag_changes(old: dict[str, str], new: dict[str, str]) -> tuple[dict[str, str], list[str]]:
@@ -81,6 +109,11 @@ def _node_template_tags(event: dict[str, Any], clients: Any) -> dict[str, Any]:
         if event["RequestType"] == "Update"
         else {}
     )
+    if foreign := foreign_keys([*new, *old]):
+        raise ValueError(
+            f"tag keys {foreign} are outside {NODE_TEMPLATE_PREFIX!r}; this handler writes and "
+            "deletes only the autoscaler's node-template tags; refused"
+        )
     to_set, to_delete = plan_tag_changes(old, new)
     _delete_tags(clients, groups, to_delete)
     if to_set:
@@ -99,9 +132,22 @@ def _delete(event: dict[str, Any], clients: Any) -> dict[str, Any]:
         return answer  # the desired-size guard owns nothing in AWS
     props = event.get("ResourceProperties") or {}
     cluster, nodegroup = props.get("ClusterName"), props.get("NodegroupName")
-    keys = sorted(props.get("Tags") or {})
+    tags = props.get("Tags") or {}
+    if foreign := foreign_keys(tags):
+        LOG.warning(
+            "delete %s: keys %s are not node-template tags; left alone", physical_id, foreign
+        )
+    keys = sorted(k for k in tags if k not in foreign)
     if not (cluster and nodegroup and keys):
         LOG.warning("delete %s: nothing to remove (properties: %s)", physical_id, props)
+        return answer
+    if cluster != os.environ.get(CLUSTER_NAME_VARIABLE):
+        LOG.warning(
+            "delete %s: cluster %r is not this handler's cluster %r; nothing removed",
+            physical_id,
+            cluster,
+            os.environ.get(CLUSTER_NAME_VARIABLE),
+        )
         return answer
     try:
         clients = clients or _Boto3Clients()
