@@ -78,15 +78,17 @@ def check_zones(
 ) -> CheckResult:
     data = data or zone_offerings()
     offers = data.regions.get(region)
+    pools = read_pools(cluster, network)
     if offers is None:
+        moto = data.source.removeprefix("source: ").split(" (")[0]
+        types = sorted({t for pool in pools for t in pool.instance_types})
         return CheckResult(
             "zones",
             "SKIP",
-            f"no offerings data for {region} ({data.source.split(' (')[0]} has "
-            f"{len(data.regions)} regions); check your zones yourself:",
-            table=cli_commands(region, ()),
+            f"no offerings data for {region} ({moto} has {len(data.regions)} regions); "
+            "check your zones yourself:",
+            table=cli_commands(region, types),
         )
-    pools = read_pools(cluster, network)
     zone_ids = subnet_zone_ids(network)
     if zone_ids:
         return _exact(pools, offers, zone_ids)
