@@ -29,33 +29,43 @@ from cluster_config.zone_offerings import (
 from tests.support import ROOT
 
 
-def moto_regions() -> dict[str, dict[str, set[str]]]:
-    """Region -> zone ID -> every type moto says it offers, straight from the installed wheel."""
+def moto_offerings() -> set[tuple[str, str, str]]:
+    """Every (region, zone ID, instance type) moto ships, straight from the installed wheel."""
     directory = Path(str(metadata.distribution("moto").locate_file(MOTO_OFFERINGS_DIR)))
-    regions: dict[str, dict[str, set[str]]] = {}
-    for path in sorted(directory.glob("*.json.gz")):
-        zones: dict[str, set[str]] = defaultdict(set)
-        for offering in json.loads(gzip.decompress(path.read_bytes())):
-            zones[offering["Location"]].add(offering["InstanceType"])
-        regions[path.name.removesuffix(".json.gz")] = zones
-    assert len(regions) >= 30  # the files are where the generator looks
-    return regions
+    files = sorted(directory.glob("*.json.gz"))
+    assert len(files) >= 30  # the files are where the generator looks
+    return {
+        (path.name.removesuffix(".json.gz"), offering["Location"], offering["InstanceType"])
+        for path in files
+        for offering in json.loads(gzip.decompress(path.read_bytes()))
+    }
 
 
-MOTO = moto_regions()
+MOTO_OFFERINGS = moto_offerings()
+MOTO: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+"""Region -> zone ID -> instance types it offers."""
+for _region, _zone, _type in MOTO_OFFERINGS:
+    MOTO[_region][_zone].add(_type)
 ACCEPTED = {*GPU_INSTANCE_TYPES, *GENERAL_INSTANCE_TYPES}
 
 
-def test_file_matches_the_pinned_moto_for_every_accepted_type() -> None:
-    data = zone_offerings()
-    assert set(data.regions) == set(MOTO)
-    for region, zones in MOTO.items():
-        offers = data.regions[region]
-        assert offers.zone_ids == tuple(sorted(zones)), region
-        assert set(offers.offered_in) == ACCEPTED, region
-        for instance_type in ACCEPTED:
-            expected = {zone for zone, types in zones.items() if instance_type in types}
-            assert offers.zones_offering(instance_type) == expected, (region, instance_type)
+def test_file_holds_exactly_moto_s_offerings_of_the_accepted_types() -> None:
+    regions = zone_offerings().regions
+    in_file = {
+        (region, zone, instance_type)
+        for region, offers in regions.items()
+        for instance_type, zones in offers.offered_in.items()
+        for zone in zones
+    }
+    assert in_file == {o for o in MOTO_OFFERINGS if o[2] in ACCEPTED}
+
+
+def test_file_lists_every_zone_id_of_moto_and_every_accepted_type() -> None:
+    regions = zone_offerings().regions
+    assert {r: o.zone_ids for r, o in regions.items()} == {
+        r: tuple(sorted(zones)) for r, zones in MOTO.items()
+    }
+    assert all(set(o.offered_in) == ACCEPTED for o in regions.values())
 
 
 def test_file_names_the_installed_moto_and_its_generation_date() -> None:

@@ -183,6 +183,15 @@ def test_default_config_passes_naming_the_zone_id_that_lacks_g5(
     assert gpu_row.split() == ["gpu", "SPOT", "2/2", "2/2", "2/2", "1/2"]
 
 
+def with_zone_id(synth: Synthesized, zone: str, zone_id: str) -> dict[str, Any]:
+    """The network template as if the config had given ``zone_id`` for ``zone``."""
+    network = copy.deepcopy(synth.network)
+    for subnet in resources(network, "AWS::EC2::Subnet").values():
+        if subnet["Properties"]["AvailabilityZone"] == zone:
+            subnet["Metadata"][ZONE_ID_METADATA] = zone_id
+    return network
+
+
 def test_zone_ids_that_offer_every_type_pass_exactly(example_synth: Synthesized) -> None:
     result = zones_of(example_synth)
     assert (result.status, result.details) == ("PASS", [])
@@ -192,11 +201,9 @@ def test_zone_ids_that_offer_every_type_pass_exactly(example_synth: Synthesized)
 def test_a_spot_pool_with_one_offered_type_in_a_zone_warns_in_exact_mode(
     example_synth: Synthesized,
 ) -> None:
-    network = copy.deepcopy(example_synth.network)
-    for subnet in resources(network, "AWS::EC2::Subnet").values():
-        if subnet["Properties"]["AvailabilityZone"] == "us-west-2a":
-            subnet["Metadata"][ZONE_ID_METADATA] = "usw2-az4"
-    result = check_zones(example_synth.cluster, network, "us-west-2")
+    result = check_zones(
+        example_synth.cluster, with_zone_id(example_synth, "us-west-2a", "usw2-az4"), "us-west-2"
+    )
     assert result.status == "WARN"
     [warning] = result.details
     assert "pool gpu (spot: gpu-spot-ng-a-" in warning
@@ -204,11 +211,9 @@ def test_a_spot_pool_with_one_offered_type_in_a_zone_warns_in_exact_mode(
 
 
 def test_a_zone_id_the_data_lacks_cannot_be_judged(example_synth: Synthesized) -> None:
-    network = copy.deepcopy(example_synth.network)
-    for subnet in resources(network, "AWS::EC2::Subnet").values():
-        if subnet["Properties"]["AvailabilityZone"] == "us-west-2c":
-            subnet["Metadata"][ZONE_ID_METADATA] = "usw2-az7"
-    result = check_zones(example_synth.cluster, network, "us-west-2")
+    result = check_zones(
+        example_synth.cluster, with_zone_id(example_synth, "us-west-2c", "usw2-az7"), "us-west-2"
+    )
     assert result.status == "WARN"
     assert any("us-west-2c = usw2-az7: the data has no such zone ID" in d for d in result.details)
 
