@@ -115,7 +115,13 @@ def _any_mapping(pools: Sequence[Pool], offers: RegionOfferings) -> CheckResult:
     table = _diversity_table(pools, [(z, z) for z in zone_ids], offers)
     considered = f"zone names not mapped to IDs, so all {len(zone_ids)} zone IDs of {region} count"
     if failures:
-        return CheckResult("zones", "FAIL", f"{considered}: a group can launch nowhere", failures)
+        return CheckResult(
+            "zones",
+            "FAIL",
+            f"{considered}: a group can launch nowhere",
+            [*failures, *warnings],
+            table,
+        )
     if warnings:
         names = sorted({zone for pool in pools for _, zones in pool.groups for zone in zones})
         ids = sorted(warned_zones)
