@@ -28,17 +28,16 @@ US_EAST_1_ZONES = [f"us-east-1{letter}" for letter in "abcdef"]
 
 
 def gpu_groups(zones: list[str], instance_types: list[str]) -> dict[str, Any]:
-    """One single-zone GPU group per zone, named like the default's (``gpu-spot-ng-<letter>``)."""
+    """The default pool (groups ``gpu-spot-ng-<letter>``) over ``zones`` with ``instance_types``."""
     return {
-        "gpu_node_groups": [
+        "gpu_pools": [
             {
-                "name": f"gpu-spot-ng-{zone[-1]}",
-                "availability_zone": zone,
+                "name": "gpu-spot-ng",
                 "instance_types": instance_types,
+                "availability_zones": zones,
                 "min_size": 0,
                 "max_size": 4,
             }
-            for zone in zones
         ]
     }
 
@@ -177,10 +176,10 @@ def test_default_config_passes_naming_the_zone_id_that_lacks_g5(
 ) -> None:
     result = zones_of(default_synth)
     assert result.status == "PASS", result.details
-    assert result.details == ["usw2-az4 lacks g5.xlarge (pool gpu)"]
+    assert result.details == ["usw2-az4 lacks g5.xlarge (pool gpu-spot-ng)"]
     assert "all 4 zone IDs of us-west-2" in result.summary
-    gpu_row = next(line for line in result.table if line.startswith("gpu "))
-    assert gpu_row.split() == ["gpu", "SPOT", "2/2", "2/2", "2/2", "1/2"]
+    gpu_row = next(line for line in result.table if line.startswith("gpu-spot-ng "))
+    assert gpu_row.split() == ["gpu-spot-ng", "SPOT", "2/2", "2/2", "2/2", "1/2"]
 
 
 def with_zone_id(synth: Synthesized, zone: str, zone_id: str) -> dict[str, Any]:
@@ -206,7 +205,7 @@ def test_a_spot_pool_with_one_offered_type_in_a_zone_warns_in_exact_mode(
     )
     assert result.status == "WARN"
     [warning] = result.details
-    assert "pool gpu (spot: gpu-spot-ng-a-" in warning
+    assert "pool gpu-spot-ng (spot: gpu-spot-ng-a-" in warning
     assert "in us-west-2a = usw2-az4: spot from 1 of its instance types only (g6.xlarge)" in warning
 
 
@@ -223,12 +222,12 @@ def test_types_offered_in_no_zone_of_the_region_fail_without_zone_ids(
 ) -> None:
     cluster = copy.deepcopy(default_synth.cluster)
     for group in resources(cluster, "AWS::EKS::Nodegroup").values():
-        if group["Properties"]["Labels"].get("pool") == "gpu":
+        if group["Properties"]["Labels"].get("pool") == "gpu-spot-ng":
             group["Properties"]["InstanceTypes"] = ["p3.2xlarge"]  # retired: moto has it nowhere
     result = check_zones(cluster, default_synth.network, "us-west-2")
     assert result.status == "FAIL"
     [failure] = result.details
-    assert failure.startswith("pool gpu (spot: gpu-spot-ng-a-")
+    assert failure.startswith("pool gpu-spot-ng (spot: gpu-spot-ng-a-")
     assert failure.endswith("no zone ID of us-west-2 offers any of p3.2xlarge")
 
 
@@ -329,7 +328,7 @@ def test_verify_prints_the_table_of_offered_types_per_zone(
 ) -> None:
     table = [line.split() for line in zones_lines(exact_fail_run[0].stdout)]
     assert table[-3][:4] == ["pool", "capacity", "us-west-2a=usw2-az4", "us-west-2b=usw2-az1"]
-    assert table[-2] == ["gpu", "SPOT", "0/1", "1/1", "-"]
+    assert table[-2] == ["gpu-spot-ng", "SPOT", "0/1", "1/1", "-"]
     assert table[-1] == ["system", "SPOT", "5/5", "5/5", "5/5"]
 
 
