@@ -35,6 +35,7 @@ from cluster_config.gpu_sharing import sharing_problems
 from cluster_config.labels import RESERVED_GPU_LABELS, SYSTEM_POOL
 from cluster_config.nodegroup_names import group_name
 from cluster_config.versions import KUBERNETES_RELEASES
+from cluster_config.zone_offerings import zone_id_problem
 
 # EKS allows [0-9A-Za-z][A-Za-z0-9-_]*; CloudFormation stack names (derived from it) allow no "_".
 ClusterName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,99}$")]
@@ -314,6 +315,11 @@ class ClusterConfig(_Frozen):
     account: AccountId | None = None
     """Optional: without it the stacks deploy to the account of the caller's credentials."""
     availability_zones: Annotated[tuple[AvailabilityZone, ...], Field(min_length=2, max_length=6)]
+    availability_zone_ids: tuple[Annotated[str, StringConstraints(max_length=32)], ...] | None = (
+        None
+    )
+    """Optional: the zone ID of each of ``availability_zones`` in the deploying account, same
+    order; the ``zones`` check then knows exactly which zones a group lands in."""
     vpc_cidr: Cidr
     nat_gateways: Annotated[int, Field(strict=True, ge=1, le=6)]
     endpoint: EndpointConfig
@@ -371,6 +377,7 @@ def _network_problems(config: ClusterConfig) -> list[str]:
             )
     if len(set(config.availability_zones)) != len(config.availability_zones):
         problems.append(f"availability_zones: {list(config.availability_zones)} lists a zone twice")
+    problems.extend(_zone_id_problems(config))
     if config.nat_gateways > len(config.availability_zones):
         problems.append(
             f"nat_gateways: {config.nat_gateways} is more than the "
@@ -382,6 +389,26 @@ def _network_problems(config: ClusterConfig) -> list[str]:
             f"vpc_cidr: '{config.vpc_cidr}' has prefix /{config.vpc_cidr.prefixlen}; "
             "allowed: /16 to /20"
         )
+    return problems
+
+
+def _zone_id_problems(config: ClusterConfig) -> list[str]:
+    ids = config.availability_zone_ids
+    if ids is None:
+        return []
+    problems = [
+        f"availability_zone_ids.{i}: {problem}"
+        for i, zone_id in enumerate(ids)
+        if (problem := zone_id_problem(zone_id, config.region))
+    ]
+    if len(ids) != len(config.availability_zones):
+        problems.append(
+            f"availability_zone_ids: {len(ids)} IDs for {len(config.availability_zones)} "
+            "availability_zones; allowed: one per zone, in the same order (aws ec2 "
+            f"describe-availability-zones --region {config.region} shows your account's IDs)"
+        )
+    if len(set(ids)) != len(ids):
+        problems.append(f"availability_zone_ids: {list(ids)} lists a zone ID twice")
     return problems
 
 

@@ -15,6 +15,9 @@ from constructs_lib.flow_log_trust import confine_flow_log_role
 MAX_ZONES = 6
 """Address slots per subnet type; zones a..f of a region each own one slot."""
 
+ZONE_ID_METADATA = "gpu-spot:availability-zone-id"
+"""Subnet metadata key holding the zone ID the config gives for the subnet's zone."""
+
 
 class NetworkStack(Stack):
     """VPC over exactly ``config.availability_zones`` (named, so synth needs no AZ lookup).
@@ -61,6 +64,10 @@ class NetworkStack(Stack):
         for subnet in self.vpc.private_subnets:
             Tags.of(subnet).add("kubernetes.io/role/internal-elb", "1")
         self._pin_subnet_cidrs(config.vpc_cidr)
+        if config.availability_zone_ids is not None:
+            self._record_zone_ids(
+                dict(zip(config.availability_zones, config.availability_zone_ids, strict=True))
+            )
 
     def _pin_subnet_cidrs(self, vpc_cidr: IPv4Network) -> None:
         """Private slots: the first 6/8 of the VPC (/+3 each); public: the next 6/32 (/+5 each)."""
@@ -75,6 +82,19 @@ class NetworkStack(Stack):
                 cfn_subnet = subnet.node.default_child
                 assert isinstance(cfn_subnet, ec2.CfnSubnet)
                 cfn_subnet.cidr_block = str(slots[zone_slot(subnet.availability_zone)])
+
+    def _record_zone_ids(self, zone_ids: dict[str, str]) -> None:
+        """Each subnet's zone ID, as the config states it, in the subnet's template metadata.
+
+        For the ``zones`` check only: the subnet keeps ``AvailabilityZone`` (the name). Setting
+        ``AvailabilityZoneId`` instead would pin the ID at deploy, but CloudFormation allows only
+        one of the two and both are create-only (``AWS::EC2::Subnet`` resource schema), so adding
+        zone IDs to a deployed config would replace every subnet. Metadata changes nothing in AWS.
+        """
+        for subnet in [*self.vpc.public_subnets, *self.vpc.private_subnets]:
+            cfn_subnet = subnet.node.default_child
+            assert isinstance(cfn_subnet, ec2.CfnSubnet)
+            cfn_subnet.add_metadata(ZONE_ID_METADATA, zone_ids[subnet.availability_zone])
 
 
 def zone_slot(availability_zone: str) -> int:

@@ -282,6 +282,7 @@ def test_verify_command_passes_on_the_default_config(
         "k8s-schema",
         "k8s-security",
         "autoscaler",
+        "zones",
     )
     for check in checks:
         assert f"  PASS  {check}" in report

@@ -22,6 +22,7 @@ from verify.nag import check_nag
 from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report
 from verify.synth import ROOT, Synthesis, synthesize
+from verify.zones import check_zones
 
 EXIT_FAILED = 1
 EXIT_CONFIG_ERROR = 2
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             *_manifest_checks(synthesis),
             _replacement(args.baseline, baseline_config, synthesis),
             *check_capacity(synthesis),
+            check_zones(synthesis.cluster, synthesis.network, config.region),
             check_cost(config, synthesis.stacks.node_groups),
         ]
     title = f"{config.cluster_name} (Kubernetes {config.kubernetes_version}, {config.region})"

@@ -220,7 +220,7 @@ def _describe_nodegroup(clients: Any, cluster: str, nodegroup: str) -> dict[str,
 
 class _Boto3Clients:
     def __init__(self) -> None:
-        import boto3  # type: ignore[import-not-found]  # in the Lambda runtime, not in .venv
+        import boto3  # the Lambda runtime has it (in .venv only as moto's dependency, for tests)
 
         self.eks = boto3.client("eks")
         self.autoscaling = boto3.client("autoscaling")
