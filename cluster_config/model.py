@@ -239,6 +239,14 @@ class GpuNodeGroupConfig(_NodeGroupConfig):
         return self
 
 
+class ObservabilityConfig(_Frozen):
+    """Opt-in telemetry that AWS bills for (README: "GPU utilization")."""
+
+    gpu_metrics: Flag
+    """The ``amazon-cloudwatch-observability`` EKS add-on: Container Insights, with NVIDIA GPU
+    metrics through DCGM; container logs stay off."""
+
+
 class ClusterConfig(_Frozen):
     cluster_name: ClusterName
     kubernetes_version: Annotated[
@@ -273,6 +281,11 @@ class ClusterConfig(_Frozen):
     """EKS node auto repair on every node group."""
     node_monitoring_agent: Flag
     """The ``eks-node-monitoring-agent`` EKS add-on (reports GPU and other node faults)."""
+    ebs_csi_driver: Flag
+    """The ``aws-ebs-csi-driver`` EKS add-on and the default encrypted gp3 StorageClass."""
+    metrics_server: Flag
+    """The ``metrics-server`` EKS add-on (``kubectl top``, HorizontalPodAutoscaler)."""
+    observability: ObservabilityConfig
 
     @property
     def gpu_instance_types(self) -> tuple[str, ...]:

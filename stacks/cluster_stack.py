@@ -40,6 +40,7 @@ from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
 from constructs_lib.kubectl_provider_role import KubectlProviderRole
 from constructs_lib.kubernetes_addons import KubernetesAddons
+from constructs_lib.managed_addons import ManagedAddons
 from constructs_lib.managed_node_group import ManagedNodeGroup, NodeTaint
 from constructs_lib.node_launch_template import NodeLaunchTemplate
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
@@ -255,6 +256,16 @@ class ClusterStack(Stack):
             charts=charts,
             autoscaler_identity=[identity, self.pod_identity_agent],
             include_smoke_test=config.gpu_smoke_test,
+            include_storage_class=config.ebs_csi_driver,
+        )
+        self.managed_addons = ManagedAddons(
+            self,
+            "ManagedAddons",
+            cluster=self.cluster,
+            ebs_csi_driver=config.ebs_csi_driver,
+            metrics_server=config.metrics_server,
+            gpu_metrics=config.observability.gpu_metrics,
+            after=[self.system_node_group.nodegroup, self.pod_identity_agent],
         )
 
         for principal_arn in config.admin_principal_arns:
