@@ -22,6 +22,7 @@ from verify.nag import check_nag
 from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report
 from verify.synth import ROOT, Synthesis, synthesize
+from verify.volume_zones import check_volume_zones
 
 EXIT_FAILED = 1
 EXIT_CONFIG_ERROR = 2
@@ -64,6 +65,7 @@ def _manifest_checks(synthesis: Synthesis) -> list[CheckResult]:
         check_schema(objects, synthesis.config.kubernetes_version),
         check_security(objects),
         check_autoscaler(synthesis.cluster, synthesis.network, objects),
+        check_volume_zones(synthesis.cluster, synthesis.network, objects),
     ]
 
 
