@@ -353,8 +353,9 @@ def test_every_manifest_passes_the_kubernetes_schema_of_each_supported_minor(min
         for obj in objects(chart):
             kubernetes_validate.validate(obj, f"{minor}.0", strict=True)
             checked += 1
-    # DaemonSet; SA, ClusterRole(+Binding), Role(+Binding), Deployment; Namespace, Job
-    assert checked == 9
+    # DaemonSet; SA, ClusterRole(+Binding), Role(+Binding), Deployment; Namespace, Job;
+    # StorageClass
+    assert checked == 10
 
 
 def test_schema_validation_catches_a_broken_manifest() -> None:
@@ -364,7 +365,9 @@ def test_schema_validation_catches_a_broken_manifest() -> None:
         kubernetes_validate.validate(broken, "1.36.0", strict=True)
 
 
-@pytest.mark.parametrize("name", ["nvidia-device-plugin", "cluster-autoscaler", "gpu-smoke-test"])
+@pytest.mark.parametrize(
+    "name", ["nvidia-device-plugin", "cluster-autoscaler", "gpu-smoke-test", "ebs-storage-class"]
+)
 def test_manifest_matches_snapshot(charts: Any, snapshot: SnapshotAssertion, name: str) -> None:
     chart = charts.by_file_name()[name]
     assert objects(chart) == snapshot.use_extension(JSONSnapshotExtension)
@@ -374,9 +377,27 @@ def test_manifests_are_written_as_one_yaml_file_per_chart(charts: Any, tmp_path:
     written = write_manifests(charts, tmp_path / "manifests")
     assert sorted(p.name for p in written) == [
         "cluster-autoscaler.yaml",
+        "ebs-storage-class.yaml",
         "gpu-smoke-test.yaml",
         "nvidia-device-plugin.yaml",
     ]
     text = (tmp_path / "manifests" / "cluster-autoscaler.yaml").read_text()
     assert text.count("\n---\n") == 5  # six objects
     assert "kind: Deployment" in text
+
+
+def test_default_storage_class_is_encrypted_gp3_bound_where_the_pod_lands(charts: Any) -> None:
+    (storage_class,) = objects(charts.storage_class)
+    assert storage_class == {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {
+            "name": "gp3",
+            "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+        },
+        "provisioner": "ebs.csi.aws.com",
+        "parameters": {"type": "gp3", "encrypted": "true"},
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "reclaimPolicy": "Delete",
+        "allowVolumeExpansion": True,
+    }

@@ -92,7 +92,7 @@ def test_attached_manifests_pass_the_cluster_versions_schema(objects: list[dict[
     result = check_schema(objects, "1.36")
     assert (result.status, result.summary) == (
         "PASS",
-        "7 objects against the Kubernetes 1.36 schema",
+        "8 objects against the Kubernetes 1.36 schema",
     )
 
 
