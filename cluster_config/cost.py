@@ -2,7 +2,9 @@
 
 Estimates only: on-demand at list price, spot as a typical range, no data transfer, NAT data
 processing, CloudWatch logs or KMS requests. A group's hourly price is that of its most
-expensive priced type (the one a scale-up may get).
+expensive priced type (the one a scale-up may get). With ``observability.gpu_metrics`` on,
+Container Insights is added per node-hour from an assumed number of observations per node and
+minute (``prices.json`` ``assumptions``, stated in the report).
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ class CostEstimate:
     """Per group at max_size at on-demand list price, including its volumes."""
     idle_gpu_node_hour: dict[str, Range]
     """Per GPU group: one node for one hour."""
+    observability: Range | None
+    """Container Insights per month, idle (system nodes at min_size) to full scale (every group
+    at max_size); ``None`` when ``gpu_metrics`` is off. Already included in idle and full."""
+    observations_per_node_minute: int
+    observation_million: float
     unpriced: tuple[str, ...]
     recorded_on: str
 
@@ -104,6 +111,14 @@ def estimate(config: ClusterConfig, prices: dict[str, Any] | None = None) -> Cos
     system_node = node_hours.get(system.name, Range(0, 0))
     idle = fixed + system_node.scaled(system.min_size * hours)
     full = fixed
+    per_minute = prices["assumptions"]["container_insights_observations_per_node_minute"]
+    node_month = per_minute * 60 * hours / 1e6 * prices["container_insights_observation_million"]
+    observability = None
+    if config.observability.gpu_metrics:
+        nodes_at_max = system.max_size + sum(g.max_size for g in config.gpu_node_groups)
+        observability = Range(node_month * system.min_size, node_month * nodes_at_max)
+        idle = idle + Range(observability.low, observability.low)
+        full = full + Range(observability.high, observability.high)
     for name, _types, _capacity, _volume in members:
         if name not in node_hours:
             continue
@@ -119,6 +134,9 @@ def estimate(config: ClusterConfig, prices: dict[str, Any] | None = None) -> Cos
         idle_gpu_node_hour={
             g.name: node_hours[g.name] for g in config.gpu_node_groups if g.name in node_hours
         },
+        observability=observability,
+        observations_per_node_minute=per_minute,
+        observation_million=prices["container_insights_observation_million"],
         unpriced=tuple(unpriced),
         recorded_on=prices["recorded_on"],
     )

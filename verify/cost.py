@@ -28,6 +28,13 @@ def check_cost(config: ClusterConfig) -> CheckResult:
         f"until scale-down after {config.autoscaler.scale_down_unneeded_minutes} min idle)"
         for name, rate in cost.idle_gpu_node_hour.items()
     ]
+    if cost.observability is not None:
+        details.append(
+            f"gpu_metrics (Container Insights): {cost.observability.text()}/month from idle to "
+            f"full scale, included above; assumes {cost.observations_per_node_minute} "
+            f"observations per node and minute at ${cost.observation_million} per million, "
+            "container logs off"
+        )
     if cost.unpriced:
         details.append(f"no price in data/prices.json for: {', '.join(cost.unpriced)}")
     details.append(
