@@ -11,6 +11,7 @@ from aws_cdk.assertions import Match, Template
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from cluster_config import ConfigError
 from cluster_config.cost import estimate
 from cluster_config.labels import SYSTEM_NODE_LABELS
 from tests.support import Synthesized, config_with, normalise, resources
@@ -209,3 +210,33 @@ def test_gpu_metrics_add_their_container_insights_cost_with_the_assumption() -> 
     ]
     assert "assumes 300 observations per node and minute at $0.21 per million" in line
     assert not any(d.startswith("gpu_metrics") for d in check_cost(config_with()).details)
+
+
+# --- Config ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        (
+            {"observability": {"gpu_metric": True}},
+            "observability.gpu_metric: unknown key; allowed: gpu_metrics (got: true)",
+        ),
+        (
+            {"observability": {"gpu_metrics": "yes"}},
+            'observability.gpu_metrics: Input should be a valid boolean (got: "yes")',
+        ),
+        ({"ebs_csi_driver": 1}, "ebs_csi_driver: Input should be a valid boolean (got: 1)"),
+        ({"metrics_server": None}, "metrics_server: Input should be a valid boolean (got: null)"),
+    ],
+)
+def test_add_on_switches_are_strict_booleans(overrides: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config_with(overrides)
+    assert caught.value.problems == [problem]
+
+
+def test_storage_and_metrics_are_on_and_gpu_metrics_off_by_default() -> None:
+    config = config_with()
+    assert (config.ebs_csi_driver, config.metrics_server) == (True, True)
+    assert config.observability.gpu_metrics is False
