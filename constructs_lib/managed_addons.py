@@ -8,8 +8,9 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct, IDependable
 
 from cluster_config.labels import SYSTEM_NODE_LABELS
-from constructs_lib.cloudwatch_observability import CloudWatchObservability
-from constructs_lib.ebs_csi_driver import EbsCsiDriver
+from constructs_lib.cloudwatch_observability import CLOUDWATCH_OBSERVABILITY
+from constructs_lib.ebs_csi_driver import EBS_CSI_DRIVER
+from constructs_lib.pod_identity_addon import PodIdentityAddon
 
 METRICS_SERVER = "metrics-server"
 METRICS_SERVER_CONFIGURATION = {"nodeSelector": dict(SYSTEM_NODE_LABELS)}
@@ -22,9 +23,10 @@ class ManagedAddons(Construct):
     """Each add-on the flags turn on, created once the nodes that run its controllers
     (``after``: the system node group, and the Pod Identity agent that serves the roles) exist:
 
-    - ``ebs_csi_driver``: ``aws-ebs-csi-driver`` (``EbsCsiDriver``);
+    - ``ebs_csi_driver``: ``aws-ebs-csi-driver`` (``constructs_lib/ebs_csi_driver.py``);
     - ``metrics_server``: the ``metrics-server`` add-on (no AWS permissions), on the system group;
-    - ``gpu_metrics``: ``amazon-cloudwatch-observability`` (``CloudWatchObservability``).
+    - ``gpu_metrics``: ``amazon-cloudwatch-observability``
+      (``constructs_lib/cloudwatch_observability.py``).
 
     Unset attributes are ``None``. Each add-on is its own resource with its own role, so turning
     one on or off creates or deletes only that add-on and its role.
@@ -43,7 +45,9 @@ class ManagedAddons(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.ebs_csi_driver = (
-            EbsCsiDriver(self, "EbsCsiDriver", cluster=cluster, after=after)
+            PodIdentityAddon(
+                self, "EbsCsiDriver", cluster=cluster, identity=EBS_CSI_DRIVER, after=after
+            )
             if ebs_csi_driver
             else None
         )
@@ -58,7 +62,13 @@ class ManagedAddons(Construct):
             )
             self.metrics_server.node.add_dependency(*after)
         self.cloudwatch_observability = (
-            CloudWatchObservability(self, "CloudWatchObservability", cluster=cluster, after=after)
+            PodIdentityAddon(
+                self,
+                "CloudWatchObservability",
+                cluster=cluster,
+                identity=CLOUDWATCH_OBSERVABILITY,
+                after=after,
+            )
             if gpu_metrics
             else None
         )
