@@ -4,11 +4,16 @@ and a GPU pod whose EBS volume is in one zone scaling up only that zone's GPU gr
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
+import kubernetes_validate
 import pytest
+import yaml
+from cdk8s import Testing as Cdk8sTesting
 
-from tests.support import Synthesized
+from charts import build_charts
+from tests.support import ROOT, Synthesized, config_with
 from verify.autoscaler import simulate
 from verify.manifests import attached_objects
 from verify.volume_zones import (
@@ -239,3 +244,15 @@ def test_the_check_is_skipped_without_the_ebs_csi_driver(default_synth: Synthesi
         "SKIP",
         "no aws-ebs-csi-driver add-on (ebs_csi_driver)",
     )
+
+
+def test_readmes_claim_example_uses_the_default_storage_class() -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, flags=re.S)
+    (claim,) = [yaml.safe_load(b) for b in blocks if "kind: PersistentVolumeClaim" in b]
+    kubernetes_validate.validate(claim, "1.36.0", strict=True)
+    assert "storageClassName" not in claim["spec"]  # so the default class, gp3, applies
+    (storage_class,) = Cdk8sTesting.synth(build_charts(config_with()).storage_class)
+    assert storage_class["metadata"]["annotations"] == {
+        "storageclass.kubernetes.io/is-default-class": "true"
+    }
