@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             *_manifest_checks(synthesis),
             _replacement(args.baseline, baseline_config, synthesis),
             *check_capacity(synthesis),
-            check_cost(config),
+            check_cost(config, synthesis.stacks.node_groups),
         ]
     title = f"{config.cluster_name} (Kubernetes {config.kubernetes_version}, {config.region})"
     steps = next_steps(args.config, args.outdir)
