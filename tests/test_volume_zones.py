@@ -13,6 +13,7 @@ import yaml
 from cdk8s import Testing as Cdk8sTesting
 
 from charts import build_charts
+from cluster_config.node_groups import node_group_specs
 from tests.support import ROOT, Synthesized, config_with
 from verify.autoscaler import simulate
 from verify.manifests import attached_objects
@@ -252,7 +253,10 @@ def test_readmes_claim_example_uses_the_default_storage_class() -> None:
     (claim,) = [yaml.safe_load(b) for b in blocks if "kind: PersistentVolumeClaim" in b]
     kubernetes_validate.validate(claim, "1.36.0", strict=True)
     assert "storageClassName" not in claim["spec"]  # so the default class, gp3, applies
-    (storage_class,) = Cdk8sTesting.synth(build_charts(config_with()).storage_class)
+    config = config_with()
+    (storage_class,) = Cdk8sTesting.synth(
+        build_charts(config, node_group_specs(config)).storage_class
+    )
     assert storage_class["metadata"]["annotations"] == {
         "storageclass.kubernetes.io/is-default-class": "true"
     }
