@@ -15,6 +15,7 @@ import cdk8s
 import yaml
 
 from charts.cluster_autoscaler import ClusterAutoscalerChart, autoscaler_args, scale_down_args
+from charts.ebs_storage_class import EbsStorageClassChart
 from charts.gpu_smoke_test import GpuSmokeTestChart
 from charts.nvidia_device_plugin import NvidiaDevicePluginChart
 from cluster_config import ClusterConfig
@@ -26,12 +27,14 @@ class AddonCharts:
     device_plugin: NvidiaDevicePluginChart
     autoscaler: ClusterAutoscalerChart
     smoke_test: GpuSmokeTestChart
+    storage_class: EbsStorageClassChart
 
     def by_file_name(self) -> dict[str, cdk8s.Chart]:
         return {
             "nvidia-device-plugin": self.device_plugin,
             "cluster-autoscaler": self.autoscaler,
             "gpu-smoke-test": self.smoke_test,
+            "ebs-storage-class": self.storage_class,
         }
 
 
@@ -56,6 +59,7 @@ def build_charts(config: ClusterConfig, node_groups: NodeGroupSpecs) -> AddonCha
             expander_priorities=node_groups.expander_priorities,
         ),
         smoke_test=GpuSmokeTestChart(cdk8s.App(), "GpuSmokeTest"),
+        storage_class=EbsStorageClassChart(cdk8s.App(), "EbsStorageClass"),
     )
 
 

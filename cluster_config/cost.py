@@ -3,7 +3,9 @@
 Estimates only: on-demand at list price, spot as a typical range, no data transfer, NAT data
 processing, CloudWatch logs or KMS requests. A group's hourly price is that of its most
 expensive priced type (the one a scale-up may get). Figures are per pool, summed over its groups
-(``cluster_config.node_groups``).
+(``cluster_config.node_groups``). With ``observability.gpu_metrics`` on, Container Insights is
+added per node from an assumed number of observations per node and minute (``prices.json``
+``assumptions``, stated in the report).
 """
 
 from __future__ import annotations
@@ -66,6 +68,11 @@ class CostEstimate:
     out (their types are in ``unpriced``)."""
     unpriced: tuple[str, ...]
     recorded_on: str
+    observability: Range | None = None
+    """Container Insights per month, every group at min_size to every group at max_size;
+    ``None`` when ``gpu_metrics`` is off. Already included in idle and full."""
+    observations_per_node_minute: int = 0
+    observation_million: float = 0.0
 
 
 def load_prices(path: Path = PRICES_PATH) -> dict[str, Any]:
@@ -111,12 +118,27 @@ def estimate(
         if cost is not None:
             pools[pool] = cost
             idle, full = idle + cost.idle, full + cost.full
+    per_minute = prices["assumptions"]["container_insights_observations_per_node_minute"]
+    per_million = prices["container_insights_observation_million"]
+    observability = None
+    if config.observability.gpu_metrics:
+        node_month = per_minute * 60 * hours / 1e6 * per_million
+        every = [s for group in by_pool.values() for s in group]
+        observability = Range(
+            node_month * sum(s.min_size for s in every),
+            node_month * sum(s.max_size for s in every),
+        )
+        idle = idle + Range(observability.low, observability.low)
+        full = full + Range(observability.high, observability.high)
     return CostEstimate(
         idle=idle,
         full=full,
         pools=pools,
         unpriced=tuple(unpriced),
         recorded_on=prices["recorded_on"],
+        observability=observability,
+        observations_per_node_minute=per_minute,
+        observation_million=per_million,
     )
 
 

@@ -297,6 +297,14 @@ class GpuPoolConfig(_NodeGroupConfig):
         return self
 
 
+class ObservabilityConfig(_Frozen):
+    """Opt-in telemetry that AWS bills for (README: "GPU utilization")."""
+
+    gpu_metrics: Flag
+    """The ``amazon-cloudwatch-observability`` EKS add-on: Container Insights, with NVIDIA GPU
+    metrics through DCGM; container logs stay off."""
+
+
 def _at_least_one_pool(pools: tuple[GpuPoolConfig, ...]) -> tuple[GpuPoolConfig, ...]:
     if not pools:
         raise ValueError(
@@ -354,6 +362,11 @@ class ClusterConfig(_Frozen):
     """EKS node auto repair on every node group."""
     node_monitoring_agent: Flag
     """The ``eks-node-monitoring-agent`` EKS add-on (reports GPU and other node faults)."""
+    ebs_csi_driver: Flag
+    """The ``aws-ebs-csi-driver`` EKS add-on and the default encrypted gp3 StorageClass."""
+    metrics_server: Flag
+    """The ``metrics-server`` EKS add-on (``kubectl top``, HorizontalPodAutoscaler)."""
+    observability: ObservabilityConfig
 
     @model_validator(mode="after")
     def _check_cross_field_rules(self) -> ClusterConfig:

@@ -9,7 +9,8 @@ from charts import AddonCharts
 
 
 class KubernetesAddons(Construct):
-    """The device plugin, the autoscaler and (optionally) the GPU smoke-test Job, as manifests.
+    """The device plugin, the autoscaler and, when asked for, the default StorageClass and the
+    GPU smoke-test Job, as manifests.
 
     The autoscaler is applied only after its identity (``autoscaler_identity``: the Pod Identity
     association and the agent add-on) exists, so its first AWS call already has credentials. The
@@ -25,11 +26,15 @@ class KubernetesAddons(Construct):
         charts: AddonCharts,
         autoscaler_identity: list[IDependable],
         include_smoke_test: bool,
+        include_storage_class: bool,
     ) -> None:
         super().__init__(scope, construct_id)
         self.device_plugin = cluster.add_cdk8s_chart("NvidiaDevicePlugin", charts.device_plugin)
         self.autoscaler = cluster.add_cdk8s_chart("ClusterAutoscaler", charts.autoscaler)
         self.autoscaler.node.add_dependency(*autoscaler_identity)
+        self.storage_class = None
+        if include_storage_class:  # with the EBS CSI driver, its provisioner
+            self.storage_class = cluster.add_cdk8s_chart("EbsStorageClass", charts.storage_class)
         self.smoke_test = None
         if include_smoke_test:
             self.smoke_test = cluster.add_cdk8s_chart("GpuSmokeTest", charts.smoke_test)

@@ -29,6 +29,7 @@ from constructs_lib.control_plane_log_group import ControlPlaneLogGroup
 from constructs_lib.guarded_key import GuardedKey
 from constructs_lib.kubectl_provider_role import KubectlProviderRole
 from constructs_lib.kubernetes_addons import KubernetesAddons
+from constructs_lib.managed_addons import ManagedAddons
 from constructs_lib.managed_node_group import ManagedNodeGroup
 from constructs_lib.node_launch_template import NodeLaunchTemplate
 from constructs_lib.node_role import NodeRole
@@ -198,6 +199,16 @@ class ClusterStack(Stack):
             charts=charts,
             autoscaler_identity=[identity, self.pod_identity_agent],
             include_smoke_test=config.gpu_smoke_test,
+            include_storage_class=config.ebs_csi_driver,
+        )
+        self.managed_addons = ManagedAddons(
+            self,
+            "ManagedAddons",
+            cluster=self.cluster,
+            ebs_csi_driver=config.ebs_csi_driver,
+            metrics_server=config.metrics_server,
+            gpu_metrics=config.observability.gpu_metrics,
+            after=[self.system_node_group.nodegroup, self.pod_identity_agent],
         )
 
         PodSecurityLabels(

@@ -14,6 +14,21 @@ def default_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(config_with(), tmp_path_factory.mktemp("cdk.out"))
 
 
+@pytest.fixture(scope="session")
+def gpu_metrics_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The default config with ``observability.gpu_metrics`` on."""
+    return synthesize(
+        config_with({"observability": {"gpu_metrics": True}}), tmp_path_factory.mktemp("gpu-m")
+    )
+
+
+@pytest.fixture(scope="session")
+def without_storage_and_metrics_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The default config with ``ebs_csi_driver`` and ``metrics_server`` off."""
+    overrides = {"ebs_csi_driver": False, "metrics_server": False}
+    return synthesize(config_with(overrides), tmp_path_factory.mktemp("no-addons"))
+
+
 # CI explores the same examples on every run of the same code (a landing must not hinge on a
 # random draw); local runs keep exploring new ones.
 settings.register_profile("ci", derandomize=True, print_blob=True)

@@ -404,8 +404,8 @@ def test_every_manifest_passes_the_kubernetes_schema_of_each_supported_minor(min
             kubernetes_validate.validate(obj, f"{minor}.0", strict=True)
             checked += 1
     # DaemonSet, NetworkPolicy; SA, ClusterRole(+Binding), Role(+Binding), Deployment,
-    # NetworkPolicy; Namespace, NetworkPolicy, Job
-    assert checked == 12
+    # NetworkPolicy; Namespace, NetworkPolicy, Job; StorageClass
+    assert checked == 13
 
 
 def test_schema_validation_catches_a_broken_manifest() -> None:
@@ -415,7 +415,9 @@ def test_schema_validation_catches_a_broken_manifest() -> None:
         kubernetes_validate.validate(broken, "1.36.0", strict=True)
 
 
-@pytest.mark.parametrize("name", ["nvidia-device-plugin", "cluster-autoscaler", "gpu-smoke-test"])
+@pytest.mark.parametrize(
+    "name", ["nvidia-device-plugin", "cluster-autoscaler", "gpu-smoke-test", "ebs-storage-class"]
+)
 def test_manifest_matches_snapshot(charts: Any, snapshot: SnapshotAssertion, name: str) -> None:
     chart = charts.by_file_name()[name]
     assert objects(chart) == snapshot.use_extension(JSONSnapshotExtension)
@@ -425,9 +427,27 @@ def test_manifests_are_written_as_one_yaml_file_per_chart(charts: Any, tmp_path:
     written = write_manifests(charts, tmp_path / "manifests")
     assert sorted(p.name for p in written) == [
         "cluster-autoscaler.yaml",
+        "ebs-storage-class.yaml",
         "gpu-smoke-test.yaml",
         "nvidia-device-plugin.yaml",
     ]
     text = (tmp_path / "manifests" / "cluster-autoscaler.yaml").read_text()
     assert text.count("\n---\n") == 6  # seven objects
     assert "kind: Deployment" in text
+
+
+def test_default_storage_class_is_encrypted_gp3_bound_where_the_pod_lands(charts: Any) -> None:
+    (storage_class,) = objects(charts.storage_class)
+    assert storage_class == {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {
+            "name": "gp3",
+            "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+        },
+        "provisioner": "ebs.csi.aws.com",
+        "parameters": {"type": "gp3", "encrypted": "true"},
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "reclaimPolicy": "Delete",
+        "allowVolumeExpansion": True,
+    }

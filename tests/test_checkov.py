@@ -26,6 +26,7 @@ def test_default_synth_scans_every_template_and_manifest(default_synth: Synthesi
         "gpu-spot-cluster.template.json",
         "gpu-spot-network.template.json",
         "cluster-autoscaler.yaml",
+        "ebs-storage-class.yaml",
         "gpu-smoke-test.yaml",
         "nvidia-device-plugin.yaml",
     ]

@@ -53,6 +53,7 @@ def test_cdk_synth_writes_both_stacks_offline(cli_outdir: Path) -> None:
 def test_cdk_synth_exports_every_chart_as_yaml(cli_outdir: Path) -> None:
     assert sorted(p.name for p in (cli_outdir / "manifests").iterdir()) == [
         "cluster-autoscaler.yaml",
+        "ebs-storage-class.yaml",
         "gpu-smoke-test.yaml",
         "nvidia-device-plugin.yaml",
     ]

@@ -119,6 +119,8 @@ def test_cluster_networking_and_identity_are_managed_add_ons(default_synth: Synt
         "coredns",
         "eks-pod-identity-agent",
         "eks-node-monitoring-agent",
+        "aws-ebs-csi-driver",
+        "metrics-server",
     }
     template = default_synth.cluster
     assert (

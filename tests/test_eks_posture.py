@@ -4,6 +4,7 @@ where a config field turns it off) on a template that breaks it."""
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -157,6 +158,24 @@ def _secrets_key(t: Templates) -> dict[str, Any]:
     return key
 
 
+def _addon(t: Templates, name: str) -> None:
+    (addon,) = [
+        r["Properties"]
+        for r in resources(t[CLUSTER_STACK], "AWS::EKS::Addon").values()
+        if r["Properties"]["AddonName"] == name
+    ]
+    addon.pop("PodIdentityAssociations")
+
+
+def _unencrypted_storage_class(t: Templates) -> None:
+    for manifest in resources(t[CLUSTER_STACK], "Custom::AWSCDK-EKS-KubernetesResource").values():
+        objects = json.loads(manifest["Properties"]["Manifest"])
+        for obj in objects:
+            if obj["kind"] == "StorageClass":
+                del obj["parameters"]["encrypted"]
+        manifest["Properties"]["Manifest"] = json.dumps(objects)
+
+
 BREAKS: dict[str, tuple[str, Callable[[Templates], None]]] = {
     "no audit log group in the template": (
         "audit-log",
@@ -239,6 +258,12 @@ BREAKS: dict[str, tuple[str, Callable[[Templates], None]]] = {
         _route_private_tables_to_the_internet_gateway,
     ),
     "nodes get public IPs": ("private-subnets", _map_public_ips),
+    "EBS CSI driver on the node role": (
+        "addon-identity",
+        lambda t: _addon(t, "aws-ebs-csi-driver"),
+    ),
+    "VPC CNI on the node role": ("addon-identity", lambda t: _addon(t, "vpc-cni")),
+    "unencrypted default StorageClass": ("volume-encryption", _unencrypted_storage_class),
 }
 
 

@@ -46,10 +46,13 @@ def with_smoke_test(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(config_with({"gpu_smoke_test": True}), tmp_path_factory.mktemp("smoke"))
 
 
-def test_device_plugin_and_autoscaler_are_attached_by_default(default_synth: Synthesized) -> None:
+def test_device_plugin_autoscaler_and_storage_class_are_attached_by_default(
+    default_synth: Synthesized,
+) -> None:
     assert sorted(manifests(default_synth.cluster)) == [
         "DaemonSet/nvidia-device-plugin-daemonset",
         "ServiceAccount/cluster-autoscaler",
+        "StorageClass/gp3",
     ]
 
 
@@ -79,7 +82,7 @@ def test_autoscaler_is_applied_after_its_identity(default_synth: Synthesized) ->
 def test_smoke_test_is_attached_only_when_enabled_and_last(with_smoke_test: Synthesized) -> None:
     attached = manifests(with_smoke_test.cluster)
     job = attached["Namespace/gpu-smoke-test"]  # the namespace, then the Job, in one manifest
-    assert len(attached) == 3
+    assert len(attached) == 4
     assert attached["DaemonSet/nvidia-device-plugin-daemonset"]["logical_id"] in job["depends_on"]
     assert attached["ServiceAccount/cluster-autoscaler"]["logical_id"] in job["depends_on"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,14 @@ from aws_cdk import aws_s3 as s3
 
 from stacks import add_policy_checks
 from tests.support import ROOT, Synthesized, config_with, default_data, synthesize
-from verify.__main__ import main
+from verify.__main__ import main, next_steps
 from verify.cfn_lint import check_cfn_lint
 from verify.checkov import check_checkov, synthesized_files
 from verify.eks_posture import check_eks_posture, stack_properties
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
 from verify.replacement import check_replacement, compare
+from verify.report import CheckResult, print_report
 
 AUTOSCALER = "Deployment/cluster-autoscaler"
 
@@ -92,7 +94,7 @@ def test_attached_manifests_pass_the_cluster_versions_schema(objects: list[dict[
     result = check_schema(objects, "1.36")
     assert (result.status, result.summary) == (
         "PASS",
-        "9 objects against the Kubernetes 1.36 schema",
+        "10 objects against the Kubernetes 1.36 schema",
     )
 
 
@@ -156,7 +158,9 @@ DAY_TO_DAY_CHANGES: dict[str, dict[str, Any]] = {
     },
     "turn termination protection off": {"termination_protection": False},
     "open the endpoint to the world": {"endpoint": {"public_access_cidrs": ["0.0.0.0/0"]}},
+    "turn on GPU metrics": {"observability": {"gpu_metrics": True}},
 }
+"""Turning an add-on off removes only its own resources: tests/test_managed_addons.py."""
 
 
 def day_to_day(name: str) -> dict[str, Any]:
@@ -283,10 +287,32 @@ def test_verify_command_passes_on_the_default_config(
         "k8s-security",
         "autoscaler",
         "zones",
+        "volume-zone",
     )
     for check in checks:
         assert f"  PASS  {check}" in report
-    assert report.rstrip().endswith("verify: OK")
+    assert "  PASS  config        the defaults in cdk.json are valid\n" in report
+    assert report.rstrip().splitlines()[-3:] == [
+        "verify: OK",
+        "next:  deploy it:  source scripts/env.sh && cdk deploy --all",
+        "       once deployed, keep the baseline for verify --baseline deployed.out:  "
+        f"rm -rf deployed.out && cp -r {tmp_path / 'out'} deployed.out",
+    ]
+
+
+def test_next_step_deploys_the_verified_config_and_refreshes_the_baseline() -> None:
+    assert next_steps("my cluster.yaml", "cdk.out") == [
+        "deploy it:  source scripts/env.sh && cdk deploy --all -c config='my cluster.yaml'",
+        "once deployed, keep the baseline for verify --baseline deployed.out:  "
+        "rm -rf deployed.out && cp -r cdk.out deployed.out",
+    ]
+
+
+def test_a_failed_report_prints_no_next_step() -> None:
+    out = io.StringIO()
+    failed = [CheckResult("synth", "FAIL", "broken")]
+    assert print_report("t", failed, out, next_steps(None, "cdk.out")) is False
+    assert "next:" not in out.getvalue()
 
 
 @pytest.mark.slow

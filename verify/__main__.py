@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -22,6 +23,7 @@ from verify.nag import check_nag
 from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report
 from verify.synth import ROOT, Synthesis, synthesize
+from verify.volume_zones import check_volume_zones
 from verify.zones import check_zones
 
 EXIT_FAILED = 1
@@ -44,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     with internal_errors_reported(Path(args.outdir)):  # exit 3, one line, no traceback
         synthesis = synthesize(config, Path(args.outdir))
         results = [
-            CheckResult("config", "PASS", f"{args.config or 'cdk.json defaults'} is valid"),
+            CheckResult(
+                "config",
+                "PASS",
+                f"{args.config} is valid" if args.config else "the defaults in cdk.json are valid",
+            ),
             CheckResult("synth", "PASS", f"{len(synthesis.templates)} stacks in {args.outdir}/"),
             check_nag(synthesis.validation_report(), synthesis.policy_error),
             check_cfn_lint(sorted(Path(args.outdir).glob("*.template.json"))),
@@ -57,7 +63,19 @@ def main(argv: list[str] | None = None) -> int:
             check_cost(config, synthesis.stacks.node_groups),
         ]
     title = f"{config.cluster_name} (Kubernetes {config.kubernetes_version}, {config.region})"
-    return 0 if print_report(title, results, sys.stdout) else EXIT_FAILED
+    steps = next_steps(args.config, args.outdir)
+    return 0 if print_report(title, results, sys.stdout, steps) else EXIT_FAILED
+
+
+def next_steps(config: str | None, outdir: str) -> list[str]:
+    """What to run after a clean report: the deploy of this config, then the baseline to keep
+    for the next verify (replaced, not copied into, when it exists)."""
+    deploy = "cdk deploy --all" + (f" -c config={shlex.quote(config)}" if config else "")
+    baseline = f"rm -rf deployed.out && cp -r {shlex.quote(outdir)} deployed.out"
+    return [
+        f"deploy it:  source scripts/env.sh && {deploy}",
+        f"once deployed, keep the baseline for verify --baseline deployed.out:  {baseline}",
+    ]
 
 
 def _manifest_checks(synthesis: Synthesis) -> list[CheckResult]:
@@ -66,6 +84,7 @@ def _manifest_checks(synthesis: Synthesis) -> list[CheckResult]:
         check_schema(objects, synthesis.config.kubernetes_version),
         check_security(objects),
         check_autoscaler(synthesis.cluster, synthesis.network, objects),
+        check_volume_zones(synthesis.cluster, synthesis.network, objects),
     ]
 
 

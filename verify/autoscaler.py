@@ -70,6 +70,13 @@ LIVE_MEMORY_FRACTION = Fraction(15944120, 16 * 1024 * 1024)
 (16 GiB) reports 15944120Ki in cluster-autoscaler's compare_nodegroups_test.go
 ``TestNodesSimilarVariousLargeMemoryRequirementsM5XLarge``: 95%."""
 
+TABLE_LEGEND = (
+    "(yes: the pod fits the group's template node at zero. gpu pod: 1 nvidia.com/gpu and the GPU "
+    "toleration; +10Gi: with 10Gi ephemeral storage; plain: no toleration; plugin: the NVIDIA "
+    "device plugin; CA: the autoscaler itself; disk: ephemeral storage the template offers)"
+)
+"""One line under the table, naming its columns."""
+
 TEMPLATE_ONLY_LABELS = ("nodegroup-name", "cluster-name", "amiType", "k8sVersion", "diskSize")
 """Labels the autoscaler invents from ASG tags and DescribeNodegroup; no real node has them."""
 
@@ -231,7 +238,8 @@ def live_node(template: Node, group: GroupFacts, daemonsets: Sequence[Mapping[st
     disk_gib = group.root_volume_gib
     zone = template.labels["topology.kubernetes.io/zone"]
     labels = {k: v for k, v in template.labels.items() if k not in TEMPLATE_ONLY_LABELS}
-    labels.pop("topology.ebs.csi.aws.com/zone", None)  # set by the EBS CSI driver: not installed
+    # Set by the EBS CSI node plugin once it registers (ignored when balancing): not yet there.
+    labels.pop("topology.ebs.csi.aws.com/zone", None)
     labels.update(
         {
             "kubernetes.io/hostname": f"ip-10-0-{len(group.name)}-1.ec2.internal",
@@ -487,6 +495,7 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
     lines = [
         "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
     ]
+    lines.append(TABLE_LEGEND)
     flags = simulation.flags
     how = (
         f"--balancing-label={','.join(flags.balancing_labels)}"

@@ -31,6 +31,13 @@ def check_cost(config: ClusterConfig, node_groups: NodeGroupSpecs) -> CheckResul
                     f"; an on-demand fallback node {_hourly(figures.fallback_node_hour)}/hour"
                 )
             details.append(idle_node)
+    if cost.observability is not None:
+        details.append(
+            f"gpu_metrics (Container Insights): {cost.observability.text()}/month from idle to "
+            f"full scale, included above; assumes {cost.observations_per_node_minute} "
+            f"observations per node and minute at ${cost.observation_million} per million, "
+            "container logs off"
+        )
     if cost.unpriced:
         details.append(f"no price in data/prices.json for: {', '.join(cost.unpriced)}")
     details.append(

@@ -47,11 +47,21 @@ GUIDE = {
     "PodDisruptionBudgets (a forced node-group update ignores them)",
     "termination-protection": "AWS CloudFormation user guide, Protect a stack from being "
     "deleted (termination protection)",
+    "addon-identity": _BP + "Identity and Access Management: Use IRSA or EKS Pod Identity for "
+    "pods that call AWS (not the node's instance profile)",
+    "volume-encryption": _BP + "Data Encryption and Secrets Management: Encryption at rest (EBS "
+    "volumes encrypted)",
 }
 # AWS::EKS::Addon vpc-cni ConfigurationValues key that turns on network policy enforcement
 # (EKS user guide, "Restrict Pod network traffic with Kubernetes network policies").
 NETWORK_POLICY_KEY = "enableNetworkPolicy"
 KEY_GUARDED_ACTIONS = frozenset({"kms:ScheduleKeyDeletion", "kms:DisableKey"})
+
+ADDONS_CALLING_AWS = frozenset({"vpc-cni", "aws-ebs-csi-driver", "amazon-cloudwatch-observability"})
+"""EKS add-ons whose pods call AWS APIs (EKS user guide, "IAM roles for Amazon EKS add-ons"):
+without an association or a role ARN they fall back to the node role."""
+EBS_PROVISIONERS = frozenset({"ebs.csi.aws.com", "kubernetes.io/aws-ebs"})
+MANIFEST_TYPE = "Custom::AWSCDK-EKS-KubernetesResource"
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,10 @@ def posture_findings(templates: Templates, properties: StackProperties) -> list[
                 findings += _launch_template(name, props)
             elif resource["Type"] == "AWS::EKS::Nodegroup":
                 findings += _nodegroup(name, props, template, templates)
+            elif resource["Type"] == "AWS::EKS::Addon":
+                findings += _addon(name, props)
+            elif resource["Type"] == MANIFEST_TYPE and isinstance(props.get("Manifest"), str):
+                findings += _storage_classes(name, json.loads(props["Manifest"]))
     return findings
 
 
@@ -387,6 +401,38 @@ def _nodegroup(
                 name,
                 f"subnet {subnet} routes to an internet gateway (public)",
                 "code: ManagedNodeGroup subnets (PRIVATE_WITH_EGRESS)",
+            )
+
+
+# --- Add-ons and volumes ---------------------------------------------------------------------
+
+
+def _addon(name: str, props: dict[str, Any]) -> Iterator[Finding]:
+    addon = props.get("AddonName")
+    if addon in ADDONS_CALLING_AWS and not (
+        props.get("PodIdentityAssociations") or props.get("ServiceAccountRoleArn")
+    ):
+        yield Finding(
+            "FAIL",
+            "addon-identity",
+            name,
+            f"the {addon} add-on has no Pod Identity association or role: it would run on the "
+            "node role's permissions",
+            "code: PodIdentityAddon (constructs_lib/pod_identity_addon.py)",
+        )
+
+
+def _storage_classes(name: str, objects: list[dict[str, Any]]) -> Iterator[Finding]:
+    for obj in objects:
+        if obj.get("kind") != "StorageClass" or obj.get("provisioner") not in EBS_PROVISIONERS:
+            continue
+        if str(obj.get("parameters", {}).get("encrypted", "false")).lower() != "true":
+            yield Finding(
+                "FAIL",
+                "volume-encryption",
+                name,
+                f"StorageClass {obj['metadata'].get('name')} creates unencrypted EBS volumes",
+                "code: charts/ebs_storage_class.py parameters encrypted",
             )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TextIO
 
@@ -22,8 +23,10 @@ class CheckResult:
         return self.status == "FAIL"
 
 
-def print_report(title: str, results: list[CheckResult], out: TextIO) -> bool:
-    """Print the report; True when no check failed."""
+def print_report(
+    title: str, results: list[CheckResult], out: TextIO, next_steps: Sequence[str] = ()
+) -> bool:
+    """Print the report, then ``next_steps`` when no check failed; True when none failed."""
     print(f"verify: {title}", file=out)
     for result in results:
         print(f"  {result.status:<4}  {result.name:<13} {result.summary}", file=out)
@@ -34,4 +37,7 @@ def print_report(title: str, results: list[CheckResult], out: TextIO) -> bool:
     ok = not any(r.failed for r in results)
     failed = [r.name for r in results if r.failed]
     print("verify: OK" if ok else f"verify: FAILED ({', '.join(failed)})", file=out)
+    if ok:
+        for i, line in enumerate(next_steps):
+            print(f"{'next:' if i == 0 else '':<7}{line}", file=out)
     return ok
