@@ -27,9 +27,9 @@ _TAG_PUNCTUATION = frozenset(" _.:/=+-@")  # "letters, numbers, and spaces ... a
 PROJECT_TAGS_ON_SUBNET = 4
 """``Name``, ``aws-cdk:subnet-name``, ``aws-cdk:subnet-type``, ``kubernetes.io/role/elb`` (or
 ``internal-elb``)."""
-PROJECT_TAGS_ON_GPU_NODEGROUP_FIXED = 7
+PROJECT_TAGS_ON_GPU_NODEGROUP_FIXED = 9
 """The autoscaler node-template tags of the four project labels (pool, accelerator, GPU present,
-GPU memory), the GPU taint and the two resources (GPU count, ephemeral storage)
+GPU memory), the GPU taint and the four resources (GPU count, ephemeral storage, cpu, memory)
 (``constructs_lib/scale_from_zero_tags.py``); each extra GPU label adds one more."""
 # EKS tags each managed node group's Auto Scaling group with eks:cluster-name, eks:nodegroup-name,
 # k8s.io/cluster-autoscaler/enabled and k8s.io/cluster-autoscaler/<cluster> (EKS User Guide,

@@ -26,6 +26,7 @@ from constructs import Construct
 from charts import AddonCharts
 from charts import cluster_autoscaler as autoscaler_chart
 from cluster_config import ClusterConfig, GpuNodeGroupConfig
+from cluster_config.catalog import GPU_INSTANCE_TYPES
 from cluster_config.gpu_sharing import GPU_RESOURCE, advertised_gpus, sharing_labels
 from cluster_config.labels import (
     GPU_TAINT_EFFECT,
@@ -34,7 +35,7 @@ from cluster_config.labels import (
     SYSTEM_NODE_LABELS,
     gpu_node_labels,
 )
-from cluster_config.nodeadm import ephemeral_storage_quantity
+from cluster_config.nodeadm import cpu_quantity, ephemeral_storage_quantity, memory_quantity
 from cluster_config.nodegroup_names import GPU_AMI_TYPE, SYSTEM_AMI_TYPE
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
@@ -219,6 +220,13 @@ class ClusterStack(Stack):
                     GPU_RESOURCE: str(advertised_gpus(config, group)),
                     # What the kubelet will offer, not the raw disk (cluster_config/nodeadm.py).
                     "ephemeral-storage": ephemeral_storage_quantity(config.gpu_root_volume_gib),
+                    # Nor the instance's CPUs and memory: less nodeadm's reservations, so a pod
+                    # that scales a group up from zero also fits the node that joins.
+                    "cpu": cpu_quantity(GPU_INSTANCE_TYPES[group.instance_types[0]].vcpus),
+                    "memory": memory_quantity(
+                        GPU_INSTANCE_TYPES[group.instance_types[0]].memory_mib,
+                        tuple(group.instance_types),
+                    ),
                 },
                 cluster=self.cluster,
                 provider=provider,

@@ -270,9 +270,9 @@ def test_tag_count_leaves_room_for_the_project_tags_on_every_resource(
     for group in data["gpu_node_groups"]:
         group["labels"] = {f"l{i}": "v" for i in range(labels)}
     result = outcome(data)
-    on_nodegroup = tags + 7 + labels  # node-template tags: 4 labels, taint, 2 resources
+    on_nodegroup = tags + 9 + labels  # node-template tags: 4 labels, taint, 4 resources
     on_subnet = tags + 4  # Name, aws-cdk:subnet-name/-type, kubernetes.io/role/...
-    on_asg = 4 + 7 + labels  # EKS's 4 ASG tags + node-template tags
+    on_asg = 4 + 9 + labels  # EKS's 4 ASG tags + node-template tags
     fits = max(on_nodegroup, on_subnet, on_asg) <= 50
     assert isinstance(result, ClusterConfig) == fits, result
 

@@ -275,14 +275,16 @@ def template_node(group: GroupFacts, daemonsets: Sequence[DaemonSet]) -> Node:
     )
 
 
-def live_node(group: GroupFacts, daemonsets: Sequence[DaemonSet]) -> Node:
+def live_node(
+    group: GroupFacts, daemonsets: Sequence[DaemonSet], instance_name: str | None = None
+) -> Node:
     """A running node of the group as the kubelet, nodeadm and EKS register it (our model, not
     the autoscaler's): kubelet, cloud-provider-aws and EKS labels instead of the ones the
     autoscaler invents; memory as a real node reports it; ``pods`` = nodeadm's ``maxPods``;
     cpu, memory and ephemeral-storage allocatable per AL2023 nodeadm (cluster_config/nodeadm.py);
     the pods of the DaemonSets that run on it (EKS runs kube-proxy as a DaemonSet: no mirror
-    pod)."""
-    instance = instance_type(group.instance_types[0])
+    pod). Of the group's first instance type unless another is named: EKS may launch any."""
+    instance = instance_type(instance_name or group.instance_types[0])
     disk_gib = group.root_volume_gib
     template = provider_template(group)
     zone = template.labels["topology.kubernetes.io/zone"]
@@ -389,11 +391,12 @@ class LargestPod:
         return [r for r in LARGEST_POD_RESOURCES if self.scales_up[r] > self.runs[r]]
 
 
-def largest_pod(group: GroupFacts, template: Node, joined: Node) -> LargestPod:
+def largest_pod(group: GroupFacts, template: Node, joined: Sequence[Node]) -> LargestPod:
+    """From the group's template, and the smallest of the nodes that may join (one per type)."""
     return LargestPod(
         group.name,
         {r: max(free(template, r), Fraction(0)) for r in LARGEST_POD_RESOURCES},
-        {r: max(free(joined, r), Fraction(0)) for r in LARGEST_POD_RESOURCES},
+        {r: max(min(free(n, r) for n in joined), Fraction(0)) for r in LARGEST_POD_RESOURCES},
     )
 
 
@@ -535,7 +538,8 @@ def simulate(
     largest: dict[str, LargestPod] = {}
     for g in gpu_groups:
         try:
-            largest[g.name] = largest_pod(g, templates[g.name], live_node(g, daemonsets))
+            joined = [live_node(g, daemonsets, t) for t in g.instance_types]
+            largest[g.name] = largest_pod(g, templates[g.name], joined)
         except KeyError as missing:
             problems.append(f"{g.name}: nodeadm's instance list has no {missing}: maxPods unknown")
             continue
@@ -610,7 +614,7 @@ def _balancing(
                     and pools[group] == pools[other] != "-"
                     and a.nodegroup.capacity_type == b.nodegroup.capacity_type
                 )
-                if why is None and not expected:
+                if why is None and not (expected and same_shape):
                     differ = (
                         "their nodes differ"
                         if not same_shape
@@ -764,7 +768,7 @@ def check_autoscaler(
     deployment = _find(objects, "Deployment", "cluster-autoscaler")
     image = deployment["spec"]["template"]["spec"]["containers"][0]["image"] if deployment else ""
     release = image.rpartition(":")[2] if ":" in image else "(not deployed)"
-    pools = sorted({simulation.pools[g.name] for g in gpu})
+    pools = sorted({simulation.pools[g.name] for g in gpu if g.name in simulation.pools})
     summary = (
         f"{len(simulation.templates)} groups ({len(gpu)} GPU, {len(pools)} "
         f"pool{'s' if len(pools) != 1 else ''}) as cluster-autoscaler {release} sees them: "
