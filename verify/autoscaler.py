@@ -642,7 +642,11 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
 
     def quantity(node: Node, name: str, unit: int, suffix: str) -> str:
         value = node.capacity.get(name)
-        return "-" if not value else f"{int(value // unit)}{suffix}"
+        if not value:
+            return "-"
+        if name == "cpu" and value.denominator != 1:
+            return f"{int(value * 1000)}m"
+        return f"{int(value // unit)}{suffix}"
 
     rows = [
         (
