@@ -36,7 +36,6 @@ from verify.autoscaler_model import (
     DaemonSet,
     InstanceType,
     ManagedNodegroup,
-    Node,
     TaintConfig,
     aws_template_node_info,
     build_node_from_template,
@@ -46,7 +45,7 @@ from verify.autoscaler_model import (
     similar_groups,
 )
 from verify.report import CheckResult
-from verify.scheduler_model import add_pod, daemon_pod_misfit, daemon_pod_spec, fit_failure
+from verify.scheduler_model import Node, add_pod, daemon_pod_misfit, daemon_pod_spec, fit_failure
 
 GPU_TAINT_KEY = "nvidia.com/gpu"
 DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
@@ -778,5 +777,6 @@ def check_autoscaler(
         f"pool{'s' if len(pools) != 1 else ''}) as cluster-autoscaler {release} sees them: "
         "scale-from-zero, placement, balancing, largest pod"
     )
-    status = "FAIL" if simulation.problems else "PASS"
-    return CheckResult("autoscaler", status, summary, simulation.problems, simulation.table)
+    if simulation.problems:
+        return CheckResult("autoscaler", "FAIL", summary, simulation.problems, simulation.table)
+    return CheckResult("autoscaler", "PASS", summary, simulation.problems, simulation.table)

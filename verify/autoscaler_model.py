@@ -309,7 +309,8 @@ def is_preempting_system_node_critical(pod_spec: Mapping[str, Any]) -> bool:
     """simulator/node_info_utils.go ``isPreemptingSystemNodeCritical``."""
     if pod_spec.get("priorityClassName") != SYSTEM_NODE_CRITICAL:
         return False
-    return pod_spec.get("preemptionPolicy", "PreemptLowerPriority") == "PreemptLowerPriority"
+    policy: str = pod_spec.get("preemptionPolicy", "PreemptLowerPriority")
+    return policy == "PreemptLowerPriority"
 
 
 def pods_expected_on_fresh_node(
