@@ -493,8 +493,16 @@ def test_two_shapes_in_two_pools_pass_and_are_never_balanced_together(
     main(["-c", f"config={config}", "--outdir", str(tmp_path / "out")])
     report = capsys.readouterr().out
     assert "  PASS  autoscaler" in report
-    spread = next(line for line in report.splitlines() if "all at zero" in line)
-    assert spread.count(" + ") == 2 and spread.count(";") == 1, spread
+    # One line per pool, each spread over that pool's two groups and no other's.
+    spread = {
+        line.split("pool ")[1].split(" ")[0]: line.split("spread over ")[1].split(" + ")
+        for line in report.splitlines()
+        if "all at zero: pool " in line
+    }
+    assert {pool: sorted(g.split("-")[0] for g in groups) for pool, groups in spread.items()} == {
+        "small": ["small", "small"],
+        "large": ["large", "large"],
+    }, spread
 
 
 def test_an_instance_type_affinity_scales_from_zero_only_with_the_first_type(
