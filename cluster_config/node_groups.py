@@ -42,7 +42,7 @@ from cluster_config.labels import (
     SYSTEM_POOL,
 )
 from cluster_config.model import ClusterConfig, GpuPoolConfig, GpuSharingConfig
-from cluster_config.nodeadm import ephemeral_storage_quantity
+from cluster_config.nodeadm import cpu_quantity, ephemeral_storage_quantity, memory_quantity
 from cluster_config.nodegroup_names import (
     GPU_AMI_TYPE,
     SYSTEM_AMI_TYPE,
@@ -225,7 +225,7 @@ def _system_spec(config: ClusterConfig) -> NodeGroupSpec:
 
 
 def _pool_specs(config: ClusterConfig, index: int, pool: GpuPoolConfig) -> list[NodeGroupSpec]:
-    physical_gpus = GPU_INSTANCE_TYPES[pool.instance_types[0]].gpus
+    shape = GPU_INSTANCE_TYPES[pool.instance_types[0]]
     labels = {
         POOL_LABEL: pool.name,
         ACCELERATOR_LABEL: accelerator_label(pool.instance_types),
@@ -240,9 +240,13 @@ def _pool_specs(config: ClusterConfig, index: int, pool: GpuPoolConfig) -> list[
     }
     resources = {
         # Physical GPUs x time-slicing replicas: what the device plugin will advertise.
-        GPU_RESOURCE: str(advertised_gpus(physical_gpus, pool.gpu_sharing)),
+        GPU_RESOURCE: str(advertised_gpus(shape.gpus, pool.gpu_sharing)),
         # What the kubelet will offer, not the raw disk (cluster_config/nodeadm.py).
         "ephemeral-storage": ephemeral_storage_quantity(config.gpu_root_volume_gib),
+        # Nor the instance's CPUs and memory: less nodeadm's reservations, so a pod that scales
+        # a group up from zero also fits the node that joins.
+        "cpu": cpu_quantity(shape.vcpus),
+        "memory": memory_quantity(shape.memory_mib, tuple(pool.instance_types)),
     }
     sets: list[tuple[bool, CapacityType, int, int]] = [
         (False, pool.capacity_type, pool.min_size, pool.max_size)

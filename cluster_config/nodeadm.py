@@ -9,6 +9,7 @@ autoscaler cannot know these numbers (its template node has allocatable = capaci
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 MIB = 1024 * 1024
 
@@ -67,3 +68,66 @@ def kube_reserved_cpu_millicores(vcpus: int) -> int:
 def kube_reserved_memory_mib(max_pods: int) -> int:
     """``11 * maxPods + 255``: config.go ``getMemoryMebibytesToReserve``."""
     return 11 * max_pods + 255
+
+
+INSTANCE_INFO = Path(__file__).parent / "data" / "nodeadm-instance-info.tsv"
+"""Per instance type, the ENIs of its default network card and the IPv4 addresses per ENI:
+nodeadm's embedded ``internal/kubelet/instance-info.jsonl`` (facts copied at tag v20260724)."""
+
+
+def _load_instance_info() -> dict[str, tuple[int, int]]:
+    with INSTANCE_INFO.open(encoding="utf-8") as lines:
+        rows = [line.rstrip("\n").split("\t") for line in lines if not line.startswith("#")]
+    return {name: (int(enis), int(ips)) for name, enis, ips in rows}
+
+
+_INSTANCE_INFO = _load_instance_info()
+
+
+def standard_max_pods(default_enis: int, ipv4_per_eni: int) -> int:
+    """``ENIs * (IPv4 per ENI - 1) + 2``: eni_max_pods.go ``calculateStandardMaxPods``."""
+    return default_enis * (ipv4_per_eni - 1) + 2
+
+
+def max_pods(instance_type: str) -> int:
+    """The kubelet's ``maxPods`` on an AL2023 node without a ``maxPodsExpression``: config.go
+    ``withDefaultReservedResources`` -> eni_max_pods.go ``CalcMaxPods`` over the embedded list.
+    ``KeyError`` for a type the list lacks (nodeadm would ask EC2, which is not done offline)."""
+    default_enis, ipv4_per_eni = _INSTANCE_INFO[instance_type]
+    return standard_max_pods(default_enis, ipv4_per_eni)
+
+
+def allocatable_cpu_millicores(vcpus: int) -> int:
+    """Capacity less kube-reserved; nodeadm sets no ``systemReserved`` (only its cgroup) and the
+    kubelet has no CPU eviction threshold (node_container_manager_linux.go
+    ``getNodeAllocatableAbsoluteImpl``)."""
+    return vcpus * 1000 - kube_reserved_cpu_millicores(vcpus)
+
+
+def allocatable_memory_mib(memory_capacity_mib: int, instance_type: str) -> int:
+    """A node's allocatable memory given the memory its kernel reports: capacity less
+    kube-reserved (from ``maxPods``) less the ``memory.available`` hard eviction threshold."""
+    reserved = kube_reserved_memory_mib(max_pods(instance_type))
+    return memory_capacity_mib - reserved - EVICTION_HARD_MEMORY_AVAILABLE_MIB
+
+
+REPORTED_MEMORY_ALLOWANCE_PERCENT = 6
+"""Our allowance, not an upstream number: a node's kernel reports less memory than its instance
+type has (firmware and kernel reservations): an m5.xlarge's 16 GiB shows as 15944120Ki, 95.0%
+(cluster-autoscaler processors/nodegroupset/compare_nodegroups_test.go). 6% errs on the small
+side, the safe side: a template that promises more than the node offers makes the autoscaler add
+nodes the pod still does not fit on."""
+
+
+def cpu_quantity(vcpus: int) -> str:
+    """The ``node-template/resources/cpu`` tag value: what the kubelet will offer, e.g.
+    ``"3920m"`` for 4 vCPUs."""
+    return f"{allocatable_cpu_millicores(vcpus)}m"
+
+
+def memory_quantity(instance_memory_mib: int, instance_types: tuple[str, ...]) -> str:
+    """The ``node-template/resources/memory`` tag value: what the kubelet will offer on the
+    group's smallest node (its types share one shape; kube-reserved follows each type's
+    ``maxPods``), with the memory the kernel reports taken as the instance's less the allowance."""
+    reported = instance_memory_mib * (100 - REPORTED_MEMORY_ALLOWANCE_PERCENT) // 100
+    return f"{min(allocatable_memory_mib(reported, t) for t in instance_types)}Mi"

@@ -5,7 +5,9 @@ Each vector is transcribed from the named upstream test: same inputs, same expec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
@@ -13,11 +15,14 @@ from verify.autoscaler_model import (
     AWS_IGNORED_LABELS,
     BASIC_IGNORED_LABELS,
     AutoscalerFlags,
+    DaemonSet,
     DifferenceRatios,
     InstanceType,
     ManagedNodegroup,
     Node,
     Taint,
+    TaintConfig,
+    aws_template_node_info,
     build_generic_labels,
     build_node_from_template,
     dissimilarity,
@@ -29,6 +34,9 @@ from verify.autoscaler_model import (
     node_info_comparator,
     parse_flags,
     parse_quantity,
+    sanitize_taints,
+    sanitized_template_node_info_from_node_group,
+    sanitized_template_node_info_from_node_info,
 )
 from verify.scheduler_model import add_pod
 
@@ -462,3 +470,180 @@ def test_flags_parse_like_the_autoscaler() -> None:
         balancing_ignore_labels=("a", "b"),
         ratios=DifferenceRatios(memory=0.1),
     )
+
+
+# --- simulator/node_info_utils_test.go: the pods on a template node ------------------------------
+
+DS1 = DaemonSet("ds1", "ds1-namespace", {})
+DS2 = DaemonSet("ds2", "ds2-namespace", {})
+DS3 = DaemonSet("ds3", "ds3-namespace", {"nodeSelector": {"key": "value"}})
+DS4 = DaemonSet("ds4", "ds4-namespace", {"priorityClassName": "system-node-critical"})
+TEST_DAEMONSETS = [DS1, DS2, DS3, DS4]
+TEST_POD = {"containers": [{"resources": {"requests": {"cpu": "100m", "memory": "1"}}}]}
+
+
+def example_node() -> Node:
+    """``exampleNode`` of the upstream tests: BuildTestNode("n", 1000, 10), a ToBeDeleted taint,
+    labels custom=label, instance type some-instance, region some-region."""
+    node = build_test_node("n", 1000, 10)
+    node.taints = [Taint("ToBeDeletedByClusterAutoscaler", "2312532423", "NoSchedule")]
+    node.labels = {
+        "custom": "label",
+        "node.kubernetes.io/instance-type": "some-instance",
+        "topology.kubernetes.io/region": "some-region",
+    }
+    return node
+
+
+def place(node: Node, name: str, **kind: Any) -> None:
+    add_pod(node, TEST_POD, name=name, **kind)
+
+
+def all_kinds_of_pods(node: Node) -> Node:
+    """p1, p2 plain; p3 mirror; p4 mirror being deleted; ds1's pod; ds2's pod being deleted."""
+    place(node, "p1")
+    place(node, "p2")
+    place(node, "p3", mirror=True)
+    place(node, "p4", mirror=True, deleting=True)
+    place(node, "ds1-pod", daemonset=DS1.uid)
+    place(node, "ds2-pod", daemonset=DS2.uid, deleting=True)
+    return node
+
+
+def kept(node: Node) -> list[str]:
+    return sorted(p.name for p in node.pods)
+
+
+@pytest.mark.parametrize(
+    ("pods", "expected"),
+    [
+        # "simple template with no pods": ds3's nodeSelector does not match
+        (lambda n: n, ["ds1-pod", "ds2-pod", "ds4-pod"]),
+        # "template with all kinds of pods"
+        (all_kinds_of_pods, ["ds1-pod", "ds2-pod", "ds4-pod", "p3"]),
+    ],
+)
+def test_sanitized_template_node_info_from_node_group(
+    pods: Callable[[Node], Node], expected: list[str]
+) -> None:
+    template = sanitized_template_node_info_from_node_group(
+        pods(example_node()), "ng", TEST_DAEMONSETS, TaintConfig.zero()
+    )
+    assert kept(template) == expected
+    assert template.taints == []  # ToBeDeleted removed (verifyNodeInfoSanitization)
+    assert template.name.startswith("template-node-for-ng-")
+    assert template.labels["kubernetes.io/hostname"] == template.name
+    # labels.UpdateDeprecatedLabels, and the template-node label
+    assert template.labels["beta.kubernetes.io/instance-type"] == "some-instance"
+    assert template.labels["failure-domain.beta.kubernetes.io/region"] == "some-region"
+    assert template.labels["cluster-autoscaler.kubernetes.io/template-node"] == "true"
+    assert template.requested["pods"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("pods", "daemonsets", "force", "expected"),
+    [
+        ("none", [], False, []),
+        ("plain", [], False, []),
+        ("mirror", [], False, ["p1"]),
+        ("mirror+deleted", [], False, ["p1"]),
+        ("ds", [], False, ["ds1-pod"]),
+        ("ds", TEST_DAEMONSETS, False, ["ds1-pod", "ds4-pod"]),
+        ("ds", [], True, ["ds1-pod"]),
+        ("ds", TEST_DAEMONSETS, True, ["ds1-pod", "ds2-pod", "ds4-pod"]),
+        ("all", TEST_DAEMONSETS, False, ["ds1-pod", "ds4-pod", "p3"]),
+        ("all", TEST_DAEMONSETS, True, ["ds1-pod", "ds2-pod", "ds4-pod", "p3"]),
+    ],
+    ids=[
+        "node without any pods",
+        "node with non-DS/mirror pods",
+        "node with a mirror pod",
+        "node with a deleted mirror pod",
+        "node with DS pods [forceDS=false, no daemon sets]",
+        "node with DS pods [forceDS=false, some daemon sets]",
+        "node with a DS pod [forceDS=true, no daemon sets]",
+        "node with a DS pod [forceDS=true, some daemon sets]",
+        "everything together [forceDS=false]",
+        "everything together [forceDS=true]",
+    ],
+)
+def test_sanitized_template_node_info_from_node_info(
+    pods: str, daemonsets: list[DaemonSet], force: bool, expected: list[str]
+) -> None:
+    node = example_node()
+    if pods == "plain":
+        place(node, "p1")
+        place(node, "p2")
+    elif pods.startswith("mirror"):
+        place(node, "p1", mirror=True)
+        if pods == "mirror+deleted":
+            place(node, "p2", mirror=True, deleting=True)
+    elif pods == "ds":
+        place(node, "ds1-pod", daemonset=DS1.uid)
+        place(node, "ds2-pod", daemonset=DS2.uid, deleting=True)
+    elif pods == "all":
+        all_kinds_of_pods(node)
+    template = sanitized_template_node_info_from_node_info(
+        node, "nodeGroupId", daemonsets, force, TaintConfig.zero()
+    )
+    assert kept(template) == expected
+    assert "beta.kubernetes.io/instance-type" not in template.labels  # only from a node group
+
+
+def test_a_preempt_never_system_node_critical_daemonset_is_not_added_unforced() -> None:
+    """isPreemptingSystemNodeCritical: preemptionPolicy Never does not count."""
+    never = DaemonSet(
+        "ds5", "ns", {"priorityClassName": "system-node-critical", "preemptionPolicy": "Never"}
+    )
+    template = sanitized_template_node_info_from_node_info(
+        example_node(), "ng", [never, DS4], False, TaintConfig.zero()
+    )
+    assert kept(template) == ["ds4-pod"]
+
+
+def test_sanitize_taints() -> None:
+    """utils/taints/taints_test.go ``TestSanitizeTaints``: its taints and TaintConfig (no status
+    prefix), two taints kept."""
+    ignore, status, startup = (
+        "ignore-taint.cluster-autoscaler.kubernetes.io/",
+        "status-taint.cluster-autoscaler.kubernetes.io/",
+        "startup-taint.cluster-autoscaler.kubernetes.io/",
+    )
+    taints = [
+        Taint(ignore + "another-taint", "myValue", "NoSchedule"),
+        Taint(status + "some-taint", "myValue", "NoSchedule"),
+        Taint(startup + "some-taint", "myValue", "NoSchedule"),
+        Taint("test-taint", "test2", "NoSchedule"),
+        Taint("ToBeDeletedByClusterAutoscaler", "1", "NoSchedule"),
+        Taint("ignore-me", "1", "NoSchedule"),
+        Taint("status-me", "1", "NoSchedule"),
+        Taint("node.kubernetes.io/memory-pressure", "1", "NoSchedule"),
+        Taint(
+            ignore + "to-be-ignored", "I-am-the-invisible-man-Incredible-how-you-can", "NoSchedule"
+        ),
+    ]
+    config = TaintConfig(
+        startup_taints=frozenset({"ignore-me"}),
+        startup_prefixes=(ignore, startup),
+        status_taints=frozenset({"status-me"}),
+        status_prefixes=(),
+    )
+    assert [t.key for t in sanitize_taints(taints, config)] == [status + "some-taint", "test-taint"]
+    # NewTaintConfig (no flags) also has the status prefix
+    assert [t.key for t in sanitize_taints(taints, TaintConfig())] == [
+        "test-taint",
+        "ignore-me",
+        "status-me",
+    ]
+
+
+def test_the_aws_template_carries_the_kube_proxy_mirror_pod() -> None:
+    """aws_cloud_provider.go TemplateNodeInfo with cloudprovider/utils.go BuildKubeProxy: one
+    mirror pod requesting 100m CPU and no memory; it stays through sanitization."""
+    node = aws_template_node_info(
+        build_node_from_template("asg", ["us-west-2a"], C5_XLARGE, []), "asg"
+    )
+    assert [(p.mirror, p.daemonset) for p in node.pods] == [(True, None)]
+    assert node.requested == {"cpu": Fraction(1, 10), "pods": Fraction(1)}
+    template = sanitized_template_node_info_from_node_group(node, "asg", [], TaintConfig())
+    assert template.requested == {"cpu": Fraction(1, 10), "pods": Fraction(1)}

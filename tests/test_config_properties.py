@@ -283,8 +283,9 @@ def test_tag_count_leaves_room_for_the_project_tags_on_every_resource(
         if shared:
             pool["gpu_sharing"] = {"replicas": 2}
     result = outcome(data)
-    # node-template tags: 4 labels (5 with time-slicing's config label), taint, 2 resources
-    template = 7 + shared + labels
+    # node-template tags: 4 labels (5 with time-slicing's config label), taint, 4 resources
+    # (nvidia.com/gpu, ephemeral-storage, cpu, memory)
+    template = 9 + shared + labels
     on_nodegroup = tags + template
     on_subnet = tags + 4  # Name, aws-cdk:subnet-name/-type, kubernetes.io/role/...
     on_asg = 4 + template  # EKS's 4 ASG tags + node-template tags

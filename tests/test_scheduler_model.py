@@ -6,8 +6,11 @@ from fractions import Fraction
 
 import pytest
 
-from verify.autoscaler_model import Node, Taint
 from verify.scheduler_model import (
+    Node,
+    Taint,
+    daemon_pod_misfit,
+    daemon_pod_spec,
     fit_failure,
     node_affinity_mismatch,
     pod_requests,
@@ -91,3 +94,73 @@ def test_resources_fit_against_allocatable_minus_requested() -> None:
     assert fit_failure(two, node) == "insufficient cpu, nvidia.com/gpu"
     disk = {"containers": [{"resources": {"requests": {"ephemeral-storage": "1Gi"}}}]}
     assert fit_failure(disk, node) == "insufficient ephemeral-storage"
+
+
+# --- pkg/controller/daemon: which DaemonSets put a pod on a node ---------------------------------
+
+SIMPLE_LABEL = {"name": "simple-daemon", "type": "production"}
+SIMPLE_LABEL_2 = {"name": "simple-daemon", "type": "test"}
+
+
+def resource_pod_spec(node_name: str, memory: str, cpu: str) -> dict[str, object]:
+    """daemon_controller_test.go ``resourcePodSpec``."""
+    return {
+        "nodeName": node_name,
+        "containers": [{"resources": {"requests": {"memory": memory, "cpu": cpu}}}],
+    }
+
+
+def affinity(value: str) -> dict[str, object]:
+    term = {"matchExpressions": [{"key": "type", "operator": "In", "values": [value]}]}
+    required = {"nodeSelectorTerms": [term]}
+    return {
+        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": required}}
+    }
+
+
+@pytest.mark.parametrize(
+    ("spec", "should_run"),
+    [
+        (resource_pod_spec("", "50M", "0.5"), True),
+        (resource_pod_spec("", "200M", "0.5"), True),  # resources are not the controller's test
+        (resource_pod_spec("other-node", "50M", "0.5"), False),
+        ({"nodeSelector": SIMPLE_LABEL_2}, False),
+        ({"nodeSelector": SIMPLE_LABEL}, True),
+        (affinity("test"), False),
+        (affinity("production"), True),
+    ],
+    ids=[
+        "ShouldRunDaemonPod",
+        "InsufficientResourceError",
+        "ErrPodNotMatchHostName",
+        "ErrNodeSelectorNotMatch",
+        "ShouldRunDaemonPod nodeSelector",
+        "ErrPodAffinityNotMatch",
+        "ShouldRunDaemonPod affinity",
+    ],
+)
+def test_node_should_run_daemon_pod(spec: dict[str, object], should_run: bool) -> None:
+    """daemon_controller_test.go ``TestNodeShouldRunDaemonPod``: node "test-node" labelled
+    ``simpleDaemonSetLabel``, allocatable 100M and 1 CPU."""
+    capacity = {"pods": Fraction(100), "cpu": Fraction(1), "memory": Fraction(10**8)}
+    node = Node("test-node", dict(SIMPLE_LABEL), [], capacity, capacity)
+    assert (daemon_pod_misfit(spec, node) is None) is should_run
+
+
+def test_daemon_pods_tolerate_node_conditions_but_not_the_gpu_taint() -> None:
+    """daemonset_util.go ``AddOrUpdateDaemonPodTolerations``: not-ready/unreachable NoExecute,
+    the pressure and unschedulable NoSchedule taints, network-unavailable with hostNetwork."""
+    node = Node("n", {}, [Taint("node.kubernetes.io/unschedulable", "", "NoSchedule")], {}, {})
+    assert daemon_pod_misfit({}, node) is None
+    node.taints.append(Taint("node.kubernetes.io/network-unavailable", "", "NoSchedule"))
+    assert daemon_pod_misfit({}, node) is not None
+    assert daemon_pod_misfit({"hostNetwork": True}, node) is None
+    node.taints.append(GPU_TAINT)
+    assert daemon_pod_misfit({"hostNetwork": True}, node) == (
+        "untolerated taint nvidia.com/gpu=true:NoSchedule"
+    )
+    assert (
+        daemon_pod_misfit({"hostNetwork": True, "tolerations": [{"operator": "Exists"}]}, node)
+        is None
+    )
+    assert len(daemon_pod_spec({"hostNetwork": True})["tolerations"]) == 7

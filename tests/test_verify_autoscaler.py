@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import copy
 import json
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cluster_config.catalog import ALL_INSTANCE_TYPES
 from cluster_config.loader import load_config
-from cluster_config.node_groups import node_group_specs
+from cluster_config.nodeadm import cpu_quantity, memory_quantity
 from tests.support import CDK_CONTEXT, ROOT, Synthesized, resources, synthesize
 from verify.__main__ import main
-from verify.autoscaler import GPU_POD, check_autoscaler, simulate
+from verify.autoscaler import GPU_POD, check_autoscaler, provider_template, simulate
 from verify.manifests import MANIFEST_TYPE, attached_objects
 from verify.scheduler_model import fit_failure
 
@@ -25,6 +27,9 @@ OLD_FLAGS = [
 TAINT_TAG = "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu"
 GPU_TAG = "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu"
 STORAGE_TAG = "k8s.io/cluster-autoscaler/node-template/resources/ephemeral-storage"
+MEMORY_TAG = "k8s.io/cluster-autoscaler/node-template/resources/memory"
+CPU_TAG = "k8s.io/cluster-autoscaler/node-template/resources/cpu"
+POOL_TAG = "k8s.io/cluster-autoscaler/node-template/label/pool"
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 
 
@@ -45,6 +50,15 @@ def name_of(output: dict[str, Any], configured: str) -> str:
         r["Properties"]["NodegroupName"]
         for r in resources(output["cluster"], "AWS::EKS::Nodegroup").values()
         if r["Properties"]["NodegroupName"].rsplit("-", 1)[0] == configured
+    )
+
+
+def pool_of(output: dict[str, Any], name: str) -> str:
+    """The ``pool`` label of a deployed group, as the stack gives it."""
+    return next(
+        r["Properties"]["Labels"]["pool"]
+        for r in resources(output["cluster"], "AWS::EKS::Nodegroup").values()
+        if r["Properties"]["NodegroupName"] == name
     )
 
 
@@ -85,11 +99,14 @@ def test_default_config_passes_with_the_table(output: dict[str, Any]) -> None:
     table = "\n".join(result.table)
     assert "balancing (--balancing-label=pool):" in table
     a, b, c = (name_of(output, f"gpu-spot-ng-{zone}") for zone in "abc")
-    assert f"all at zero: a GPU pod's scale-up is spread over {a} + {b} + {c}" in table
+    pool = pool_of(output, a)
+    assert f"all at zero: pool {pool} (SPOT): a scale-up is spread over {a} + {b} + {c}" in table
     assert (
-        f"one live node, others at zero: a GPU pod's scale-up is spread over {a} + {b} + {c}"
-        in table
+        f"one live node, others at zero: pool {pool} (SPOT): a scale-up is spread over "
+        f"{a} + {b} + {c}" in table
     )
+    system = name_of(output, "spot-ng")
+    assert f"all at zero: system group {system}: a scale-up is spread over {system} alone" in table
 
 
 def test_template_nodes_are_what_the_autoscaler_builds(output: dict[str, Any]) -> None:
@@ -99,10 +116,13 @@ def test_template_nodes_are_what_the_autoscaler_builds(output: dict[str, Any]) -
     assert {k: node.labels[k] for k in ("nodegroup-name", "cluster-name", "pool", "amiType")} == {
         "nodegroup-name": gpu_a,
         "cluster-name": "gpu-spot",
-        "pool": "gpu-spot-ng",
+        "pool": pool_of(output, gpu_a),
         "amiType": "AL2023_x86_64_NVIDIA",
     }
     assert node.labels["topology.kubernetes.io/zone"] == "us-west-2a"
+    # SanitizedTemplateNodeInfoFromNodeGroup: deprecated labels and the template-node label
+    assert node.labels["failure-domain.beta.kubernetes.io/zone"] == "us-west-2a"
+    assert node.labels["cluster-autoscaler.kubernetes.io/template-node"] == "true"
     assert node.capacity["ephemeral-storage"] == 90675 * 2**20  # 100 GiB root volume
     assert node.capacity["nvidia.com/gpu"] == 1
     assert node.capacity["pods"] == 110
@@ -116,6 +136,170 @@ def test_template_nodes_are_what_the_autoscaler_builds(output: dict[str, Any]) -
             if g.startswith("gpu-")
         },
     }
+
+
+def test_template_nodes_hold_the_kube_proxy_pod_and_every_daemonsets_pod(
+    output: dict[str, Any],
+) -> None:
+    """AwsNodeGroup.TemplateNodeInfo's kube-proxy mirror pod (100m), then a pod per DaemonSet that
+    would run on the node: the device plugin and the EKS add-ons' (published requests: aws-node
+    2 x 25m, kube-proxy 100m, node monitoring agent 10m/30Mi, pod identity agent none); the node
+    monitoring agent's dcgm-server does not tolerate the GPU taint."""
+    simulation = simulate(output["cluster"], output["network"], output["objects"])
+    gpu = simulation.templates[name_of(output, "gpu-spot-ng-a")]
+    assert sorted((p.name, p.mirror) for p in gpu.pods) == [
+        ("aws-node-pod", False),
+        ("eks-node-monitoring-agent-pod", False),
+        ("eks-pod-identity-agent-pod", False),
+        ("kube-proxy-eks-" + name_of(output, "gpu-spot-ng-a"), True),
+        ("kube-proxy-pod", False),
+        ("nvidia-device-plugin-daemonset-pod", False),
+    ]
+    assert gpu.requested == {
+        "cpu": Fraction(270, 1000),
+        "memory": (64 + 30) * 2**20,
+        "pods": 6,
+    }
+    system = simulation.templates[name_of(output, "spot-ng")]
+    assert sorted(p.name for p in system.pods if not p.mirror) == [
+        "aws-node-pod",
+        "eks-node-monitoring-agent-pod",
+        "eks-pod-identity-agent-pod",
+        "kube-proxy-pod",
+    ]
+
+
+def test_a_gpu_pod_that_fits_only_a_bare_template_is_refused(output: dict[str, Any]) -> None:
+    """3.7 CPUs and a GPU: within the template node's 3.92 CPUs, not within what the kube-proxy
+    and DaemonSet pods (270m) leave."""
+    simulation = simulate(output["cluster"], output["network"], output["objects"])
+    group = next(g for g in simulation.groups if g.gpu)
+    pod = {
+        **GPU_POD,
+        "containers": [{"resources": {"limits": {"nvidia.com/gpu": "1", "cpu": "3700m"}}}],
+    }
+    bare = provider_template(group)
+    bare.pods.clear()
+    bare.requested.clear()
+    assert fit_failure(pod, bare) is None
+    assert fit_failure(pod, simulation.templates[group.name]) == "insufficient cpu"
+
+
+def test_an_eks_addon_verify_does_not_know_fails(output: dict[str, Any]) -> None:
+    output["cluster"]["Resources"]["Observability"] = {
+        "Type": "AWS::EKS::Addon",
+        "Properties": {"AddonName": "amazon-cloudwatch-observability", "ClusterName": "c"},
+    }
+    result = run(output)
+    assert result.status == "FAIL"
+    assert result.details == [
+        "EKS add-on amazon-cloudwatch-observability: verify does not know its DaemonSets; add "
+        "them from its published manifest to verify/data/eks-addon-daemonsets.json"
+    ]
+
+
+def test_the_largest_pod_of_the_default_pool(output: dict[str, Any]) -> None:
+    """From zero: the template's cpu/memory tags (nodeadm's allocatable) less the kube-proxy and
+    DaemonSet pods; on the node that joins: nodeadm's allocatable on 95% of the instance's memory,
+    less the DaemonSet pods (no mirror kube-proxy there)."""
+    result = run(output)
+    pool = pool_of(output, name_of(output, "gpu-spot-ng-a"))
+    assert (
+        f"  pool {pool} (g5.xlarge): 3650m, 14313Mi, 90675Mi / 3750m, 14483Mi, 90675Mi"
+        in result.table
+    )
+
+
+def test_a_template_that_promises_the_instances_memory_fails(output: dict[str, Any]) -> None:
+    """Without the memory tag the template offers 16 GiB; the node that joins about 14.1 GiB."""
+    drop_tag(output, MEMORY_TAG)
+    result = run(output)
+    assert result.status == "FAIL"
+    assert (
+        f"{name_of(output, 'gpu-spot-ng-a')}: a GPU pod requesting more than 14483Mi and up to "
+        "16290Mi of memory scales a node up from zero that it cannot run on (the template does "
+        "not know the kubelet's reservations)"
+    ) in result.details
+
+
+def change_group(
+    output: dict[str, Any], name: str, *, instance_type: str, pool: str | None = None
+) -> None:
+    """Give a deployed GPU group another instance type (and pool label) the way the stack would:
+    node group labels and tags, the ASG's node-template tags, the device plugin's affinity."""
+    shape = ALL_INSTANCE_TYPES[instance_type]
+    tags = {
+        CPU_TAG: cpu_quantity(shape.vcpus),
+        MEMORY_TAG: memory_quantity(shape.memory_mib, (instance_type,)),
+        **({POOL_TAG: pool} if pool is not None else {}),
+    }
+    nodegroups = resources(output["cluster"], "AWS::EKS::Nodegroup")
+    owner = next(k for k, r in nodegroups.items() if r["Properties"]["NodegroupName"] == name)
+    props = nodegroups[owner]["Properties"]
+    props["InstanceTypes"] = [instance_type]
+    props["Tags"].update(tags)
+    if pool is not None:
+        props["Labels"]["pool"] = pool
+    for tagging in tag_resources(output):
+        if tagging["NodegroupName"]["Fn::GetAtt"][0] == owner:
+            tagging["Tags"].update(tags)
+    plugin = next(o for o in output["objects"] if o["kind"] == "DaemonSet")
+    affinity = plugin["spec"]["template"]["spec"]["affinity"]["nodeAffinity"]
+    term = affinity["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]
+    term["matchExpressions"][0]["values"].append(instance_type)
+
+
+def split_pool(output: dict[str, Any], zone: str, pool: str, instance_type: str) -> str:
+    """Make group ``gpu-spot-ng-<zone>`` a group of pool ``pool`` with ``instance_type``."""
+    name = name_of(output, f"gpu-spot-ng-{zone}")
+    change_group(output, name, instance_type=instance_type, pool=pool)
+    return name
+
+
+def test_two_pools_are_balanced_each_within_itself(output: dict[str, Any]) -> None:
+    c = split_pool(output, "c", "training", "g6e.xlarge")
+    result = run(output)
+    assert result.status == "PASS", result.details
+    a, b = name_of(output, "gpu-spot-ng-a"), name_of(output, "gpu-spot-ng-b")
+    pool = pool_of(output, a)
+    assert f"  all at zero: pool {pool} (SPOT): a scale-up is spread over {a} + {b}" in result.table
+    assert (
+        f"  all at zero: pool training (SPOT): a scale-up is spread over {c} alone" in result.table
+    )
+
+
+def test_a_pod_that_selects_a_pool_scales_only_that_pools_groups(output: dict[str, Any]) -> None:
+    c = split_pool(output, "c", "training", "g6e.xlarge")
+    simulation = simulate(output["cluster"], output["network"], output["objects"])
+    a, b = name_of(output, "gpu-spot-ng-a"), name_of(output, "gpu-spot-ng-b")
+    gpu_groups = [g.name for g in simulation.groups if g.gpu]
+    assert [g for g in gpu_groups if simulation.fits["pool pod training"][g] is None] == [c]
+    pool = pool_of(output, a)
+    assert sorted(g for g in gpu_groups if simulation.fits[f"pool pod {pool}"][g] is None) == [a, b]
+    # a GPU pod without a selector may use any pool
+    assert all(simulation.fits["gpu pod"][g] is None for g in gpu_groups)
+
+
+def test_two_pools_with_one_pool_label_value_fail(output: dict[str, Any]) -> None:
+    a = name_of(output, "gpu-spot-ng-a")
+    c = split_pool(output, "c", pool_of(output, a), "g6e.xlarge")
+    result = run(output)
+    assert result.status == "FAIL"
+    assert f"{a} and {c} are balanced (all at zero) although their nodes differ" in result.details
+
+
+def test_pools_balanced_across_each_other_fail(output: dict[str, Any]) -> None:
+    """A balancing label both pools carry: the autoscaler spreads one pool's scale-up over both."""
+    c = split_pool(output, "c", "training", "g5.xlarge")
+    command = autoscaler_command(output)
+    command[command.index("--balancing-label=pool")] = "--balancing-label=nvidia.com/gpu.present"
+    result = run(output)
+    assert result.status == "FAIL"
+    a = name_of(output, "gpu-spot-ng-a")
+    assert (
+        f"{a} and {c} are balanced (all at zero) although they are different pools"
+        in result.details
+    )
 
 
 def test_the_old_ignore_label_flags_fail_balancing(output: dict[str, Any]) -> None:
@@ -198,7 +382,7 @@ def test_without_ephemeral_storage_a_pod_that_asks_for_disk_never_scales_up(
 
 
 def test_groups_of_different_shapes_must_not_be_balanced(output: dict[str, Any]) -> None:
-    gpu_groups(output)[0]["InstanceTypes"] = ["g6e.xlarge"]
+    change_group(output, name_of(output, "gpu-spot-ng-a"), instance_type="g6e.xlarge")
     result = run(output)
     assert result.status == "FAIL"
     assert any(
@@ -215,7 +399,8 @@ def test_a_device_plugin_that_misses_a_gpu_type_fails(output: dict[str, Any]) ->
     result = run(output)
     assert result.status == "FAIL"
     assert any(
-        "the device plugin would not run on its nodes: required node affinity" in d
+        "the device plugin would not run on its nodes: no device-plugin DaemonSet would run a "
+        "pod on it" in d
         for d in result.details
     )
 
@@ -276,13 +461,20 @@ def test_example_configs_pass(example: Path, tmp_path: Path) -> None:
         synthesis.cluster, synthesis.network, attached_objects(synthesis.cluster)
     )
     assert result.status == "PASS", result.details
-    # Groups balance within one pool and capacity type (--balancing-label=pool, and
-    # eks.amazonaws.com/capacityType once a pool has a fallback): one " + " less per set than
-    # groups in it.
-    gpu = node_group_specs(config).gpu
-    spread = next(line for line in result.table if "all at zero" in line)
-    expected = len(gpu) - len({(g.pool, g.capacity_type) for g in gpu})
-    assert spread.count(" + ") == expected, spread
+    # Each GPU group's scale-up is spread over exactly the groups of its pool and capacity type.
+    simulation = simulate(synthesis.cluster, synthesis.network, attached_objects(synthesis.cluster))
+    gpu = [g for g in simulation.groups if g.gpu]
+    for group in gpu:
+        peers = {
+            g.name
+            for g in gpu
+            if simulation.pools[g.name] == simulation.pools[group.name]
+            and g.nodegroup.capacity_type == group.nodegroup.capacity_type
+        }
+        balanced = {o for o, why in simulation.similar_at_zero[group.name].items() if why is None}
+        assert balanced | {group.name} == peers
+    pools = {simulation.pools[g.name] for g in gpu}
+    assert len([line for line in result.table if line.startswith("  pool ")]) >= len(pools)
     assert json.dumps(result.table)  # printable
 
 
@@ -301,8 +493,16 @@ def test_two_shapes_in_two_pools_pass_and_are_never_balanced_together(
     main(["-c", f"config={config}", "--outdir", str(tmp_path / "out")])
     report = capsys.readouterr().out
     assert "  PASS  autoscaler" in report
-    spread = next(line for line in report.splitlines() if "all at zero" in line)
-    assert spread.count(" + ") == 2 and spread.count(";") == 1, spread
+    # One line per pool, each spread over that pool's two groups and no other's.
+    spread = {
+        line.split("pool ")[1].split(" ")[0]: line.split("spread over ")[1].split(" + ")
+        for line in report.splitlines()
+        if "all at zero: pool " in line
+    }
+    assert {pool: sorted(g.split("-")[0] for g in groups) for pool, groups in spread.items()} == {
+        "small": ["small", "small"],
+        "large": ["large", "large"],
+    }, spread
 
 
 def test_an_instance_type_affinity_scales_from_zero_only_with_the_first_type(

@@ -1,44 +1,53 @@
 """The ``autoscaler`` check: what the cluster autoscaler will decide about the synthesized groups.
 
-From the templates (``AWS::EKS::Nodegroup``, ``Custom::AsgNodeTemplateTags``, the subnets'
-zones) and the attached manifests (the autoscaler's flags, the DaemonSets), it builds each
-group's template node as the autoscaler's AWS provider does (``verify/autoscaler_model.py``),
-then asks: can a GPU pod scale each GPU group up from zero, can a plain pod only reach the
-system group, does the device plugin land on every GPU node, does the autoscaler itself run
-only on the system group, and which groups does it balance, all at zero and with one live node.
+From the templates (``AWS::EKS::Nodegroup``, ``Custom::AsgNodeTemplateTags``, ``AWS::EKS::Addon``,
+the subnets' zones) and the attached manifests (the autoscaler's flags, the DaemonSets), it builds
+each group's template node as the autoscaler does (``verify/autoscaler_model.py``): the AWS
+provider's node, the kube-proxy mirror pod and a pod of every DaemonSet that would run on it, the
+EKS add-ons' DaemonSets included (``verify/data/eks-addon-daemonsets.json``). Then it asks: can a
+GPU pod scale each GPU group up from zero, and a pod that selects a pool only that pool's groups;
+can a plain pod only reach the system group; does the device plugin land on every GPU node; does
+the autoscaler itself run only on the system group; which groups are balanced, all at zero and
+with one live node (groups of one pool and capacity type, and no others); and what is the largest
+pod each pool takes, from zero and on the node that then joins.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from cluster_config.catalog import ALL_INSTANCE_TYPES, InstanceShape
 from cluster_config.nodeadm import (
     EVICTION_HARD_MEMORY_AVAILABLE_MIB,
+    allocatable_cpu_millicores,
     ephemeral_storage_allocatable_mib,
     ephemeral_storage_capacity_mib,
-    kube_reserved_cpu_millicores,
     kube_reserved_memory_mib,
+    max_pods,
 )
 from verify.autoscaler_model import (
     NVIDIA_GPU,
-    TEMPLATE_PODS,
     AutoscalerFlags,
+    DaemonSet,
     InstanceType,
     ManagedNodegroup,
-    Node,
+    TaintConfig,
+    aws_template_node_info,
     build_node_from_template,
     parse_flags,
+    sanitized_template_node_info_from_node_group,
+    sanitized_template_node_info_from_node_info,
     similar_groups,
 )
 from verify.report import CheckResult
-from verify.scheduler_model import add_pod, fit_failure
+from verify.scheduler_model import Node, add_pod, daemon_pod_misfit, daemon_pod_spec, fit_failure
 
 GPU_TAINT_KEY = "nvidia.com/gpu"
-CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
 DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
 
 GPU_POD: dict[str, Any] = {
@@ -65,15 +74,25 @@ PLAIN_POD: dict[str, Any] = {
     "containers": [{"name": "app", "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}]
 }
 
+POOL_LABEL = "pool"
+"""The label a workload selects a pool by (README, "Using GPUs"): every node of a pool carries
+``pool=<pool name>``, and the autoscaler balances on it."""
+LARGEST_POD_RESOURCES = ("cpu", "memory", "ephemeral-storage")
+
+ADDON_DAEMONSETS = Path(__file__).parent / "data" / "eks-addon-daemonsets.json"
+"""The DaemonSets of each EKS add-on, from its published manifest (source and version inside)."""
+
 LIVE_MEMORY_FRACTION = Fraction(15944120, 16 * 1024 * 1024)
 """A live node reports less memory than its instance type (kernel, firmware): an m5.xlarge
 (16 GiB) reports 15944120Ki in cluster-autoscaler's compare_nodegroups_test.go
 ``TestNodesSimilarVariousLargeMemoryRequirementsM5XLarge``: 95%."""
 
 TABLE_LEGEND = (
-    "(yes: the pod fits the group's template node at zero. gpu pod: 1 nvidia.com/gpu and the GPU "
-    "toleration; +10Gi: with 10Gi ephemeral storage; plain: no toleration; plugin: the NVIDIA "
-    "device plugin; CA: the autoscaler itself; disk: ephemeral storage the template offers)"
+    "(yes: the pod fits the group's template node at zero, which holds the kube-proxy mirror pod "
+    "and every DaemonSet's pod. gpu pod: 1 nvidia.com/gpu and the GPU toleration, no selector; "
+    "pool pod: the same with nodeSelector pool=<its pool>; +10Gi: with 10Gi ephemeral storage; "
+    "plain: no toleration; plugin: the NVIDIA device plugin; CA: the autoscaler itself; disk: "
+    "ephemeral storage the template offers)"
 )
 """One line under the table, naming its columns."""
 
@@ -211,38 +230,79 @@ def discovered(flags_args: Sequence[str], tags: Sequence[tuple[str, str]]) -> bo
 # --- nodes ----------------------------------------------------------------------------------
 
 
-def template_node(group: GroupFacts, daemonsets: Sequence[Mapping[str, Any]]) -> Node:
-    """The group's template node at zero, with the DaemonSet pods that would run on it
-    (cluster-autoscaler simulator/node_info_utils.go ``TemplateNodeInfoFromNodeGroupTemplate``).
-    The instance type is the first of the group: EKS lists them as the ASG's mixed-instances
-    overrides, and aws_wrapper.go ``getInstanceTypesForAsgs`` takes
-    ``instanceTypesOverrides[0]``."""
-    node = build_node_from_template(
-        f"eks-{group.name}",
-        group.zones,
-        instance_type(group.instance_types[0]),
-        group.asg_tags,
-        group.nodegroup,
+def addon_daemonsets(cluster: Mapping[str, Any]) -> tuple[list[DaemonSet], list[str]]:
+    """The DaemonSets of the cluster's EKS add-ons (``AWS::EKS::Addon``) from their published
+    manifests, and a problem for each add-on the data file does not describe: its pods would be
+    missing from every template node."""
+    known = json.loads(ADDON_DAEMONSETS.read_text(encoding="utf-8"))["addons"]
+    names = sorted(
+        r["Properties"]["AddonName"]
+        for r in cluster["Resources"].values()
+        if r["Type"] == "AWS::EKS::Addon"
     )
-    _add_daemonset_pods(node, daemonsets)
-    return node
+    daemonsets: list[DaemonSet] = []
+    problems: list[str] = []
+    for name in names:
+        if name not in known:
+            problems.append(
+                f"EKS add-on {name}: verify does not know its DaemonSets; add them from its "
+                f"published manifest to verify/data/{ADDON_DAEMONSETS.name}"
+            )
+            continue
+        daemonsets += [
+            DaemonSet(d["name"], d["namespace"], d["spec"]) for d in known[name]["daemonsets"]
+        ]
+    return daemonsets, problems
 
 
-def live_node(template: Node, group: GroupFacts, daemonsets: Sequence[Mapping[str, Any]]) -> Node:
-    """A running node of the group as the kubelet and EKS register it (our model, not the
-    autoscaler's): kubelet, cloud-provider-aws and EKS labels instead of the invented ones;
-    memory as a real node reports it; allocatable per AL2023 nodeadm (cluster_config/nodeadm.py).
-    Resources only the template has are kept, as processors/nodeinfosprovider/
-    asg_tag_resource_node_info_provider.go ``Process`` adds them to a live node's info."""
-    instance = instance_type(group.instance_types[0])
+# --- nodes ----------------------------------------------------------------------------------
+
+
+def provider_template(group: GroupFacts) -> Node:
+    """What the AWS provider returns for the group (``AwsNodeGroup.TemplateNodeInfo``): the node
+    aws_manager.go ``buildNodeFromTemplate`` builds from the first instance type (EKS lists the
+    types as the ASG's mixed-instances overrides; aws_wrapper.go ``getInstanceTypesForAsgs``
+    takes ``instanceTypesOverrides[0]``), with the kube-proxy mirror pod."""
+    asg = f"eks-{group.name}"
+    node = build_node_from_template(
+        asg, group.zones, instance_type(group.instance_types[0]), group.asg_tags, group.nodegroup
+    )
+    return aws_template_node_info(node, asg)
+
+
+def template_node(group: GroupFacts, daemonsets: Sequence[DaemonSet]) -> Node:
+    """The node a pending pod is tested against while the group has no node: the provider's
+    template sanitized, with a pod of every DaemonSet that would run on it
+    (processors/nodeinfosprovider/mixed_nodeinfos_processor.go ``Process`` ->
+    simulator/node_info_utils.go ``SanitizedTemplateNodeInfoFromNodeGroup``). Once the group has
+    had a ready node, the autoscaler uses that node's info instead, cached for
+    ``--node-info-cache-expire-time`` (10 years by default): the template decides a group's first
+    scale-up after the autoscaler starts."""
+    return sanitized_template_node_info_from_node_group(
+        provider_template(group), f"eks-{group.name}", daemonsets, TaintConfig()
+    )
+
+
+def live_node(
+    group: GroupFacts, daemonsets: Sequence[DaemonSet], instance_name: str | None = None
+) -> Node:
+    """A running node of the group as the kubelet, nodeadm and EKS register it (our model, not
+    the autoscaler's): kubelet, cloud-provider-aws and EKS labels instead of the ones the
+    autoscaler invents; memory as a real node reports it; ``pods`` = nodeadm's ``maxPods``;
+    cpu, memory and ephemeral-storage allocatable per AL2023 nodeadm (cluster_config/nodeadm.py);
+    the pods of the DaemonSets that run on it (EKS runs kube-proxy as a DaemonSet: no mirror
+    pod). Of the group's first instance type unless another is named: EKS may launch any."""
+    instance = instance_type(instance_name or group.instance_types[0])
     disk_gib = group.root_volume_gib
+    template = provider_template(group)
     zone = template.labels["topology.kubernetes.io/zone"]
     labels = {k: v for k, v in template.labels.items() if k not in TEMPLATE_ONLY_LABELS}
     # Set by the EBS CSI node plugin once it registers (ignored when balancing): not yet there.
     labels.pop("topology.ebs.csi.aws.com/zone", None)
+    name = f"ip-10-0-{len(group.name)}-1.ec2.internal"
     labels.update(
         {
-            "kubernetes.io/hostname": f"ip-10-0-{len(group.name)}-1.ec2.internal",
+            "kubernetes.io/hostname": name,
             "beta.kubernetes.io/arch": instance.architecture,
             "beta.kubernetes.io/os": "linux",
             "beta.kubernetes.io/instance-type": instance.name,
@@ -255,35 +315,104 @@ def live_node(template: Node, group: GroupFacts, daemonsets: Sequence[Mapping[st
             "eks.amazonaws.com/sourceLaunchTemplateVersion": "1",
         }
     )
-    memory = Fraction(instance.memory_mib * 1024 * 1024) * LIVE_MEMORY_FRACTION
-    memory = Fraction(int(memory) // 1024 * 1024)
-    mib = Fraction(1024 * 1024)
+    mib = Fraction(2**20)
+    memory_mib = int(Fraction(instance.memory_mib * 1024) * LIVE_MEMORY_FRACTION) // 1024
+    pods = Fraction(max_pods(instance.name))
     capacity = dict(template.capacity)
     capacity.update(
         {
-            "memory": memory,
+            "pods": pods,
+            "memory": memory_mib * mib,
             "ephemeral-storage": ephemeral_storage_capacity_mib(disk_gib) * mib,
         }
     )
     allocatable = dict(capacity)
     allocatable.update(
         {
-            "cpu": capacity["cpu"] - Fraction(kube_reserved_cpu_millicores(instance.vcpu), 1000),
-            "memory": memory
-            - (kube_reserved_memory_mib(TEMPLATE_PODS) + EVICTION_HARD_MEMORY_AVAILABLE_MIB) * mib,
+            "cpu": Fraction(allocatable_cpu_millicores(instance.vcpu), 1000),
+            "memory": (
+                memory_mib
+                - kube_reserved_memory_mib(int(pods))
+                - EVICTION_HARD_MEMORY_AVAILABLE_MIB
+            )
+            * mib,
             "ephemeral-storage": ephemeral_storage_allocatable_mib(disk_gib) * mib,
         }
     )
-    node = Node(f"{group.name}-live", labels, list(template.taints), capacity, allocatable)
-    _add_daemonset_pods(node, daemonsets)
+    node = Node(name, labels, list(template.taints), capacity, allocatable)
+    for daemonset in daemonsets:
+        if daemon_pod_misfit(daemonset.template_spec, node) is None:
+            add_pod(
+                node,
+                daemon_pod_spec(daemonset.template_spec),
+                name=f"{daemonset.name}-live",
+                daemonset=daemonset.uid,
+            )
     return node
 
 
-def _add_daemonset_pods(node: Node, daemonsets: Sequence[Mapping[str, Any]]) -> None:
-    for daemonset in daemonsets:
-        spec = daemonset["spec"]["template"]["spec"]
-        if fit_failure(spec, node) is None:
-            add_pod(node, spec)
+def live_template(
+    group: GroupFacts, daemonsets: Sequence[DaemonSet], flags: AutoscalerFlags
+) -> Node:
+    """The group's node info once it has a ready node: that node sanitized, its DaemonSet pods
+    kept (mixed_nodeinfos_processor.go ``Process`` -> ``SanitizedTemplateNodeInfoFromNodeInfo``
+    with ``--force-ds``, default false). Without ``--balancing-label`` the AWS provider's
+    builder/autoscaler.go installs ``NewAsgTagResourceNodeInfoProvider``, which adds to it the
+    resources only the provider's template has
+    (asg_tag_resource_node_info_provider.go ``Process``); with any ``--balancing-label`` that
+    provider is not installed and the live node is read as it is."""
+    node = sanitized_template_node_info_from_node_info(
+        live_node(group, daemonsets),
+        f"eks-{group.name}",
+        daemonsets,
+        flags.force_daemonsets,
+        TaintConfig(),
+    )
+    if not flags.balancing_labels and flags.cloud_provider == "aws":
+        template = provider_template(group)
+        for name, value in template.capacity.items():
+            node.capacity.setdefault(name, value)
+        for name, value in template.allocatable.items():
+            node.allocatable.setdefault(name, value)
+    return node
+
+
+# --- the largest pod a pool takes -------------------------------------------------------------
+
+
+def free(node: Node, resource: str) -> Fraction:
+    """What one more pod may request of a resource: allocatable less the pods' requests
+    (noderesources/fit.go ``fitsRequest``)."""
+    return node.allocatable.get(resource, Fraction(0)) - node.requested.get(resource, Fraction(0))
+
+
+@dataclass(frozen=True)
+class LargestPod:
+    """Per resource, the largest request of one GPU pod that (a) the autoscaler's template
+    admits, so it scales the group up from zero, and (b) the node that joins admits."""
+
+    group: str
+    scales_up: dict[str, Fraction]
+    runs: dict[str, Fraction]
+
+    def gaps(self) -> list[str]:
+        """Resources a pod can request enough of to scale a node up that it cannot run on."""
+        return [r for r in LARGEST_POD_RESOURCES if self.scales_up[r] > self.runs[r]]
+
+
+def largest_pod(group: GroupFacts, template: Node, joined: Sequence[Node]) -> LargestPod:
+    """From the group's template, and the smallest of the nodes that may join (one per type)."""
+    return LargestPod(
+        group.name,
+        {r: max(free(template, r), Fraction(0)) for r in LARGEST_POD_RESOURCES},
+        {r: max(min(free(n, r) for n in joined), Fraction(0)) for r in LARGEST_POD_RESOURCES},
+    )
+
+
+def _amount(resource: str, value: Fraction) -> str:
+    if resource == "cpu":
+        return f"{int(value * 1000)}m"
+    return f"{int(value // 2**20)}Mi"
 
 
 # --- the check ------------------------------------------------------------------------------
@@ -300,8 +429,17 @@ class Simulation:
     """pod name -> group name -> None (fits) or why not."""
     similar_at_zero: dict[str, dict[str, str | None]]
     similar_live: dict[str, dict[str, str | None]]
+    pools: dict[str, str]
+    """Group name -> its nodes' ``pool`` label (``-`` when they have none)."""
+    largest: dict[str, LargestPod]
+    """Group name -> the largest GPU pod it takes (GPU groups)."""
     problems: list[str]
-    table: list[str]
+    table: list[str] = field(default_factory=list)
+
+
+def pool_pod(pool: str) -> dict[str, Any]:
+    """A GPU pod that selects a pool, as README tells users to write it."""
+    return {**GPU_POD, "nodeSelector": {POOL_LABEL: pool}}
 
 
 def simulate(
@@ -312,11 +450,13 @@ def simulate(
     """Run the autoscaler's decisions over the synthesized groups and manifests."""
     problems: list[str] = []
     deployment = _find(objects, "Deployment", "cluster-autoscaler")
-    daemonsets = [o for o in objects if o["kind"] == "DaemonSet"]
+    manifest_daemonsets = [o for o in objects if o["kind"] == "DaemonSet"]
+    addons, addon_problems = addon_daemonsets(cluster)
+    problems += addon_problems
+    daemonsets = [*(DaemonSet.from_manifest(d) for d in manifest_daemonsets), *addons]
     # One DaemonSet, or one per time-slicing config (each selected by its node label): a node
     # gets the plugin if any of them lands on it.
-    plugins = [d for d in daemonsets if _runs_image(d, DEVICE_PLUGIN_IMAGE)]
-    plugin = plugins[0] if plugins else None
+    plugins = [d for d in manifest_daemonsets if _runs_image(d, DEVICE_PLUGIN_IMAGE)]
     args: list[str] = []
     autoscaler_pod: dict[str, Any] = {}
     if deployment is None:
@@ -336,26 +476,36 @@ def simulate(
     templates = {g.name: template_node(g, daemonsets) for g in managed}
     gpu_groups = [g for g in managed if g.gpu]
     system_groups = [g for g in managed if not g.gpu]
+    pools = {g.name: templates[g.name].labels.get(POOL_LABEL, "-") for g in managed}
+    gpu_pools = sorted({pools[g.name] for g in gpu_groups})
 
     pods: dict[str, Mapping[str, Any]] = {
         "gpu pod": GPU_POD,
         "gpu pod +10Gi disk": GPU_POD_WITH_STORAGE,
         "plain pod": PLAIN_POD,
+        **{f"pool pod {pool}": pool_pod(pool) for pool in gpu_pools},
     }
     if autoscaler_pod:
         pods["autoscaler"] = autoscaler_pod
-    if plugin is not None:
-        pods["device plugin"] = plugin["spec"]["template"]["spec"]
     fits = {
         pod: {name: fit_failure(spec, node) for name, node in templates.items()}
         for pod, spec in pods.items()
     }
-    for other in plugins[1:]:
-        for name, node in templates.items():
-            if fit_failure(other["spec"]["template"]["spec"], node) is None:
-                fits["device plugin"][name] = None
+    fits["device plugin"] = {
+        name: next(
+            (
+                None
+                for p in plugins
+                if daemon_pod_misfit(p["spec"]["template"]["spec"], node) is None
+            ),
+            "no device-plugin DaemonSet would run a pod on it"
+            if plugins
+            else "no device-plugin DaemonSet",
+        )
+        for name, node in templates.items()
+    }
 
-    if plugin is None and gpu_groups:
+    if not plugins and gpu_groups:
         problems.append(f"no DaemonSet runs {DEVICE_PLUGIN_IMAGE}: GPU nodes advertise no GPUs")
     for g in gpu_groups:
         for pod in ("gpu pod", "gpu pod +10Gi disk"):
@@ -363,15 +513,27 @@ def simulate(
                 problems.append(
                     f"{g.name}: a {pod} cannot scale it up from zero: {fits[pod][g.name]}"
                 )
+        if pools[g.name] == "-":
+            problems.append(
+                f"{g.name}: its nodes carry no {POOL_LABEL} label: no pod can select it"
+            )
+        elif fits[f"pool pod {pools[g.name]}"][g.name] is not None:
+            why = fits[f"pool pod {pools[g.name]}"][g.name]
+            problems.append(
+                f"{g.name}: a GPU pod selecting pool {pools[g.name]} cannot scale it up: {why}"
+            )
         if fits["plain pod"][g.name] is None:
             problems.append(f"{g.name}: a plain pod (no GPU toleration) would scale up a GPU group")
-        if plugin is not None and fits["device plugin"][g.name] is not None:
+        if plugins and fits["device plugin"][g.name] is not None:
             why = fits["device plugin"][g.name]
             problems.append(f"{g.name}: the device plugin would not run on its nodes: {why}")
         if autoscaler_pod and fits["autoscaler"][g.name] is None:
             problems.append(f"{g.name}: the autoscaler could run on this GPU group")
+    for pool in gpu_pools:
+        strays = [n for n in templates if pools[n] != pool and fits[f"pool pod {pool}"][n] is None]
+        problems += [f"{n}: a GPU pod selecting pool {pool} would scale it up" for n in strays]
     for g in system_groups:
-        if plugin is not None and fits["device plugin"][g.name] is None:
+        if plugins and fits["device plugin"][g.name] is None:
             problems.append(f"{g.name}: the device plugin would run on this non-GPU group")
     if autoscaler_pod:
         homes = [g for g in system_groups if fits["autoscaler"][g.name] is None]
@@ -382,9 +544,27 @@ def simulate(
                 "the autoscaler runs only on groups with min_size 0: at zero nothing scales them up"
             )
 
-    similar_at_zero, similar_live = _balancing(flags, gpu_groups, templates, daemonsets, problems)
+    largest: dict[str, LargestPod] = {}
+    for g in gpu_groups:
+        try:
+            joined = [live_node(g, daemonsets, t) for t in g.instance_types]
+            largest[g.name] = largest_pod(g, templates[g.name], joined)
+        except KeyError as missing:
+            problems.append(f"{g.name}: nodeadm's instance list has no {missing}: maxPods unknown")
+            continue
+        for resource in largest[g.name].gaps():
+            up, runs = largest[g.name].scales_up[resource], largest[g.name].runs[resource]
+            problems.append(
+                f"{g.name}: a GPU pod requesting more than {_amount(resource, runs)} and up to "
+                f"{_amount(resource, up)} of {resource} scales a node up from zero that it "
+                "cannot run on (the template does not know the kubelet's reservations)"
+            )
+
+    similar_at_zero, similar_live = _balancing(
+        flags, managed, templates, daemonsets, pools, problems
+    )
     simulation = Simulation(
-        flags, groups, templates, fits, similar_at_zero, similar_live, problems, []
+        flags, groups, templates, fits, similar_at_zero, similar_live, pools, largest, problems
     )
     simulation.table = _table(simulation, managed)
     return simulation
@@ -399,34 +579,34 @@ def _shape(node: Node) -> tuple[Any, ...]:
     )
 
 
-def _balance_set(node: Node) -> tuple[Any, ...]:
-    """What groups a scale-up should be spread over share: the node shape, the ``pool`` label
-    (one pool's groups; two pools of one shape stay apart) and the capacity type (a pool's
-    on-demand fallback is not balanced with its spot groups)."""
-    return (node.labels.get("pool"), node.labels.get(CAPACITY_TYPE_LABEL), *_shape(node))
-
-
 def _balancing(
     flags: AutoscalerFlags,
-    gpu_groups: Sequence[GroupFacts],
+    managed: Sequence[GroupFacts],
     templates: Mapping[str, Node],
-    daemonsets: Sequence[Mapping[str, Any]],
+    daemonsets: Sequence[DaemonSet],
+    pools: Mapping[str, str],
     problems: list[str],
 ) -> tuple[dict[str, dict[str, str | None]], dict[str, dict[str, str | None]]]:
-    """Which GPU groups a GPU pod's scale-up is balanced across: all at zero, and with the
-    group's one live node against the others' templates. Groups of one shape must balance;
-    groups of different shapes must not."""
-    gpu_templates = {g.name: templates[g.name] for g in gpu_groups}
+    """Which groups a scale-up is balanced across, all at zero and with the group's one live node
+    against the others' templates: a GPU pod's for GPU groups, a plain pod's for the others.
+    Groups of one pool and capacity type (one shape by construction) must be balanced; groups of
+    different pools, capacity types or shapes must not be; the system group with none."""
 
-    def fits(node: Node) -> bool:
-        return fit_failure(GPU_POD, node) is None
+    def pod_for(group: GroupFacts) -> Mapping[str, Any]:
+        return GPU_POD if group.gpu else PLAIN_POD
 
-    at_zero = {g: similar_groups(g, gpu_templates, flags, fits) for g in gpu_templates}
+    at_zero: dict[str, dict[str, str | None]] = {}
     live: dict[str, dict[str, str | None]] = {}
-    for g in gpu_groups:
-        nodes = dict(gpu_templates)
-        nodes[g.name] = live_node(templates[g.name], g, daemonsets)
+    for g in managed:
+        pod = pod_for(g)
+
+        def fits(node: Node, pod: Mapping[str, Any] = pod) -> bool:
+            return fit_failure(pod, node) is None
+
+        at_zero[g.name] = similar_groups(g.name, templates, flags, fits)
+        nodes = {**templates, g.name: live_template(g, daemonsets, flags)}
         live[g.name] = similar_groups(g.name, nodes, flags, fits)
+    by_name = {g.name: g for g in managed}
     seen: set[tuple[str, frozenset[str]]] = set()
     for state, result in (("all at zero", at_zero), ("one live node", live)):
         for group, others in result.items():
@@ -435,15 +615,33 @@ def _balancing(
                     continue
                 seen.add((state, frozenset((group, other))))
                 where = state if state == "all at zero" else f"a live node in {group}"
-                same_shape = _balance_set(gpu_templates[group]) == _balance_set(
-                    gpu_templates[other]
+                a, b = by_name[group], by_name[other]
+                same_shape = _shape(templates[group]) == _shape(templates[other])
+                expected = (
+                    a.gpu
+                    and b.gpu
+                    and pools[group] == pools[other] != "-"
+                    and a.nodegroup.capacity_type == b.nodegroup.capacity_type
                 )
-                if same_shape and why is not None:
-                    problems.append(f"{group} and {other} are not balanced ({where}): {why}")
-                if not same_shape and why is None:
-                    problems.append(
-                        f"{group} and {other} are balanced ({where}) although their nodes differ"
+                if why is None and not (expected and same_shape):
+                    differ = (
+                        "their nodes differ"
+                        if not same_shape
+                        else "they are different pools"
+                        if pools[group] != pools[other]
+                        else "their capacity types differ"
+                        if a.nodegroup.capacity_type != b.nodegroup.capacity_type
+                        else "one is not a GPU group"
                     )
+                    problems.append(f"{group} and {other} are balanced ({where}) although {differ}")
+                elif why is not None and expected:
+                    if same_shape:
+                        problems.append(f"{group} and {other} are not balanced ({where}): {why}")
+                    elif state == "all at zero":
+                        problems.append(
+                            f"pool {pools[group]} has groups of different shapes: {group} and "
+                            f"{other}"
+                        )
     return at_zero, live
 
 
@@ -453,11 +651,17 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
 
     def quantity(node: Node, name: str, unit: int, suffix: str) -> str:
         value = node.capacity.get(name)
-        return "-" if not value else f"{int(value // unit)}{suffix}"
+        if not value:
+            return "-"
+        if name == "cpu" and value.denominator != 1:
+            return f"{int(value * 1000)}m"
+        return f"{int(value // unit)}{suffix}"
 
     rows = [
         (
             "group",
+            "pool",
+            "capacity",
             "zone",
             "type",
             "cpu",
@@ -466,6 +670,7 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
             "disk",
             "taint",
             "gpu pod",
+            "pool pod",
             "+10Gi",
             "plain",
             "plugin",
@@ -474,9 +679,12 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
     ]
     for group in managed:
         node = simulation.templates[group.name]
+        pool = simulation.pools[group.name]
         rows.append(
             (
                 group.name,
+                pool,
+                group.nodegroup.capacity_type or "-",
                 ",".join(z[-1] for z in group.zones) if len(group.zones) > 1 else group.zones[0],
                 group.instance_types[0],
                 quantity(node, "cpu", 1, ""),
@@ -485,6 +693,7 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
                 quantity(node, "ephemeral-storage", 2**30, "Gi"),
                 ",".join(sorted({f"{t.key}:{t.effect}" for t in node.taints})) or "-",
                 yes("gpu pod", group.name),
+                yes(f"pool pod {pool}", group.name) if group.gpu else "-",
                 yes("gpu pod +10Gi disk", group.name),
                 yes("plain pod", group.name),
                 yes("device plugin", group.name),
@@ -508,6 +717,7 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
         )
     )
     lines.append(f"balancing ({how}):")
+    by_name = {g.name: g for g in managed}
     for state, result in (
         ("all at zero", simulation.similar_at_zero),
         ("one live node, others at zero", simulation.similar_live),
@@ -516,8 +726,34 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
             tuple(sorted([group, *(o for o, why in others.items() if why is None)]))
             for group, others in result.items()
         }
-        spread = "; ".join(" + ".join(s) for s in sorted(sets)) or "no GPU group"
-        lines.append(f"  {state}: a GPU pod's scale-up is spread over {spread}")
+        for members in sorted(sets, key=lambda s: (not by_name[s[0]].gpu, s)):
+            first = by_name[members[0]]
+            what = (
+                f"pool {simulation.pools[first.name]} ({first.nodegroup.capacity_type or '-'})"
+                if first.gpu
+                else f"system group {first.name}"
+            )
+            spread = " + ".join(members) if len(members) > 1 else f"{members[0]} alone"
+            lines.append(f"  {state}: {what}: a scale-up is spread over {spread}")
+    if simulation.largest:
+        lines.append(
+            "largest single GPU pod (cpu, memory, ephemeral-storage): what scales a group up "
+            "from zero / what the node that joins can run:"
+        )
+        shown: set[tuple[str, str]] = set()
+        for group in managed:
+            pod = simulation.largest.get(group.name)
+            key = (simulation.pools[group.name], group.instance_types[0])
+            if pod is None or key in shown:
+                continue
+            shown.add(key)
+
+            def amounts(values: Mapping[str, Fraction]) -> str:
+                return ", ".join(_amount(r, values[r]) for r in LARGEST_POD_RESOURCES)
+
+            lines.append(
+                f"  pool {key[0]} ({key[1]}): {amounts(pod.scales_up)} / {amounts(pod.runs)}"
+            )
     return lines
 
 
@@ -542,9 +778,11 @@ def check_autoscaler(
     deployment = _find(objects, "Deployment", "cluster-autoscaler")
     image = deployment["spec"]["template"]["spec"]["containers"][0]["image"] if deployment else ""
     release = image.rpartition(":")[2] if ":" in image else "(not deployed)"
+    pools = sorted({simulation.pools[g.name] for g in gpu if g.name in simulation.pools})
     summary = (
-        f"{len(simulation.templates)} groups ({len(gpu)} GPU) as cluster-autoscaler {release} "
-        "sees them: scale-from-zero, placement, balancing"
+        f"{len(simulation.templates)} groups ({len(gpu)} GPU, {len(pools)} "
+        f"pool{'s' if len(pools) != 1 else ''}) as cluster-autoscaler {release} sees them: "
+        "scale-from-zero, placement, balancing, largest pod"
     )
     if simulation.problems:
         return CheckResult("autoscaler", "FAIL", summary, simulation.problems, simulation.table)

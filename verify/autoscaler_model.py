@@ -11,11 +11,21 @@ The model is tested with the upstream unit tests' own vectors (``tests/test_auto
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
+
+from verify.scheduler_model import (
+    Node,
+    Taint,
+    add_pod,
+    daemon_pod_misfit,
+    daemon_pod_spec,
+    milli_value,
+    parse_quantity,
+)
 
 CA_VERSION_READ = "cluster-autoscaler-1.36.1"
 
@@ -26,54 +36,7 @@ NVIDIA_GPU = "nvidia.com/gpu"
 TEMPLATE_PODS = 110
 """``Capacity[pods] = 110`` ("TODO: get a real value"): aws_manager.go ``buildNodeFromTemplate``."""
 
-# --- quantities ----------------------------------------------------------------------------
-
-_QUANTITY = re.compile(
-    r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$"
-)
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
-
-
-def parse_quantity(text: str) -> Fraction:
-    """Exact value of a Kubernetes quantity; ``ValueError`` where ``resource.ParseQuantity``
-    fails (k8s.io/apimachinery pkg/api/resource/quantity.go ``ParseQuantity``, suffix.go)."""
-    match = _QUANTITY.match(text.strip()) if text == text.strip() else None
-    if match is None:
-        raise ValueError(f"quantities must match the regular expression of ParseQuantity: {text!r}")
-    number, suffix = Fraction(match.group(1)), match.group(2) or ""
-    if suffix in _BINARY:
-        return number * _BINARY[suffix]
-    exponent = _DECIMAL[suffix] if suffix in _DECIMAL else int(suffix[1:])
-    return number * Fraction(10) ** exponent
-
-
-def milli_value(quantity: Fraction) -> int:
-    """``Quantity.MilliValue``: the value in thousandths, rounded up (quantity.go)."""
-    return math.ceil(quantity * 1000)
-
-
 # --- template nodes ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Taint:
-    key: str
-    value: str
-    effect: str
-
-
-@dataclass
-class Node:
-    """The parts of a ``v1.Node`` (plus the requests of pods on it) the autoscaler compares."""
-
-    name: str
-    labels: dict[str, str]
-    taints: list[Taint]
-    capacity: dict[str, Fraction]
-    allocatable: dict[str, Fraction]
-    requested: dict[str, Fraction] = field(default_factory=dict)
-    """Sum of requests of the pods on the node (``NodeInfo.GetRequested``): DaemonSet pods."""
 
 
 @dataclass(frozen=True)
@@ -231,6 +194,223 @@ def build_node_from_template(
     return Node(node_name, labels, taints, capacity, capacity)
 
 
+# --- the pods on a template node ----------------------------------------------------------
+
+KUBE_PROXY_CPU_REQUEST = "100m"
+"""cloudprovider/utils.go ``KubeProxyCpuRequestMillis = 100`` ("TODO: make cpu a flag")."""
+
+
+def kube_proxy_pod_spec() -> dict[str, Any]:
+    """cloudprovider/utils.go ``BuildKubeProxy``: a mirror pod (``kubernetes.io/config.mirror``
+    annotation) in kube-system whose one container requests 100m CPU and nothing else."""
+    return {
+        "containers": [
+            {"name": "kube-proxy", "resources": {"requests": {"cpu": KUBE_PROXY_CPU_REQUEST}}}
+        ]
+    }
+
+
+def aws_template_node_info(node: Node, asg_name: str) -> Node:
+    """aws_cloud_provider.go ``AwsNodeGroup.TemplateNodeInfo``: the node
+    ``buildNodeFromTemplate`` made, with the ``BuildKubeProxy`` mirror pod on it."""
+    add_pod(node, kube_proxy_pod_spec(), name=f"kube-proxy-{asg_name}", mirror=True)
+    return node
+
+
+@dataclass(frozen=True)
+class DaemonSet:
+    """An ``apps/v1`` DaemonSet: what the template rules read of it."""
+
+    name: str
+    namespace: str
+    template_spec: Mapping[str, Any]
+
+    @property
+    def uid(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @classmethod
+    def from_manifest(cls, obj: Mapping[str, Any]) -> DaemonSet:
+        metadata = obj["metadata"]
+        return cls(
+            metadata["name"],
+            metadata.get("namespace", "default"),
+            obj["spec"]["template"]["spec"],
+        )
+
+
+AUTOSCALER_TAINTS = frozenset(
+    {"ToBeDeletedByClusterAutoscaler", "DeletionCandidateOfClusterAutoscaler"}
+)
+"""utils/taints/taints.go ``ToBeDeletedTaint``, ``DeletionCandidateTaintKey``."""
+
+NODE_CONDITION_TAINTS = frozenset(
+    {
+        "node.kubernetes.io/not-ready",
+        "node.kubernetes.io/unreachable",
+        "node.kubernetes.io/unschedulable",
+        "node.kubernetes.io/memory-pressure",
+        "node.kubernetes.io/disk-pressure",
+        "node.kubernetes.io/network-unavailable",
+        "node.kubernetes.io/pid-pressure",
+        "node.cloudprovider.kubernetes.io/uninitialized",
+        "node.cloudprovider.kubernetes.io/shutdown",
+        "cloud.google.com/impending-node-termination",
+        "NodeWithImpairedVolumes",
+    }
+)
+"""utils/taints/taints.go ``NodeConditionTaints``."""
+
+
+@dataclass(frozen=True)
+class TaintConfig:
+    """utils/taints/taints.go ``NewTaintConfig``: ``--startup-taint`` and ``--ignore-taint``
+    keys, the built-in and ``--startup-taint-prefix`` prefixes, ``--status-taint`` keys and the
+    status prefix. ``TaintConfig()`` is what ``NewTaintConfig`` makes with no flags; upstream
+    tests that pass the zero value ``taints.TaintConfig{}`` use ``TaintConfig.zero()``."""
+
+    startup_taints: frozenset[str] = frozenset()
+    startup_prefixes: tuple[str, ...] = (
+        "ignore-taint.cluster-autoscaler.kubernetes.io/",
+        "startup-taint.cluster-autoscaler.kubernetes.io/",
+    )
+    status_taints: frozenset[str] = frozenset()
+    status_prefixes: tuple[str, ...] = ("status-taint.cluster-autoscaler.kubernetes.io/",)
+
+    @classmethod
+    def zero(cls) -> TaintConfig:
+        return cls(startup_prefixes=(), status_prefixes=())
+
+    def ignored(self, key: str) -> bool:
+        """``IsStartupTaint`` or ``IsStatusTaint``."""
+        return (
+            key in self.startup_taints
+            or key in self.status_taints
+            or key.startswith((*self.startup_prefixes, *self.status_prefixes))
+        )
+
+
+def sanitize_taints(taints: Iterable[Taint], config: TaintConfig) -> list[Taint]:
+    """Drop the autoscaler's own taints, node-condition taints and startup/status taints:
+    utils/taints/taints.go ``SanitizeTaints``."""
+    return [
+        t
+        for t in taints
+        if t.key not in AUTOSCALER_TAINTS
+        and t.key not in NODE_CONDITION_TAINTS
+        and not config.ignored(t.key)
+    ]
+
+
+SYSTEM_NODE_CRITICAL = "system-node-critical"
+
+
+def is_preempting_system_node_critical(pod_spec: Mapping[str, Any]) -> bool:
+    """simulator/node_info_utils.go ``isPreemptingSystemNodeCritical``."""
+    if pod_spec.get("priorityClassName") != SYSTEM_NODE_CRITICAL:
+        return False
+    policy: str = pod_spec.get("preemptionPolicy", "PreemptLowerPriority")
+    return policy == "PreemptLowerPriority"
+
+
+def pods_expected_on_fresh_node(
+    node: Node, daemonsets: Sequence[DaemonSet], force_daemonsets: bool
+) -> list[tuple[str, Mapping[str, Any], bool, str | None]]:
+    """The pods a new node of the group starts with, as ``(name, spec, mirror, daemonset)``:
+    simulator/node_info_utils.go ``podsExpectedOnFreshNode``. Of the example node's pods, the
+    mirror and DaemonSet pods not being deleted; then a pod of every other DaemonSet that
+    should run on the node (utils/daemonset ``GetDaemonSetPodsForNode``, the DaemonSet
+    controller's ``NodeShouldRunDaemonPod``), all of them with ``force_daemonsets``, else only
+    the preempting system-node-critical ones."""
+    result: list[tuple[str, Mapping[str, Any], bool, str | None]] = []
+    running: set[str] = set()
+    for pod in node.pods:
+        if pod.deleting:
+            continue
+        if pod.mirror or pod.daemonset is not None:
+            result.append((pod.name, pod.spec, pod.mirror, pod.daemonset))
+        if pod.daemonset is not None:
+            running.add(pod.daemonset)
+    for daemonset in daemonsets:
+        if daemonset.uid in running or daemon_pod_misfit(daemonset.template_spec, node):
+            continue
+        spec = daemon_pod_spec(daemonset.template_spec)
+        if force_daemonsets or is_preempting_system_node_critical(spec):
+            result.append((f"{daemonset.name}-pod", spec, False, daemonset.uid))
+    return result
+
+
+TEMPLATE_NODE_LABEL = "cluster-autoscaler.kubernetes.io/template-node"
+
+
+def sanitized_template_node_info_from_node_info(
+    example: Node,
+    node_group_id: str,
+    daemonsets: Sequence[DaemonSet],
+    force_daemonsets: bool,
+    taint_config: TaintConfig,
+) -> Node:
+    """The template of a group from an example node (a live one, or the provider's template):
+    simulator/node_info_utils.go ``SanitizedTemplateNodeInfoFromNodeInfo`` via
+    ``createSanitizedNode`` (new name ``template-node-for-<group>-<suffix>``, also its hostname
+    label; taints sanitized) and ``podsExpectedOnFreshNode`` (run on the sanitized node); then
+    the ``template-node=true`` label."""
+    name = f"template-node-for-{node_group_id}-0"
+
+    def sanitized_node() -> Node:
+        return Node(
+            name,
+            {**example.labels, "kubernetes.io/hostname": name},
+            sanitize_taints(example.taints, taint_config),
+            dict(example.capacity),
+            dict(example.allocatable),
+        )
+
+    example_copy = sanitized_node()
+    for pod in example.pods:
+        add_pod(
+            example_copy,
+            pod.spec,
+            name=pod.name,
+            mirror=pod.mirror,
+            daemonset=pod.daemonset,
+            deleting=pod.deleting,
+        )
+    template = sanitized_node()
+    for pod_name, spec, mirror, owner in pods_expected_on_fresh_node(
+        example_copy, daemonsets, force_daemonsets
+    ):
+        add_pod(template, spec, name=pod_name, mirror=mirror, daemonset=owner)
+    template.labels[TEMPLATE_NODE_LABEL] = "true"
+    return template
+
+
+DEPRECATED_LABELS = (
+    ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type"),
+    ("topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region"),
+    ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"),
+)
+"""utils/labels/labels.go ``UpdateDeprecatedLabels``: stable label -> deprecated copy."""
+
+
+def sanitized_template_node_info_from_node_group(
+    template: Node,
+    node_group_id: str,
+    daemonsets: Sequence[DaemonSet],
+    taint_config: TaintConfig,
+) -> Node:
+    """The template of a group with no usable node, from the provider's ``TemplateNodeInfo``:
+    simulator/node_info_utils.go ``SanitizedTemplateNodeInfoFromNodeGroup`` (every DaemonSet
+    that would run on it, forced; then the deprecated labels)."""
+    node = sanitized_template_node_info_from_node_info(
+        template, node_group_id, daemonsets, True, taint_config
+    )
+    for stable, deprecated in DEPRECATED_LABELS:
+        if stable in node.labels:
+            node.labels[deprecated] = node.labels[stable]
+    return node
+
+
 # --- similarity ----------------------------------------------------------------------------
 
 BASIC_IGNORED_LABELS = frozenset(
@@ -278,6 +458,8 @@ class AutoscalerFlags:
     balancing_labels: tuple[str, ...] = ()
     balancing_ignore_labels: tuple[str, ...] = ()
     ratios: DifferenceRatios = DifferenceRatios()
+    force_daemonsets: bool = False
+    """``--force-ds``: also live nodes' templates get every pending DaemonSet's pod."""
 
 
 def parse_flags(args: Sequence[str]) -> AutoscalerFlags:
@@ -288,10 +470,14 @@ def parse_flags(args: Sequence[str]) -> AutoscalerFlags:
             name, _, value = arg[2:].partition("=")
             values.setdefault(name, []).append(value if "=" in arg else "true")
     defaults = DifferenceRatios()
+
+    def boolean(name: str) -> bool:
+        return values.get(name, ["false"])[-1] in ("true", "1", "t", "T", "TRUE", "True")
+
     return AutoscalerFlags(
         cloud_provider=values.get("cloud-provider", [""])[-1],
-        balance_similar_node_groups=values.get("balance-similar-node-groups", ["false"])[-1]
-        in ("true", "1", "t", "T", "TRUE", "True"),
+        balance_similar_node_groups=boolean("balance-similar-node-groups"),
+        force_daemonsets=boolean("force-ds"),
         balancing_labels=tuple(values.get("balancing-label", [])),
         balancing_ignore_labels=tuple(values.get("balancing-ignore-label", [])),
         ratios=DifferenceRatios(

@@ -1,18 +1,87 @@
-"""Whether a pod fits a node, as the scheduler plugins the cluster autoscaler runs decide it.
+"""Kubernetes' side of the simulation: nodes and pods, and whether a pod goes on a node.
 
-The autoscaler simulates scheduling with the kube-scheduler framework (cluster-autoscaler
+The cluster autoscaler simulates scheduling with the kube-scheduler framework (cluster-autoscaler
 ``simulator/clustersnapshot/predicate``); of its filters, this project's pods depend on three:
-TaintToleration, NodeAffinity and NodeResourcesFit. Read in kubernetes/kubernetes v1.36
-(``pkg/scheduler/framework/plugins/...``) and ``staging/src/k8s.io/component-helpers``.
+TaintToleration, NodeAffinity and NodeResourcesFit. Which DaemonSets get a pod on a node is the
+DaemonSet controller's rule (``pkg/controller/daemon``), which the autoscaler calls for every
+template node. Read in kubernetes/kubernetes v1.36 (``pkg/scheduler/framework/plugins/...``,
+``pkg/controller/daemon``) and ``staging/src/k8s.io/component-helpers``; cluster-autoscaler
+1.36.1 vendors k8s.io/kubernetes v1.36.2.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from verify.autoscaler_model import Node, Taint, parse_quantity
+# --- quantities ----------------------------------------------------------------------------
+
+_QUANTITY = re.compile(
+    r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$"
+)
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+
+
+def parse_quantity(text: str) -> Fraction:
+    """Exact value of a Kubernetes quantity; ``ValueError`` where ``resource.ParseQuantity``
+    fails (k8s.io/apimachinery pkg/api/resource/quantity.go ``ParseQuantity``, suffix.go)."""
+    match = _QUANTITY.match(text.strip()) if text == text.strip() else None
+    if match is None:
+        raise ValueError(f"quantities must match the regular expression of ParseQuantity: {text!r}")
+    number, suffix = Fraction(match.group(1)), match.group(2) or ""
+    if suffix in _BINARY:
+        return number * _BINARY[suffix]
+    exponent = _DECIMAL[suffix] if suffix in _DECIMAL else int(suffix[1:])
+    return number * Fraction(10) ** exponent
+
+
+def milli_value(quantity: Fraction) -> int:
+    """``Quantity.MilliValue``: the value in thousandths, rounded up (quantity.go)."""
+    return math.ceil(quantity * 1000)
+
+
+# --- nodes and pods ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str
+    effect: str
+
+
+@dataclass(frozen=True)
+class Pod:
+    """A pod placed on a node: what the autoscaler's template rules look at."""
+
+    name: str
+    spec: Mapping[str, Any]
+    mirror: bool = False
+    """Has the ``kubernetes.io/config.mirror`` annotation (utils/pod ``IsMirrorPod``)."""
+    daemonset: str | None = None
+    """The owning DaemonSet (controllerRef of kind DaemonSet: utils/pod ``IsDaemonSetPod``)."""
+    deleting: bool = False
+    """Has a deletionTimestamp."""
+
+
+@dataclass
+class Node:
+    """The parts of a ``v1.Node`` (plus the pods on it) the autoscaler compares."""
+
+    name: str
+    labels: dict[str, str]
+    taints: list[Taint]
+    capacity: dict[str, Fraction]
+    allocatable: dict[str, Fraction]
+    requested: dict[str, Fraction] = field(default_factory=dict)
+    """Sum of requests of the pods on the node (``NodeInfo.GetRequested``)."""
+    pods: list[Pod] = field(default_factory=list)
+
 
 FILTERED_EFFECTS = ("NoSchedule", "NoExecute")
 """tainttoleration/taint_toleration.go ``Filter``: only these effects keep a pod off a node."""
@@ -136,8 +205,63 @@ def fit_failure(pod_spec: Mapping[str, Any], node: Node) -> str | None:
     return None
 
 
-def add_pod(node: Node, pod_spec: Mapping[str, Any]) -> None:
-    """Count a pod (e.g. a DaemonSet's) on the node: requests and one pod."""
-    for name, value in pod_requests(pod_spec).items():
-        node.requested[name] = node.requested.get(name, Fraction(0)) + value
+def add_pod(
+    node: Node,
+    pod_spec: Mapping[str, Any],
+    *,
+    name: str = "pod",
+    mirror: bool = False,
+    daemonset: str | None = None,
+    deleting: bool = False,
+) -> None:
+    """Place a pod on the node: its requests and one pod are counted (``NodeInfo.AddPod``)."""
+    for resource, value in pod_requests(pod_spec).items():
+        node.requested[resource] = node.requested.get(resource, Fraction(0)) + value
     node.requested["pods"] = node.requested.get("pods", Fraction(0)) + 1
+    node.pods.append(Pod(name, pod_spec, mirror, daemonset, deleting))
+
+
+# --- DaemonSets ----------------------------------------------------------------------------
+
+DAEMON_POD_TOLERATIONS: tuple[dict[str, str], ...] = (
+    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/disk-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/memory-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/pid-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
+)
+"""pkg/controller/daemon/util/daemonset_util.go ``AddOrUpdateDaemonPodTolerations``."""
+NETWORK_UNAVAILABLE_TOLERATION = {
+    "key": "node.kubernetes.io/network-unavailable",
+    "operator": "Exists",
+    "effect": "NoSchedule",
+}
+"""Added too when the pod uses the host network (same function)."""
+
+
+def daemon_pod_spec(template_spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The pod the DaemonSet controller makes from its template: the template with the default
+    DaemonSet tolerations (pkg/controller/daemon/daemon_controller.go ``NewPod``)."""
+    tolerations = [*template_spec.get("tolerations", []), *DAEMON_POD_TOLERATIONS]
+    if template_spec.get("hostNetwork"):
+        tolerations.append(NETWORK_UNAVAILABLE_TOLERATION)
+    return {**template_spec, "tolerations": tolerations}
+
+
+def daemon_pod_misfit(template_spec: Mapping[str, Any], node: Node) -> str | None:
+    """Why the DaemonSet would not run a pod on the node, or None: daemon_controller.go
+    ``NodeShouldRunDaemonPod``/``predicates``: the template's nodeName, its required node
+    affinity (nodeSelector included) and the NoSchedule/NoExecute taints it does not tolerate
+    with the default DaemonSet tolerations. Resources are not checked: a DaemonSet pod goes on
+    the node whether or not it fits."""
+    if template_spec.get("nodeName", "") not in ("", node.name):
+        return "nodeName"
+    pod = daemon_pod_spec(template_spec)
+    mismatch = node_affinity_mismatch(pod, node.labels)
+    if mismatch is not None:
+        return f"{mismatch} does not match"
+    taint = untolerated_taint(node.taints, pod["tolerations"])
+    if taint is not None:
+        return f"untolerated taint {taint.key}={taint.value}:{taint.effect}"
+    return None
