@@ -49,7 +49,11 @@ if command -v flock >/dev/null; then  # two commands started at once on a fresh 
   all_fresh && exit 0
 fi
 
-PYTHON="${PYTHON:-python3}"
+# The Python the venvs are made from: never one of the project's own (.venv is removed on a rebuild).
+if [ -z "${PYTHON:-}" ]; then
+  PYTHON="$(PATH="$(tr ':' '\n' <<<"$PATH" | grep -vx "$ROOT/.venv/bin" | paste -sd:)" command -v python3)" \
+    || { echo "setup: python3 (3.11+) is not on PATH" >&2; exit 1; }
+fi
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
   || { echo "setup: Python 3.11+ is required (found $("$PYTHON" --version 2>&1))" >&2; exit 1; }
 export UV_PYTHON_DOWNLOADS=never  # uv uses $PYTHON, never a Python of its own
