@@ -17,13 +17,14 @@ import argparse
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PYTHON = os.environ.get("PYTHON", "python3")
+PYTHON = os.environ.get("PYTHON", sys._base_executable)
 
 
 def pinned_aws_cdk_lib() -> str:
@@ -40,6 +41,10 @@ def load() -> str:
 def fresh_env(scratch: Path) -> dict[str, str]:
     """This process's environment with new, empty package caches under ``scratch``."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
+    # As on a fresh machine: none of this checkout's venvs or node_modules on PATH.
+    env["PATH"] = os.pathsep.join(
+        p for p in env["PATH"].split(os.pathsep) if not p.startswith(str(ROOT))
+    )
     for variable, folder in (
         ("PIP_CACHE_DIR", "pip-cache"),
         ("UV_CACHE_DIR", "uv-cache"),

@@ -54,6 +54,8 @@ if [ -z "${PYTHON:-}" ]; then
   PYTHON="$(PATH="$(tr ':' '\n' <<<"$PATH" | grep -vx "$ROOT/.venv/bin" | paste -sd:)" command -v python3)" \
     || { echo "setup: python3 (3.11+) is not on PATH" >&2; exit 1; }
 fi
+# A venv's Python (another project's, say) may lack pip: use the interpreter it was made from.
+PYTHON="$("$PYTHON" -c 'import sys; print(sys._base_executable)')"
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
   || { echo "setup: Python 3.11+ is required (found $("$PYTHON" --version 2>&1))" >&2; exit 1; }
 export UV_PYTHON_DOWNLOADS=never  # uv uses $PYTHON, never a Python of its own
