@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PYTHON: str = os.environ.get("PYTHON") or getattr(sys, "_base_executable", sys.executable)
+PYTHON: str = os.environ.get("PYTHON") or str(getattr(sys, "_base_executable", sys.executable))
 
 
 def pinned_aws_cdk_lib() -> str:
