@@ -62,15 +62,16 @@ cluster.add_nodegroup_capacity(
     min_size=system["min_size"],
     max_size=system["max_size"],
 )
-for index, group in enumerate(config["gpu_node_groups"]):
-    cluster.add_nodegroup_capacity(
-        f"Gpu{index}",
-        instance_types=[ec2.InstanceType(t) for t in group["instance_types"]],
-        ami_type=eks.NodegroupAmiType.AL2023_X86_64_NVIDIA,
-        capacity_type=eks.CapacityType.SPOT,
-        min_size=group["min_size"],
-        max_size=group["max_size"],
-        subnets=ec2.SubnetSelection(availability_zones=[group["availability_zone"]]),
-    )
+for index, pool in enumerate(config["gpu_pools"]):
+    for zone in pool.get("availability_zones") or config["availability_zones"]:
+        cluster.add_nodegroup_capacity(
+            f"Gpu{index}{zone[-1].upper()}",
+            instance_types=[ec2.InstanceType(t) for t in pool["instance_types"]],
+            ami_type=eks.NodegroupAmiType.AL2023_X86_64_NVIDIA,
+            capacity_type=eks.CapacityType.SPOT,
+            min_size=pool["min_size"],
+            max_size=pool["max_size"],
+            subnets=ec2.SubnetSelection(availability_zones=[zone]),
+        )
 app.synth()
 print(json.dumps({"stacks": [s.stack_name for s in (network, stack)]}))
