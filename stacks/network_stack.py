@@ -30,12 +30,13 @@ class NetworkStack(Stack):
         self, scope: Construct, construct_id: str, *, config: ClusterConfig, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        self._zones = sorted(config.availability_zones)
         prefix = config.vpc_cidr.prefixlen
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(str(config.vpc_cidr)),
-            availability_zones=sorted(config.availability_zones),
+            availability_zones=self._zones,
             nat_gateways=config.nat_gateways,
             subnet_configuration=[
                 ec2.SubnetConfiguration(
@@ -55,6 +56,17 @@ class NetworkStack(Stack):
         for subnet in self.vpc.private_subnets:
             Tags.of(subnet).add("kubernetes.io/role/internal-elb", "1")
         self._pin_subnet_cidrs(config.vpc_cidr)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The configured zones, not a context lookup.
+
+        ``Stack.availability_zones`` (aws-cdk-lib ``core/lib/stack.ts``) asks the CDK CLI to look
+        up the account's zones whenever account and region are both set, which needs AWS
+        credentials; its documentation says to override it to choose zones another way.
+        ``ec2.Vpc`` reads it to check the ``availability_zones`` it is given.
+        """
+        return list(self._zones)
 
     def _pin_subnet_cidrs(self, vpc_cidr: IPv4Network) -> None:
         """Private slots: the first 6/8 of the VPC (/+3 each); public: the next 6/32 (/+5 each)."""
