@@ -48,13 +48,13 @@ class ConfigError(Exception):
         self.problems = problems
         super().__init__("\n".join(problems))
 
-    def report(self) -> str:
+    def report(self, subject: str = "cluster config") -> str:
         shown = [_clip(p, 400) for p in self.problems[:MAX_REPORTED_PROBLEMS]]
         more = len(self.problems) - len(shown)
         lines = "\n".join(f"  - {p}" for p in shown)
         if more:
             lines += f"\n  ... and {more} more"
-        return f"Invalid cluster config ({len(self.problems)} problem(s)):\n{lines}"
+        return f"Invalid {subject} ({len(self.problems)} problem(s)):\n{lines}"
 
 
 def load_config(defaults: Any, config_path: str | None = None) -> ClusterConfig:
