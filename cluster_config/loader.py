@@ -7,6 +7,7 @@ Every problem is collected into one ``ConfigError`` whose lines read
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import re
 import stat
@@ -41,6 +42,24 @@ _PATTERN_HINTS = {
 }
 
 
+_BOUND_TYPES = {"less_than_equal", "greater_than_equal", "less_than", "greater_than"}
+# Why a numeric bound is what it is, by field name.
+_BOUND_REASONS = {
+    "max_size": "EKS allows at most 450 nodes in a managed node group, an EKS service quota",
+    "min_size": "EKS allows at most 450 nodes in a managed node group, an EKS service quota",
+    "nat_gateways": "one NAT gateway per availability zone, and a cluster has at most 6 zones",
+    "root_volume_gib": "EBS gp3 volumes are 1-16384 GiB; the EKS AL2023 AMIs need at least 20",
+    "gpu_root_volume_gib": "EBS gp3 volumes are 1-16384 GiB; the EKS AL2023 AMIs need at least 20",
+    "scale_down_unneeded_minutes": "the autoscaler's --scale-down-unneeded-time, up to a day",
+    "scale_down_delay_after_add_minutes": "the autoscaler's --scale-down-delay-after-add, "
+    "up to a day",
+    "max_node_provision_minutes": "the autoscaler's --max-node-provision-time: a GPU node needs "
+    "about 5 minutes to join; beyond an hour a failed launch blocks scale-up too long",
+    "scale_down_utilization_threshold": "a fraction of the node's requests",
+    "scale_down_gpu_utilization_threshold": "a fraction of the node's GPUs",
+}
+
+
 class ConfigError(Exception):
     """A config that cannot be deployed; ``problems`` holds one line per broken rule."""
 
@@ -49,7 +68,9 @@ class ConfigError(Exception):
         super().__init__("\n".join(problems))
 
     def report(self, subject: str = "cluster config") -> str:
-        shown = [_clip(p, 400) for p in self.problems[:MAX_REPORTED_PROBLEMS]]
+        # Values are already cut (SHOWN_VALUE_CHARS); this only bounds a line of deep paths,
+        # long enough for every list of allowed keys or zones.
+        shown = [_clip(p, 1000) for p in self.problems[:MAX_REPORTED_PROBLEMS]]
         more = len(self.problems) - len(shown)
         lines = "\n".join(f"  - {p}" for p in shown)
         if more:
@@ -148,8 +169,9 @@ def _describe(error: ValidationError) -> list[str]:
         if item["type"] == "value_error":
             message = message.removeprefix("Value error, ")
         elif item["type"] == "extra_forbidden":
-            allowed = _allowed_keys(loc[:-1])
-            message = f"unknown key; allowed: {', '.join(allowed)}" if allowed else "unknown key"
+            message = _unknown_key(loc)
+        elif item["type"] in _BOUND_TYPES:
+            message = _with_reason(message, loc)
         elif item["type"] == "string_pattern_mismatch":
             message = _hint(loc) or message
         if item["type"] == "too_short" and _long_enough(item):
@@ -159,6 +181,23 @@ def _describe(error: ValidationError) -> list[str]:
             continue
         problems.append(f"{path}: {message} (got: {_show(item.get('input'))})")
     return problems
+
+
+def _unknown_key(loc: list[Any]) -> str:
+    """``unknown key``, the nearest valid key when one is close (a misspelling), what is allowed."""
+    allowed = _allowed_keys(loc[:-1])
+    if not allowed:
+        return "unknown key"
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.55)
+    hint = f" did you mean {close[0]!r}?" if close else ""
+    return f"unknown key;{hint} allowed: {', '.join(allowed)}"
+
+
+def _with_reason(message: str, loc: list[Any]) -> str:
+    for part in reversed(loc):
+        if isinstance(part, str) and part in _BOUND_REASONS:
+            return f"{message}: {_BOUND_REASONS[part]}"
+    return message
 
 
 def _path(loc: list[Any]) -> str:

@@ -183,17 +183,40 @@ def test_wrong_type_is_rejected_without_coercion() -> None:
     ]
 
 
-def test_unknown_top_level_key_lists_the_allowed_keys() -> None:
+def test_misspelt_key_suggests_the_nearest_and_lists_every_allowed_key() -> None:
     problems = problems_of({"clustr_name": "x"})
     assert problems[0].startswith(
-        "clustr_name: unknown key; allowed: account, admin_principal_arns"
+        "clustr_name: unknown key; did you mean 'cluster_name'? allowed: account, "
+        "admin_principal_arns"
+    )
+    assert "system_node_group, tags, vpc_cidr (got: " in problems[0]  # not cut
+
+
+def test_unknown_key_far_from_every_field_gets_no_suggestion() -> None:
+    assert problems_of({"zzz": 1})[0].startswith("zzz: unknown key; allowed: account, ")
+
+
+def test_a_numeric_bound_says_why() -> None:
+    system = default_data()["system_node_group"] | {"max_size": 500}
+    assert problems_of({"system_node_group": system}) == [
+        "system_node_group.max_size: Input should be less than or equal to 450: EKS allows at "
+        "most 450 nodes in a managed node group, an EKS service quota (got: 500)"
+    ]
+
+
+def test_a_zone_outside_the_region_lists_every_allowed_zone() -> None:
+    problems = problems_of({"availability_zones": ["us-east-1a", "us-west-2b", "us-west-2c"]})
+    assert problems[0] == (
+        "availability_zones.0: 'us-east-1a' is not in region 'us-west-2'; allowed: us-west-2a, "
+        "us-west-2b, us-west-2c, us-west-2d, us-west-2e, us-west-2f (those your account has)"
     )
 
 
 def test_unknown_nested_key_is_rejected() -> None:
     problems = problems_of({"gpu_node_groups": gpu_groups(max_nodes=3)})
     assert problems[0].startswith(
-        "gpu_node_groups.0.max_nodes: unknown key; allowed: availability_zone, capacity_type"
+        "gpu_node_groups.0.max_nodes: unknown key; did you mean 'max_size'? allowed: "
+        "availability_zone, capacity_type"
     )
 
 
