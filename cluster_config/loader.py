@@ -88,7 +88,10 @@ def load_config(defaults: Any, config_path: str | None = None) -> ClusterConfig:
     data = copy.deepcopy(dict(defaults))
     if config_path is not None:
         data = _merge(data, _read_override(config_path))
-    return validate_config(data)
+    try:
+        return validate_config(data)
+    except ConfigError as error:
+        raise ConfigError(error.problems + _cross_field_problems(data, defaults, error)) from None
 
 
 def validate_config(data: Mapping[str, Any]) -> ClusterConfig:
@@ -96,6 +99,31 @@ def validate_config(data: Mapping[str, Any]) -> ClusterConfig:
         return ClusterConfig.model_validate(data)
     except ValidationError as error:
         raise ConfigError(_describe(error)) from None
+
+
+def _cross_field_problems(
+    data: Mapping[str, Any], defaults: Mapping[str, Any], error: ConfigError
+) -> list[str]:
+    """The cluster-wide rules that a field error kept from running, where they can be known.
+
+    pydantic runs a model's cross-field rules only once every field is valid, so a config with
+    a bad field and a broken cross-field rule used to take two rounds to fix. Each top-level
+    field with a problem is replaced by its default and the rules run again; a problem they
+    find is kept only if it names none of the replaced fields (it then holds for the config as
+    written).
+    """
+    replaced = {p.split(".", 1)[0].split(":", 1)[0].split("[", 1)[0] for p in error.problems}
+    if not replaced or not replaced <= set(defaults) or not replaced <= set(data):
+        return []
+    try:
+        validate_config({**data, **{key: defaults[key] for key in replaced}})
+    except ConfigError as retry:
+        return [
+            p
+            for p in retry.problems
+            if p not in error.problems and not any(key in p for key in replaced)
+        ]
+    return []
 
 
 def _read_override(config_path: str) -> dict[str, Any]:

@@ -362,3 +362,20 @@ def test_log_retention_refuses_what_cloudwatch_refuses(days: int) -> None:
         f"control_plane_log_retention_days: {days} is not a CloudWatch Logs retention; "
         "allowed: 1, 3, 5, 7, 14, 30, 60, 90,"
     )
+
+
+def test_cross_field_problems_come_with_field_problems_in_one_report(tmp_path: Path) -> None:
+    """A bad field no longer hides the cluster-wide rules that hold whatever its value."""
+    override = tmp_path / "team.yaml"
+    override.write_text(
+        "cluster_name: bad_name\nnat_gateways: 3\navailability_zones: [us-west-2a, us-west-2b]\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(default_data(), str(override))
+    problems = caught.value.problems
+    assert problems[0].startswith("cluster_name: must start with a letter")
+    assert (
+        "nat_gateways: 3 is more than the 2 availability zones; allowed: 1 to the number of "
+        "zones" in problems
+    )
+    assert not any(p.startswith("cluster_name") for p in problems[1:])
