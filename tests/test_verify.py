@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from verify.eks_posture import check_eks_posture
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
 from verify.replacement import check_replacement, compare
+from verify.synth import stack_templates
 
 AUTOSCALER = "Deployment/cluster-autoscaler"
 
@@ -380,3 +382,36 @@ def test_every_check_passes_on_a_representative_config(
     assert [(r.name, r.status) for r in results if r.status != "PASS"] == []
     posture = check_eks_posture(synth.templates)  # an open endpoint only warns
     assert posture.status in ("PASS", "WARN"), posture.details
+
+
+def test_verify_reads_only_the_stacks_its_synth_wrote(
+    default_synth: Synthesized, tmp_path: Path
+) -> None:
+    """Another cluster's templates left in the folder are neither read nor scanned."""
+    outdir = Path(shutil.copytree(default_synth.outdir, tmp_path / "cdk.out"))
+    stale = outdir / "other-cluster-cluster.template.json"
+    stale.write_text((outdir / "gpu-spot-cluster.template.json").read_text())
+    assert set(stack_templates(outdir)) == {"gpu-spot-network", "gpu-spot-cluster"}
+    assert stale not in synthesized_files(outdir)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "expected"),
+    [
+        ("cdk.json", "Invalid baseline config --baseline cdk.json (5 problem(s)):"),
+        ("no-such-dir", "--baseline no-such-dir: no such file or folder"),
+        ("examples", "--baseline examples: no *.template.json in it"),
+    ],
+)
+def test_a_bad_baseline_is_named_as_the_baselines_problem(
+    baseline: str,
+    expected: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["--baseline", baseline]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(expected)
+    assert err.rstrip().endswith("verify: FAILED (baseline)")
+    assert "verify: FAILED (config)" not in err
