@@ -116,16 +116,17 @@ def output_stats(outdir: Path) -> dict[str, int]:
 
 
 def gpu_config(count: int, scratch: Path) -> Path:
-    """The default config with ``count`` GPU groups spread over the three zones."""
-    groups = []
-    template = CONTEXT["cluster"]["gpu_node_groups"][0]
+    """The default config with ``count`` GPU groups spread over the three zones (one single-zone
+    pool per group)."""
+    pools = []
+    template = CONTEXT["cluster"]["gpu_pools"][0]
     for index in range(count):
         zone = CONTEXT["cluster"]["availability_zones"][index % 3]
-        groups.append(
-            copy.deepcopy(template) | {"name": f"gpu-{index + 1}", "availability_zone": zone}
+        pools.append(
+            copy.deepcopy(template) | {"name": f"gpu-{index + 1}", "availability_zones": [zone]}
         )
     path = scratch / f"gpu-{count}.json"
-    path.write_text(json.dumps({"gpu_node_groups": groups}))
+    path.write_text(json.dumps({"gpu_pools": pools}))
     return path
 
 

@@ -1,8 +1,9 @@
 """cdk8s charts of the cluster's Kubernetes add-ons, one per module, and how they are built.
 
 Charts take plain typed values (never CDK objects), so they synthesize and are tested without a
-CDK stack. ``build_charts`` derives those values from the config, so the node groups and the
-charts cannot drift apart; ``write_manifests`` writes each chart as a plain YAML file.
+CDK stack. ``build_charts`` derives those values from the node-group specs the stack also
+builds from (``cluster_config.node_groups``), so the node groups and the charts cannot drift
+apart; ``write_manifests`` writes each chart as a plain YAML file.
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from charts.cluster_autoscaler import ClusterAutoscalerChart, autoscaler_args, s
 from charts.gpu_smoke_test import GpuSmokeTestChart
 from charts.nvidia_device_plugin import NvidiaDevicePluginChart
 from cluster_config import ClusterConfig
-from cluster_config.gpu_sharing import device_plugin_configs
-from cluster_config.labels import SYSTEM_NODE_LABELS
-from cluster_config.priority_expander import balancing_labels, expander_flag, expander_priorities
+from cluster_config.node_groups import NodeGroupSpecs
 
 
 @dataclass(frozen=True)
@@ -36,14 +35,15 @@ class AddonCharts:
         }
 
 
-def build_charts(config: ClusterConfig) -> AddonCharts:
-    """Every add-on chart for ``config``, each in its own cdk8s App (as add_cdk8s_chart needs)."""
+def build_charts(config: ClusterConfig, node_groups: NodeGroupSpecs) -> AddonCharts:
+    """Every add-on chart for ``config`` and its node groups, each in its own cdk8s App (as
+    add_cdk8s_chart needs)."""
     return AddonCharts(
         device_plugin=NvidiaDevicePluginChart(
             cdk8s.App(),
             "NvidiaDevicePlugin",
-            gpu_instance_types=config.gpu_instance_types,
-            sharing_configs=device_plugin_configs(config),
+            gpu_instance_types=node_groups.gpu_instance_types,
+            sharing_configs=node_groups.device_plugin_configs,
         ),
         autoscaler=ClusterAutoscalerChart(
             cdk8s.App(),
@@ -51,21 +51,20 @@ def build_charts(config: ClusterConfig) -> AddonCharts:
             cluster_name=config.cluster_name,
             region=config.region,
             kubernetes_version=config.kubernetes_version,
-            node_selector=SYSTEM_NODE_LABELS,
-            args=_autoscaler_args(config),
-            expander_priorities=expander_priorities(config),
+            node_selector=node_groups.system.labels,
+            args=_autoscaler_args(config, node_groups),
+            expander_priorities=node_groups.expander_priorities,
         ),
         smoke_test=GpuSmokeTestChart(cdk8s.App(), "GpuSmokeTest"),
     )
 
 
-def _autoscaler_args(config: ClusterConfig) -> list[str]:
-    extra_labels = balancing_labels(config)
+def _autoscaler_args(config: ClusterConfig, node_groups: NodeGroupSpecs) -> list[str]:
     tuning = config.autoscaler
     return autoscaler_args(
         config.cluster_name,
-        expander=expander_flag(config),
-        balancing_labels=("pool", *extra_labels) if extra_labels else (),
+        expander=node_groups.expander_flag,
+        balancing_labels=node_groups.balancing_labels,
         tuning=scale_down_args(
             unneeded_minutes=tuning.scale_down_unneeded_minutes,
             delay_after_add_minutes=tuning.scale_down_delay_after_add_minutes,

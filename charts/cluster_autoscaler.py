@@ -10,19 +10,20 @@ from cdk8s_plus_33 import k8s
 from constructs import Construct
 
 from cluster_config.labels import POOL_LABEL
+from cluster_config.priority_expander import CONFIG_MAP_KEY, CONFIG_MAP_NAME
 from cluster_config.versions import CLUSTER_AUTOSCALER_IMAGE, kubernetes_release
 
 NAME = "cluster-autoscaler"
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = NAME
 
-# --balance-similar-node-groups compares only these labels (processors/nodegroupset/
-# label_nodegroups.go, CreateLabelNodeInfoComparator): every GPU group has pool=gpu, the system
-# group pool=system. The built-in comparison cannot work here: each template node carries its own
-# nodegroup-name label (from the ASG tag eks:nodegroup-name), and a live node has labels and a
-# memory size its template lacks. --balancing-label disables --balancing-ignore-label entirely
-# (builder/autoscaler.go), so the two are never combined.
-BALANCING_LABELS = (POOL_LABEL,)
+# --balance-similar-node-groups compares only the --balancing-label labels (processors/
+# nodegroupset/label_nodegroups.go, CreateLabelNodeInfoComparator): each GPU pool's groups have
+# pool=<pool name>, the system group pool=system. The built-in comparison cannot work here: each
+# template node carries its own nodegroup-name label (from the ASG tag eks:nodegroup-name), and a
+# live node has labels and a memory size its template lacks. --balancing-label disables
+# --balancing-ignore-label entirely (builder/autoscaler.go), so the two are never combined.
+DEFAULT_BALANCING_LABELS = (POOL_LABEL,)
 
 _RO = ["watch", "list", "get"]
 
@@ -67,7 +68,7 @@ NAMESPACE_RULES: tuple[tuple[list[str], list[str], list[str], list[str] | None],
         [""],
         ["configmaps"],
         ["delete", "get", "update", "watch"],
-        ["cluster-autoscaler-status", "cluster-autoscaler-priority-expander"],
+        ["cluster-autoscaler-status", CONFIG_MAP_NAME],
     ),
 )
 
@@ -76,21 +77,23 @@ def autoscaler_args(
     cluster_name: str,
     *,
     expander: str = "least-waste",
-    balancing_labels: Sequence[str] = (),
+    balancing_labels: Sequence[str] = DEFAULT_BALANCING_LABELS,
     tuning: Sequence[str] = (),
 ) -> list[str]:
     """Command-line flags: auto-discovery of this cluster's groups, scale to and from zero.
 
-    ``balancing_labels`` are compared beside ``pool`` (groups are similar iff all are equal);
+    Groups are similar iff all ``balancing_labels`` are equal (one ``--balancing-label`` each);
     ``tuning`` holds the scale-down flags (``scale_down_args``).
     """
+    if not balancing_labels:
+        raise ValueError("balancing_labels: at least one label (e.g. 'pool') is required")
     return [
         "./cluster-autoscaler",
         "--cloud-provider=aws",
         "--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,"
         f"k8s.io/cluster-autoscaler/{cluster_name}",
         "--balance-similar-node-groups=true",
-        *(f"--balancing-label={label}" for label in (*BALANCING_LABELS, *balancing_labels)),
+        *(f"--balancing-label={label}" for label in balancing_labels),
         f"--expander={expander}",
         "--skip-nodes-with-system-pods=false",
         "--skip-nodes-with-local-storage=false",
@@ -257,10 +260,8 @@ def _priority_expander_config_map(
     return k8s.KubeConfigMap(
         chart,
         "PriorityExpander",
-        metadata=k8s.ObjectMeta(
-            name="cluster-autoscaler-priority-expander", namespace=NAMESPACE, labels=dict(labels)
-        ),
-        data={"priorities": yaml.safe_dump(document, sort_keys=False)},
+        metadata=k8s.ObjectMeta(name=CONFIG_MAP_NAME, namespace=NAMESPACE, labels=dict(labels)),
+        data={CONFIG_MAP_KEY: yaml.safe_dump(document, sort_keys=False)},
     )
 
 

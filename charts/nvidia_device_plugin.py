@@ -12,6 +12,7 @@ from cdk8s_plus_33 import k8s
 from constructs import Construct
 
 from charts.gpu_toleration import GPU_TOLERATION
+from cluster_config.gpu_sharing import SHARING_CONFIG_LABEL
 
 # Defaults block: the pinned release. Compared field by field with NVIDIA/k8s-device-plugin
 # deployments/static/nvidia-device-plugin.yml at tag v0.20.0 (identical to v0.19.3 but for the
@@ -33,7 +34,7 @@ class NvidiaDevicePluginChart(cdk8s.Chart):
     """NVIDIA's static ``nvidia-device-plugin.yml``, plus a required node affinity.
 
     The plugin fails on a node without a GPU, and the static manifest selects no nodes, so the
-    pods are pinned to ``gpu_instance_types`` (every type of every GPU node group) through the
+    pods are pinned to ``gpu_instance_types`` (every type of every GPU pool) through the
     ``node.kubernetes.io/instance-type`` label (the seed's ``beta.`` label is deprecated).
 
     Hardened beyond NVIDIA's manifest where its behaviour allows: seccomp ``RuntimeDefault`` and no
@@ -128,7 +129,6 @@ class NvidiaDevicePluginChart(cdk8s.Chart):
             time_slicing_daemon_sets(self, daemon_set, sharing_configs)
 
 
-SHARING_CONFIG_LABEL = "nvidia.com/device-plugin.config"
 SHARING_CONFIG_MAP = "nvidia-device-plugin-configs"
 SHARING_CONFIG_DIR = "/etc/nvidia-device-plugin"
 
@@ -140,7 +140,7 @@ def time_slicing_daemon_sets(
     nodes labelled ``nvidia.com/device-plugin.config=<name>`` with ``CONFIG_FILE`` pointing at
     it (upstream's per-node label; chosen here by node affinity, so no pod needs to read Node
     objects as the Helm chart's config-manager does). ``base`` avoids nodes labelled with one of
-    ``configs`` (a node without the label, or labelled ``none``, keeps it)."""
+    ``configs`` (a node without the label keeps it)."""
     k8s.KubeConfigMap(
         chart,
         "SharingConfigs",

@@ -1,12 +1,12 @@
 """Typed, validated configuration of one GPU spot cluster (see README, "Configuration")."""
 
 from cluster_config.loader import ConfigError, load_config
-from cluster_config.model import ClusterConfig, GpuNodeGroupConfig, SystemNodeGroupConfig
+from cluster_config.model import ClusterConfig, GpuPoolConfig, SystemNodeGroupConfig
 
 __all__ = [
     "ClusterConfig",
     "ConfigError",
-    "GpuNodeGroupConfig",
+    "GpuPoolConfig",
     "SystemNodeGroupConfig",
     "load_config",
 ]

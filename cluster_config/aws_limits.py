@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -27,14 +28,44 @@ _TAG_PUNCTUATION = frozenset(" _.:/=+-@")  # "letters, numbers, and spaces ... a
 PROJECT_TAGS_ON_SUBNET = 4
 """``Name``, ``aws-cdk:subnet-name``, ``aws-cdk:subnet-type``, ``kubernetes.io/role/elb`` (or
 ``internal-elb``)."""
-PROJECT_TAGS_ON_GPU_NODEGROUP_FIXED = 7
-"""The autoscaler node-template tags of the four project labels (pool, accelerator, GPU present,
-GPU memory), the GPU taint and the two resources (GPU count, ephemeral storage)
-(``constructs_lib/scale_from_zero_tags.py``); each extra GPU label adds one more."""
 # EKS tags each managed node group's Auto Scaling group with eks:cluster-name, eks:nodegroup-name,
 # k8s.io/cluster-autoscaler/enabled and k8s.io/cluster-autoscaler/<cluster> (EKS User Guide,
 # "Managed node groups"); the node-template tags come on top, and the ASG's limit is also 50.
 EKS_TAGS_ON_ASG = 4
+
+
+def tag_budget_problems(
+    user_tags: int, node_template_tags: Mapping[str, int], *, labels_field: Mapping[str, str]
+) -> list[str]:
+    """Where the user's ``tags`` plus this project's own exceed 50 on a resource.
+
+    ``node_template_tags``: group -> its autoscaler node-template tags, which sit on the
+    ``AWS::EKS::Nodegroup`` (beside the user's tags, which CDK puts on every resource) and on its
+    ASG (beside EKS's own); ``labels_field``: group -> the config field of its labels.
+    """
+    problems = []
+    most = max(node_template_tags.values(), default=0)
+    room = TAGS_PER_RESOURCE - max(PROJECT_TAGS_ON_SUBNET, most)
+    if user_tags > room:
+        problems.append(
+            f"tags: {user_tags} tags, but this project adds up to {TAGS_PER_RESOURCE - room} of "
+            "its own to a resource (subnet names, a GPU group's autoscaler node-template tags: "
+            f"labels, taint, resources) and AWS allows {TAGS_PER_RESOURCE} per resource; "
+            f"allowed: at most {max(room, 0)}"
+        )
+    reported = set()
+    for group, count in node_template_tags.items():
+        field = labels_field[group]
+        if EKS_TAGS_ON_ASG + count > TAGS_PER_RESOURCE and field not in reported:
+            reported.add(field)
+            allowed = TAGS_PER_RESOURCE - EKS_TAGS_ON_ASG
+            problems.append(
+                f"{field}: group {group} would get {count} autoscaler node-template tags (one "
+                f"per label, taint and resource) on its Auto Scaling group beside "
+                f"{EKS_TAGS_ON_ASG} EKS tags, and AWS allows {TAGS_PER_RESOURCE}; allowed: at "
+                f"most {allowed} node-template tags, so {count - allowed} label(s) fewer"
+            )
+    return problems
 
 
 def tag_key_problem(key: str) -> str | None:

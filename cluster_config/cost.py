@@ -2,7 +2,8 @@
 
 Estimates only: on-demand at list price, spot as a typical range, no data transfer, NAT data
 processing, CloudWatch logs or KMS requests. A group's hourly price is that of its most
-expensive priced type (the one a scale-up may get).
+expensive priced type (the one a scale-up may get). Figures are per pool, summed over its groups
+(``cluster_config.node_groups``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster_config.model import ClusterConfig
+from cluster_config.node_groups import NodeGroupSpec, NodeGroupSpecs
 
 PRICES_PATH = Path(__file__).resolve().parents[1] / "data" / "prices.json"
 
@@ -34,17 +36,34 @@ class Range:
 
 
 @dataclass(frozen=True)
+class PoolCost:
+    """One pool (or the system group): every one of its groups, from ``node_group_specs``."""
+
+    groups: int
+    capacity_types: tuple[str, ...]
+    """Of its groups, spot first (a pool with an on-demand fallback has both)."""
+    idle: Range
+    """Monthly, every group at ``min_size``."""
+    full: Range
+    """Monthly, every group at ``max_size`` at its own capacity type, volumes included."""
+    full_on_demand: float
+    """Monthly, every group at ``max_size`` at on-demand list price, volumes included."""
+    node_hour: Range
+    """One node of the pool's first group (spot when it has spot) for an hour, its volume
+    included: what an idle node costs until the autoscaler removes it."""
+    fallback_node_hour: float | None
+    """One on-demand fallback node for an hour, when the pool has a fallback."""
+
+
+@dataclass(frozen=True)
 class CostEstimate:
     idle: Range
-    """Control plane, NAT gateways and their IPv4 addresses, system nodes at min_size."""
+    """Control plane, NAT gateways and their IPv4 addresses, every group at min_size."""
     full: Range
     """Everything at max_size."""
-    groups: dict[str, Range]
-    """Per group at max_size at its own capacity type, including its volumes."""
-    groups_on_demand: dict[str, float]
-    """Per group at max_size at on-demand list price, including its volumes."""
-    idle_gpu_node_hour: dict[str, Range]
-    """Per GPU group: one node for one hour."""
+    pools: dict[str, PoolCost]
+    """Pool name (``system`` for the system group) -> its cost; pools without a price are left
+    out (their types are in ``unpriced``)."""
     unpriced: tuple[str, ...]
     recorded_on: str
 
@@ -68,7 +87,9 @@ def _node_hour(
     return Range(max(p["spot"][0] for p in priced), max(p["spot"][1] for p in priced)), missing
 
 
-def estimate(config: ClusterConfig, prices: dict[str, Any] | None = None) -> CostEstimate:
+def estimate(
+    config: ClusterConfig, node_groups: NodeGroupSpecs, prices: dict[str, Any] | None = None
+) -> CostEstimate:
     """Monthly figures for ``config``; raises ``ValueError`` for a region without prices."""
     prices = prices or load_prices()
     if prices["region"] != config.region:
@@ -79,50 +100,53 @@ def estimate(config: ClusterConfig, prices: dict[str, Any] | None = None) -> Cos
     )
     fixed = Range(fixed_hour * hours, fixed_hour * hours)
     unpriced: list[str] = []
-    groups: dict[str, Range] = {}
-    groups_on_demand: dict[str, float] = {}
-    node_hours: dict[str, Range] = {}
-    on_demand_hours: dict[str, float] = {}
-    system = config.system_node_group
-    members = [
-        (system.name, system.instance_types, system.capacity_type, system.root_volume_gib),
-        *(
-            (g.name, g.instance_types, g.capacity_type, config.gpu_root_volume_gib)
-            for g in config.gpu_node_groups
-        ),
-    ]
-    for name, types, capacity, volume_gib in members:
-        hour, missing = _node_hour(prices, types, capacity)
-        unpriced.extend(t for t in missing if t not in unpriced)
-        if hour is None:
-            continue
-        volume_hour = volume_gib * prices["ebs_gp3_gb_month"] / hours
-        node_hours[name] = hour + Range(volume_hour, volume_hour)
-        on_demand = _node_hour(prices, types, "ON_DEMAND")[0]
-        assert on_demand is not None
-        on_demand_hours[name] = on_demand.high + volume_hour
-    system_node = node_hours.get(system.name, Range(0, 0))
-    idle = fixed + system_node.scaled(system.min_size * hours)
-    full = fixed
-    for name, _types, _capacity, _volume in members:
-        if name not in node_hours:
-            continue
-        size = system.max_size if name == system.name else _max_size(config, name)
-        groups[name] = node_hours[name].scaled(size * hours)
-        groups_on_demand[name] = on_demand_hours[name] * size * hours
-        full = full + groups[name]
+    pools: dict[str, PoolCost] = {}
+    idle, full = fixed, fixed
+    by_pool = {node_groups.system.pool: (node_groups.system,), **node_groups.pools}
+    for pool, specs in by_pool.items():
+        for spec in specs:
+            missing = [t for t in spec.instance_types if t not in prices["instances"]]
+            unpriced.extend(t for t in missing if t not in unpriced)
+        cost = _pool_cost(prices, specs)
+        if cost is not None:
+            pools[pool] = cost
+            idle, full = idle + cost.idle, full + cost.full
     return CostEstimate(
         idle=idle,
         full=full,
-        groups=groups,
-        groups_on_demand=groups_on_demand,
-        idle_gpu_node_hour={
-            g.name: node_hours[g.name] for g in config.gpu_node_groups if g.name in node_hours
-        },
+        pools=pools,
         unpriced=tuple(unpriced),
         recorded_on=prices["recorded_on"],
     )
 
 
-def _max_size(config: ClusterConfig, name: str) -> int:
-    return next(g.max_size for g in config.gpu_node_groups if g.name == name)
+def _pool_cost(prices: dict[str, Any], specs: tuple[NodeGroupSpec, ...]) -> PoolCost | None:
+    hours = prices["hours_per_month"]
+    ordered = sorted(specs, key=lambda s: (s.fallback, s.capacity_type != "SPOT"))
+    node_hours: list[Range] = []
+    on_demand_hours: list[float] = []
+    for spec in ordered:
+        hour = _node_hour(prices, spec.instance_types, spec.capacity_type)[0]
+        on_demand = _node_hour(prices, spec.instance_types, "ON_DEMAND")[0]
+        if hour is None or on_demand is None:
+            return None
+        volume_hour = spec.root_volume_gib * prices["ebs_gp3_gb_month"] / hours
+        node_hours.append(hour + Range(volume_hour, volume_hour))
+        on_demand_hours.append(on_demand.high + volume_hour)
+    zero = Range(0, 0)
+    fallback = [h for s, h in zip(ordered, on_demand_hours, strict=True) if s.fallback]
+    return PoolCost(
+        groups=len(ordered),
+        capacity_types=tuple(dict.fromkeys(s.capacity_type for s in ordered)),
+        idle=sum(
+            (h.scaled(s.min_size * hours) for s, h in zip(ordered, node_hours, strict=True)), zero
+        ),
+        full=sum(
+            (h.scaled(s.max_size * hours) for s, h in zip(ordered, node_hours, strict=True)), zero
+        ),
+        full_on_demand=sum(
+            h * s.max_size * hours for s, h in zip(ordered, on_demand_hours, strict=True)
+        ),
+        node_hour=node_hours[0],
+        fallback_node_hour=fallback[0] if fallback else None,
+    )

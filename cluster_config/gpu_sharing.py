@@ -13,28 +13,37 @@ Rules, each from upstream:
   GPUs x 10 replicas = 80);
 - a node picks its config by the label ``nvidia.com/device-plugin.config`` (README, "Updating
   Per-Node Configuration With a Node Label").
+
+The functions take any object with the fields of a pool's ``gpu_sharing`` (``SharingSettings``),
+so this module does not depend on the config model (which imports it for its rules).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from cluster_config.catalog import GPU_INSTANCE_TYPES
-
-if TYPE_CHECKING:
-    from cluster_config.model import ClusterConfig, GpuNodeGroupConfig, GpuSharingConfig
+from typing import Any, Protocol
 
 SHARING_CONFIG_LABEL = "nvidia.com/device-plugin.config"
 GPU_RESOURCE = "nvidia.com/gpu"
-NO_SHARING = "none"
-"""Label value of a GPU group without sharing (upstream: ``nvidia.com/gpu.sharing-strategy``)."""
 MIN_REPLICAS = 2  # upstream: "number of replicas must be >= 2"
 MAX_REPLICAS = 32
 """Project bound: every CUDA context reserves GPU memory (a few hundred MiB), so beyond ~32
 sharers a 16 GB T4 has little left per pod; time-slicing gives no memory isolation."""
 
 
-def sharing_problems(sharing: GpuSharingConfig) -> list[str]:
+class SharingSettings(Protocol):
+    """What a pool's ``gpu_sharing`` holds (``cluster_config.model.GpuSharingConfig``)."""
+
+    @property
+    def strategy(self) -> str: ...
+    @property
+    def replicas(self) -> int: ...
+    @property
+    def rename_by_default(self) -> bool: ...
+    @property
+    def fail_requests_greater_than_one(self) -> bool: ...
+
+
+def sharing_problems(sharing: SharingSettings) -> list[str]:
     """What upstream or this project does not support in ``sharing``; one line each."""
     problems = []
     if sharing.strategy == "mps":
@@ -57,18 +66,13 @@ def sharing_problems(sharing: GpuSharingConfig) -> list[str]:
     return problems
 
 
-def effective_sharing(config: ClusterConfig, group: GpuNodeGroupConfig) -> GpuSharingConfig | None:
-    """The group's own ``gpu_sharing``, else the cluster-wide one, else none."""
-    return group.gpu_sharing or config.gpu_sharing
-
-
-def sharing_config_name(sharing: GpuSharingConfig) -> str:
+def sharing_config_name(sharing: SharingSettings) -> str:
     """The device-plugin config name (a node label value): ``time-slicing-<replicas>[-multi]``."""
     suffix = "" if sharing.fail_requests_greater_than_one else "-multi"
     return f"time-slicing-{sharing.replicas}{suffix}"
 
 
-def device_plugin_config(sharing: GpuSharingConfig) -> dict[str, Any]:
+def device_plugin_config(sharing: SharingSettings) -> dict[str, Any]:
     """The device plugin's config file (``api/config/v1`` ``Config``) for ``sharing``."""
     return {
         "version": "v1",
@@ -83,37 +87,6 @@ def device_plugin_config(sharing: GpuSharingConfig) -> dict[str, Any]:
     }
 
 
-def device_plugin_configs(config: ClusterConfig) -> dict[str, dict[str, Any]]:
-    """Every config any GPU group uses, by name (empty when no group shares its GPUs)."""
-    configs = {}
-    for group in config.gpu_node_groups:
-        sharing = effective_sharing(config, group)
-        if sharing is not None:
-            configs[sharing_config_name(sharing)] = device_plugin_config(sharing)
-    return dict(sorted(configs.items()))
-
-
-def sharing_labels(config: ClusterConfig, group: GpuNodeGroupConfig) -> dict[str, str]:
-    """The node label that selects the group's device-plugin config.
-
-    Empty when no GPU group shares its GPUs. Otherwise every GPU group carries it, ``none``
-    without sharing: ``--balancing-label`` treats a missing label as a difference
-    (``processors/nodegroupset/label_nodegroups.go`` ``areLabelsSame``), so two plain groups
-    would no longer be balanced with each other.
-    """
-    if not any(effective_sharing(config, g) for g in config.gpu_node_groups):
-        return {}
-    sharing = effective_sharing(config, group)
-    return {SHARING_CONFIG_LABEL: NO_SHARING if sharing is None else sharing_config_name(sharing)}
-
-
-def advertised_gpus(config: ClusterConfig, group: GpuNodeGroupConfig) -> int:
-    """``nvidia.com/gpu`` one node of ``group`` advertises: physical GPUs x replicas."""
-    physical = GPU_INSTANCE_TYPES[group.instance_types[0]].gpus
-    sharing = effective_sharing(config, group)
-    return physical * (sharing.replicas if sharing is not None else 1)
-
-
-def advertised_gpu_resources(config: ClusterConfig) -> dict[str, int]:
-    """Configured GPU group name -> ``nvidia.com/gpu`` per node (for the autoscaler model)."""
-    return {g.name: advertised_gpus(config, g) for g in config.gpu_node_groups}
+def advertised_gpus(physical_gpus: int, sharing: SharingSettings | None) -> int:
+    """``nvidia.com/gpu`` a node advertises: physical GPUs x time-slicing replicas."""
+    return physical_gpus * (sharing.replicas if sharing is not None else 1)

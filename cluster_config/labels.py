@@ -1,13 +1,18 @@
-"""Node labels and the GPU taint: one definition for the node groups, the config rules and the
-charts, so the autoscaler's node selector and the labels the nodes carry cannot drift apart."""
+"""Node label keys and the GPU taint: one definition for the node-group specs, the config rules
+and the charts, so the autoscaler's node selector and the labels the nodes carry cannot drift
+apart. The labels of each group are assembled in one place: ``cluster_config.node_groups``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from typing import Final
 
-from cluster_config.catalog import accelerator_label, gpu_memory_gb
+from cluster_config.gpu_sharing import SHARING_CONFIG_LABEL
 
 POOL_LABEL = "pool"
+"""``pool=<pool name>`` on a GPU pool's nodes, ``pool=system`` on the system group's: the
+autoscaler balances groups whose ``pool`` is equal (``--balancing-label=pool``), and a workload
+picks a pool with ``nodeSelector: {pool: <name>}``."""
+SYSTEM_POOL = "system"
 ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
 GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
 GPU_MEMORY_LABEL = "gpu-memory-gb"
@@ -16,26 +21,17 @@ is at zero (``nodeAffinity`` ``Gt``/``Lt`` compare it as an integer). Our own ke
 feature discovery's ``nvidia.com/gpu.memory``: GFD writes the device's real MiB there (23028 on an
 A10G, not 24576), which the catalog cannot know, and GFD would overwrite the label on a live node
 so the node and the autoscaler's template would disagree."""
+CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
+"""Set by EKS on every managed node (and by the autoscaler on its template nodes)."""
 
-SYSTEM_NODE_LABELS = {POOL_LABEL: "system"}
+SYSTEM_NODE_LABELS = {POOL_LABEL: SYSTEM_POOL}
 """Labels of the system group's nodes; also the autoscaler's node selector."""
 
 GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_TAINT_VALUE = "true"
-GPU_TAINT_EFFECT = "NoSchedule"
+GPU_TAINT_EFFECT: Final = "NoSchedule"
 
 RESERVED_GPU_LABELS = frozenset(
-    {POOL_LABEL, ACCELERATOR_LABEL, GPU_PRESENT_LABEL, GPU_MEMORY_LABEL}
+    {POOL_LABEL, ACCELERATOR_LABEL, GPU_PRESENT_LABEL, GPU_MEMORY_LABEL, SHARING_CONFIG_LABEL}
 )
-"""Labels ``gpu_node_labels`` sets; a config may not set them itself."""
-
-
-def gpu_node_labels(instance_types: Sequence[str], extra: Mapping[str, str]) -> dict[str, str]:
-    """Labels of a GPU group's nodes; equal across groups so the autoscaler balances them."""
-    return {
-        POOL_LABEL: "gpu",
-        ACCELERATOR_LABEL: accelerator_label(tuple(instance_types)),
-        GPU_PRESENT_LABEL: "true",
-        GPU_MEMORY_LABEL: str(gpu_memory_gb(instance_types)),
-        **extra,
-    }
+"""Labels this project sets on GPU nodes; a pool's ``labels`` may not set them."""

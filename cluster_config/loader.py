@@ -17,7 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from cluster_config import aws_limits
 from cluster_config.model import RULE_VIOLATIONS, ClusterConfig
+from cluster_config.node_groups import node_group_specs
 from cluster_config.strict_yaml import StrictYamlError, load_strict_yaml
 
 MAX_CONFIG_BYTES = 64 * 1024
@@ -38,6 +40,9 @@ _PATTERN_HINTS = {
         "must be an IAM role or user ARN such as 'arn:aws:iam::123456789012:role/Admin'"
     ),
     "node_ami_release_version": "must be an EKS AMI release version such as '1.36.0-20261120'",
+    "gpu_pools.name": (
+        "must be lower-case words of letters and digits joined by single '-', at most 51"
+    ),
     "labels": "must be a Kubernetes label (key: [prefix/]name; value: up to 63 of [-A-Za-z0-9_.])",
 }
 
@@ -95,10 +100,23 @@ def load_config(defaults: Any, config_path: str | None = None) -> ClusterConfig:
 
 
 def validate_config(data: Mapping[str, Any]) -> ClusterConfig:
+    """The config, once its fields and rules hold and so do the limits on what it generates
+    (checked on its node-group specs, so only after the config itself is valid)."""
     try:
-        return ClusterConfig.model_validate(data)
+        config = ClusterConfig.model_validate(data)
     except ValidationError as error:
         raise ConfigError(_describe(error)) from None
+    specs = node_group_specs(config).all
+    problems = aws_limits.tag_budget_problems(
+        len(config.tags),
+        {s.name: len(s.node_template_tags) for s in specs},
+        labels_field={
+            s.name: f"{s.source.removesuffix('.on_demand_fallback')}.labels" for s in specs
+        },
+    )
+    if problems:
+        raise ConfigError(problems)
+    return config
 
 
 def _cross_field_problems(
@@ -211,12 +229,20 @@ def _describe(error: ValidationError) -> list[str]:
     return problems
 
 
+# Keys of earlier releases, by what replaced them: too far apart for a spelling match.
+_RENAMED_KEYS = {"gpu_node_groups": "gpu_pools"}
+
+
 def _unknown_key(loc: list[Any]) -> str:
-    """``unknown key``, the nearest valid key when one is close (a misspelling), what is allowed."""
+    """``unknown key``, the nearest valid key when one is close (a misspelling) or what replaced
+    a renamed key, what is allowed."""
     allowed = _allowed_keys(loc[:-1])
     if not allowed:
         return "unknown key"
-    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.55)
+    renamed = _RENAMED_KEYS.get(str(loc[-1])) if len(loc) == 1 else None
+    close = (
+        [renamed] if renamed else difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.55)
+    )
     hint = f" did you mean {close[0]!r}?" if close else ""
     return f"unknown key;{hint} allowed: {', '.join(allowed)}"
 
@@ -250,8 +276,10 @@ def _long_enough(item: Any) -> bool:
 
 def _hint(loc: list[Any]) -> str | None:
     for part in reversed(loc):
-        if isinstance(part, str) and part in _PATTERN_HINTS:
-            return _PATTERN_HINTS[part]
+        if isinstance(part, str):
+            hint = _PATTERN_HINTS.get(f"{loc[0]}.{part}") or _PATTERN_HINTS.get(part)
+            if hint:
+                return hint
     return None
 
 

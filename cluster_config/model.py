@@ -31,8 +31,9 @@ from cluster_config.catalog import (
     InstanceShape,
     why_not_accepted,
 )
-from cluster_config.gpu_sharing import SHARING_CONFIG_LABEL, sharing_problems
-from cluster_config.labels import RESERVED_GPU_LABELS
+from cluster_config.gpu_sharing import sharing_problems
+from cluster_config.labels import RESERVED_GPU_LABELS, SYSTEM_POOL
+from cluster_config.nodegroup_names import group_name
 from cluster_config.versions import KUBERNETES_RELEASES
 
 # EKS allows [0-9A-Za-z][A-Za-z0-9-_]*; CloudFormation stack names (derived from it) allow no "_".
@@ -40,9 +41,13 @@ ClusterName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0
 # Lower-case words joined by single hyphens, so each maps to a distinct PascalCase construct ID.
 # At most 56: node group names are "<name>-<6-character digest>" and EKS allows 63 (EKS API
 # Reference, CreateNodegroup nodegroupName; aws_limits.NODEGROUP_NAME).
-GroupName = Annotated[
-    str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=56)
-]
+_WORDS = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+GroupName = Annotated[str, StringConstraints(pattern=_WORDS, max_length=56)]
+# A pool's longest group name is "<pool>-od-<zone letter>" (5 more): at most 56 like the others.
+PoolName = Annotated[str, StringConstraints(pattern=_WORDS, max_length=51)]
+MAX_GPU_NODE_GROUPS = 20
+"""Project bound on the node groups all pools generate together (EKS's default quota is 30
+managed node groups per cluster; each GPU group is also one autoscaler template to simulate)."""
 
 
 def _limit(check: Callable[[str], str | None]) -> AfterValidator:
@@ -215,28 +220,89 @@ class AutoscalerConfig(_Frozen):
     scale_down_gpu_utilization_threshold: Annotated[float, Field(gt=0, le=1)]
 
 
-class GpuNodeGroupConfig(_NodeGroupConfig):
-    """A single-AZ spot GPU group that scales from zero (one per AZ, like the seed's a|b|c)."""
+class OnDemandFallbackConfig(_Frozen):
+    """On-demand groups of the pool's shape, one per pool zone, named ``<pool>-od-<zone letter>``.
+
+    They carry the pool's labels (a pod that selects the pool may land on them), and the
+    priority expander tries them only when none of the pool's spot groups can scale up.
+    """
+
+    min_size: NodeCount = 0
+    """Per zone group; 0: no on-demand node runs until spot capacity runs out."""
+    max_size: Annotated[int, Field(strict=True, ge=1, le=450)]
+    """Per zone group."""
+
+    @model_validator(mode="after")
+    def _sizes(self) -> Self:
+        if self.min_size > self.max_size:
+            raise _rule_violations(
+                [
+                    f"min_size: {self.min_size} is greater than max_size {self.max_size}; "
+                    "allowed: min_size <= max_size"
+                ]
+            )
+        return self
+
+
+class GpuPoolConfig(_NodeGroupConfig):
+    """One GPU shape spread over zones: one single-AZ group per zone, ``<pool>-<zone letter>``,
+    balanced with each other by the autoscaler (and with no other pool's groups)."""
 
     _catalog = GPU_INSTANCE_TYPES
     _kind = "GPU"
 
-    availability_zone: AvailabilityZone
+    name: PoolName
+    """Also the ``pool`` label value of the pool's nodes."""
+    availability_zones: (
+        Annotated[tuple[AvailabilityZone, ...], Field(min_length=1, max_length=6)] | None
+    ) = None
+    """Unset: every zone of the cluster."""
+    min_size: NodeCount
+    """Per zone group."""
+    max_size: Annotated[int, Field(strict=True, ge=1, le=450)]
+    """Per zone group."""
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
-    """Extra Kubernetes labels for the nodes (also written as autoscaler node-template tags)."""
+    """Extra Kubernetes labels for the pool's nodes (also written as autoscaler node-template
+    tags)."""
     capacity_type: Literal["SPOT", "ON_DEMAND"] = "SPOT"
-    """ON_DEMAND groups are tried only when no SPOT group can take the pods (priority expander)."""
     gpu_sharing: GpuSharingConfig | None = None
-    """Time-slicing for this group; unset, the cluster-wide ``gpu_sharing`` applies."""
+    """Time-slicing of every GPU of the pool's nodes; unset, each pod gets whole GPUs."""
+    on_demand_fallback: OnDemandFallbackConfig | None = None
+    """Only for a SPOT pool: on-demand groups tried when no spot group of the pool can scale."""
 
     @model_validator(mode="after")
-    def _check_labels(self) -> Self:
+    def _check_pool(self) -> Self:
+        problems = []
         reserved = sorted(k for k in self.labels if k in RESERVED_GPU_LABELS)
         if reserved:
-            raise _rule_violations(
-                [f"labels: {reserved} are set by this project; choose other keys"]
+            problems.append(f"labels: {reserved} are set by this project; choose other keys")
+        if self.name == SYSTEM_POOL:
+            problems.append(
+                f"name: {SYSTEM_POOL!r} is the system group's pool label value; choose another"
             )
+        if self.on_demand_fallback is not None and self.capacity_type == "ON_DEMAND":
+            problems.append(
+                "on_demand_fallback: the pool is already ON_DEMAND; a fallback is for a SPOT "
+                "pool (remove it, or set capacity_type: SPOT)"
+            )
+        if self.availability_zones is not None and len(set(self.availability_zones)) != len(
+            self.availability_zones
+        ):
+            problems.append(
+                f"availability_zones: {list(self.availability_zones)} lists a zone twice"
+            )
+        if problems:
+            raise _rule_violations(problems)
         return self
+
+
+def _at_least_one_pool(pools: tuple[GpuPoolConfig, ...]) -> tuple[GpuPoolConfig, ...]:
+    if not pools:
+        raise ValueError(
+            "a cluster needs at least one GPU pool (name, instance_types, min_size, max_size); "
+            "see README, Configuration"
+        )
+    return pools
 
 
 class ClusterConfig(_Frozen):
@@ -258,7 +324,10 @@ class ClusterConfig(_Frozen):
     """Retention of the control-plane log group ``/aws/eks/<cluster>/cluster``."""
     tags: dict[TagKey, TagValue]
     system_node_group: SystemNodeGroupConfig
-    gpu_node_groups: Annotated[tuple[GpuNodeGroupConfig, ...], Field(min_length=1, max_length=20)]
+    gpu_pools: Annotated[
+        tuple[GpuPoolConfig, ...], Field(max_length=20), AfterValidator(_at_least_one_pool)
+    ]
+    """GPU shapes, each spread over its zones (README, "Using GPUs")."""
     gpu_root_volume_gib: Annotated[int, Field(strict=True, ge=20, le=16384)]
     gpu_smoke_test: Flag
     """Deploy the GPU smoke-test Job with the cluster (it is always exported as YAML)."""
@@ -266,18 +335,11 @@ class ClusterConfig(_Frozen):
         Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+-\d{8}$")] | None
     ) = None
     """Optional: pins the EKS AMI release; unset, new groups get the latest and keep it."""
-    gpu_sharing: GpuSharingConfig | None = None
-    """Time-slicing for every GPU group that does not set its own."""
     autoscaler: AutoscalerConfig
     node_auto_repair: Flag
     """EKS node auto repair on every node group."""
     node_monitoring_agent: Flag
     """The ``eks-node-monitoring-agent`` EKS add-on (reports GPU and other node faults)."""
-
-    @property
-    def gpu_instance_types(self) -> tuple[str, ...]:
-        """Every GPU instance type of every GPU group, each once, in config order."""
-        return tuple(dict.fromkeys(t for g in self.gpu_node_groups for t in g.instance_types))
 
     @model_validator(mode="after")
     def _check_cross_field_rules(self) -> ClusterConfig:
@@ -285,7 +347,6 @@ class ClusterConfig(_Frozen):
             *_network_problems(self),
             *_group_problems(self),
             *_aws_limit_problems(self),
-            *_capacity_problems(self),
         ]
         if problems:
             raise _rule_violations(problems)
@@ -318,26 +379,42 @@ def _network_problems(config: ClusterConfig) -> list[str]:
 
 
 def _group_problems(config: ClusterConfig) -> list[str]:
+    """Pool zones within the cluster's; unique pool names; no two generated groups alike."""
     problems = []
-    system = config.system_node_group
-    seen_names = {system.name: "system_node_group"}
-    for i, group in enumerate(config.gpu_node_groups):
-        where = f"gpu_node_groups.{i}"
-        if group.name in seen_names:
+    pool_names: dict[str, str] = {}
+    groups = {config.system_node_group.name: "system_node_group"}
+    total = 0
+    for i, pool in enumerate(config.gpu_pools):
+        where = f"gpu_pools.{i}"
+        if pool.name in pool_names:
             problems.append(
-                f"{where}.name: {group.name!r} is already used by {seen_names[group.name]}"
+                f"{where}.name: {pool.name!r} is already used by {pool_names[pool.name]}"
             )
-        seen_names.setdefault(group.name, where)
-        if group.availability_zone not in config.availability_zones:
-            problems.append(
-                f"{where}.availability_zone: {group.availability_zone!r} is not one of the "
-                f"cluster's availability_zones {list(config.availability_zones)}"
-            )
-    labels = {tuple(sorted(g.labels.items())) for g in config.gpu_node_groups}
-    if len(labels) > 1:
+            continue
+        pool_names[pool.name] = f"{where}.name"
+        # Each zone once: a zone listed twice is reported on its own.
+        zones = dict.fromkeys(pool.availability_zones or config.availability_zones)
+        for j, zone in enumerate(pool.availability_zones or ()):
+            if zone not in config.availability_zones:
+                problems.append(
+                    f"{where}.availability_zones.{j}: {zone!r} is not one of the cluster's "
+                    f"availability_zones {list(config.availability_zones)}"
+                )
+        for fallback in (False, True) if pool.on_demand_fallback else (False,):
+            source = f"{where}.on_demand_fallback" if fallback else where
+            for zone in zones:
+                name = group_name(pool.name, zone, fallback=fallback)
+                total += 1
+                if name in groups:
+                    problems.append(
+                        f"{where}.name: {pool.name!r} makes group {name!r} ({source}, {zone}), "
+                        f"which is also the name of {groups[name]}; choose another pool name"
+                    )
+                groups.setdefault(name, f"{source}'s group in {zone}")
+    if total > MAX_GPU_NODE_GROUPS:
         problems.append(
-            "gpu_node_groups: the groups' labels differ, so the cluster autoscaler would not treat "
-            "them as similar (--balance-similar-node-groups); give every GPU group the same labels"
+            f"gpu_pools: the pools make {total} GPU node groups (one per pool zone, twice with "
+            f"on_demand_fallback); allowed: at most {MAX_GPU_NODE_GROUPS}"
         )
     return problems
 
@@ -345,29 +422,6 @@ def _group_problems(config: ClusterConfig) -> list[str]:
 def _aws_limit_problems(config: ClusterConfig) -> list[str]:
     """Limits AWS and EKS enforce across fields (see ``aws_limits`` for each source)."""
     problems = []
-    extra_labels = max((len(g.labels) for g in config.gpu_node_groups), default=0)
-    # Once any group time-slices, every GPU group carries the device-plugin config label too.
-    if config.gpu_sharing is not None or any(g.gpu_sharing for g in config.gpu_node_groups):
-        extra_labels += 1
-    on_nodegroup = aws_limits.PROJECT_TAGS_ON_GPU_NODEGROUP_FIXED + extra_labels
-    room = aws_limits.TAGS_PER_RESOURCE - max(aws_limits.PROJECT_TAGS_ON_SUBNET, on_nodegroup)
-    if len(config.tags) > room:
-        problems.append(
-            f"tags: {len(config.tags)} tags, but this project adds up to "
-            f"{aws_limits.TAGS_PER_RESOURCE - room} of its own to a resource (subnet names, "
-            f"autoscaler node-template tags for {extra_labels} extra GPU label(s)) and AWS allows "
-            f"{aws_limits.TAGS_PER_RESOURCE} per resource; allowed: at most {max(room, 0)}"
-        )
-    on_asg = aws_limits.EKS_TAGS_ON_ASG + on_nodegroup
-    if on_asg > aws_limits.TAGS_PER_RESOURCE:
-        allowed = aws_limits.TAGS_PER_RESOURCE - aws_limits.EKS_TAGS_ON_ASG
-        allowed -= aws_limits.PROJECT_TAGS_ON_GPU_NODEGROUP_FIXED
-        problems.append(
-            f"gpu_node_groups: {extra_labels} labels on one group; each becomes an autoscaler tag "
-            f"on its Auto Scaling group beside {aws_limits.EKS_TAGS_ON_ASG} EKS tags and "
-            f"{aws_limits.PROJECT_TAGS_ON_GPU_NODEGROUP_FIXED} of this project's, and AWS "
-            f"allows {aws_limits.TAGS_PER_RESOURCE}; allowed: at most {allowed} labels"
-        )
     if config.node_ami_release_version is not None:
         problem = aws_limits.release_version_problem(
             config.node_ami_release_version, config.kubernetes_version
@@ -385,15 +439,6 @@ def _aws_limit_problems(config: ClusterConfig) -> list[str]:
                 f"allowed: arn:{partition}:iam::..."
             )
     return problems
-
-
-def _capacity_problems(config: ClusterConfig) -> list[str]:
-    return [
-        f"gpu_node_groups.{i}.labels: {SHARING_CONFIG_LABEL!r} is set by this project from "
-        "gpu_sharing; choose another key"
-        for i, group in enumerate(config.gpu_node_groups)
-        if SHARING_CONFIG_LABEL in group.labels
-    ]
 
 
 def _size_and_shape_problems(

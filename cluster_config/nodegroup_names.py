@@ -1,6 +1,11 @@
-"""The names EKS gives this project's node groups and their Auto Scaling groups, known at synth.
+"""The names of this project's node groups and of the Auto Scaling groups EKS makes for them.
 
-A node group is named ``<configured name>-<digest of its replacement-only properties>`` (see
+A pool's groups are named ``<pool>-<zone letter>`` (spot, or the pool's own capacity type) and
+``<pool>-od-<zone letter>`` (its on-demand fallback); ``group_name`` is the one definition, used
+by the config rules (collisions) and the node-group specs. The construct ID follows the name
+(``gpu-spot-ng-a`` -> ``GpuSpotNgA``), never a list position.
+
+In EKS a node group is named ``<group name>-<digest of its replacement-only properties>`` (see
 ``constructs_lib.managed_node_group``); EKS names its ASG ``eks-<nodegroup name>-<nodegroup
 UUID>`` (EKS user guide, "Managed node groups": the ASG created for a group; the UUID is the
 group's ID, 8-4-4-4-12 lower-case hex).
@@ -13,13 +18,23 @@ import json
 import re
 from collections.abc import Sequence
 
-from cluster_config.model import ClusterConfig
-
 # AL2 AMIs ended in 2025 (no AL2 for Kubernetes 1.33+); the NVIDIA AMI has driver and toolkit.
 SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
 
+ON_DEMAND_FALLBACK_INFIX = "od"
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def group_name(pool: str, zone: str, *, fallback: bool = False) -> str:
+    """``gpu-spot-ng`` in ``us-west-2a`` -> ``gpu-spot-ng-a`` (fallback: ``gpu-spot-ng-od-a``)."""
+    parts = [pool, ON_DEMAND_FALLBACK_INFIX] if fallback else [pool]
+    return "-".join([*parts, zone[-1]])
+
+
+def construct_id(name: str) -> str:
+    """``gpu-spot-ng-a`` -> ``GpuSpotNgA``: distinct for distinct names of lower-case words."""
+    return "".join(part.capitalize() for part in name.split("-"))
 
 
 def fingerprint(*parts: object) -> str:
@@ -41,29 +56,6 @@ def physical_nodegroup_name(
         :6
     ]
     return f"{name_prefix}-{digest}"
-
-
-def nodegroup_names(config: ClusterConfig) -> dict[str, str]:
-    """Configured group name -> the node group's name in EKS, system group first."""
-    system = config.system_node_group
-    names = {
-        system.name: physical_nodegroup_name(
-            system.name,
-            instance_types=system.instance_types,
-            capacity_type=system.capacity_type,
-            ami_type=SYSTEM_AMI_TYPE,
-            availability_zones=config.availability_zones,
-        )
-    }
-    for group in config.gpu_node_groups:
-        names[group.name] = physical_nodegroup_name(
-            group.name,
-            instance_types=group.instance_types,
-            capacity_type=group.capacity_type,
-            ami_type=GPU_AMI_TYPE,
-            availability_zones=[group.availability_zone],
-        )
-    return names
 
 
 def asg_name_pattern(nodegroup_name: str) -> str:

@@ -21,6 +21,7 @@ class NodeLaunchTemplate(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, root_volume_gib: int) -> None:
         super().__init__(scope, construct_id)
+        self.root_volume_gib = root_volume_gib
         self.launch_template = ec2.LaunchTemplate(
             self,
             "Resource",

@@ -18,6 +18,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from cluster_config.node_groups import NODE_TEMPLATE_PREFIX
 from constructs_lib.nag_acknowledgments import (
     auto_scaling_group_arn,
     nodegroup_arn,
@@ -26,9 +27,7 @@ from constructs_lib.nag_acknowledgments import (
 )
 
 HANDLER_DIR = Path(__file__).parent / "nodegroup_ops_handler"
-# The only tag keys the handler writes (scale_from_zero_tags.NODE_TEMPLATE_PREFIX, which imports
-# this module, so the literal is repeated here; tests/test_cluster_stack.py ties the two).
-NODE_TEMPLATE_PREFIX = "k8s.io/cluster-autoscaler/node-template"
+# The only tag keys the handler writes: NODE_TEMPLATE_PREFIX, where the node-group specs make them.
 
 
 class NodegroupOpsProvider(Construct):

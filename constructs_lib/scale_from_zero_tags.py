@@ -9,28 +9,10 @@ from constructs import Construct
 
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
 
-NODE_TEMPLATE_PREFIX = "k8s.io/cluster-autoscaler/node-template"
-
-
-def node_template_tags(
-    *,
-    labels: Mapping[str, str],
-    taints: Mapping[str, str],
-    resources: Mapping[str, str],
-) -> dict[str, str]:
-    """The ASG tags that let the autoscaler build a node of this group while it has none.
-
-    ``taints`` maps key to ``"<value>:<Effect>"`` (e.g. ``"true:NoSchedule"``).
-    """
-    return {
-        **{f"{NODE_TEMPLATE_PREFIX}/label/{k}": v for k, v in sorted(labels.items())},
-        **{f"{NODE_TEMPLATE_PREFIX}/taint/{k}": v for k, v in sorted(taints.items())},
-        **{f"{NODE_TEMPLATE_PREFIX}/resources/{k}": v for k, v in sorted(resources.items())},
-    }
-
 
 class ScaleFromZeroTags(Construct):
-    """Applies ``tags`` to the node group's ASG through CloudFormation.
+    """Applies ``tags`` (a spec's ``node_template_tags``) to the node group's ASG through
+    CloudFormation.
 
     Tags on ``AWS::EKS::Nodegroup`` stay on the node group (EKS CreateNodegroup API;
     aws/containers-roadmap#608), so a custom resource finds the ASG with

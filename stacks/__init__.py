@@ -8,6 +8,7 @@ import aws_cdk as cdk
 
 from charts import AddonCharts, build_charts
 from cluster_config import ClusterConfig
+from cluster_config.node_groups import NodeGroupSpecs, node_group_specs
 from stacks.cluster_stack import ClusterStack
 from stacks.network_stack import NetworkStack
 
@@ -17,6 +18,7 @@ class AppStacks:
     network: NetworkStack
     cluster: ClusterStack
     charts: AddonCharts
+    node_groups: NodeGroupSpecs
 
 
 POLICY_CHECKS_CONTEXT_KEY = "policy_checks"
@@ -40,14 +42,16 @@ def build_stacks(app: cdk.App, config: ClusterConfig) -> AppStacks:
     env = cdk.Environment(account=config.account, region=config.region)
     for key, value in config.tags.items():
         cdk.Tags.of(app).add(key, value)
-    charts = build_charts(config)
+    node_groups = node_group_specs(config)
+    charts = build_charts(config, node_groups)
     network = NetworkStack(app, f"{config.cluster_name}-network", config=config, env=env)
     cluster = ClusterStack(
         app,
         f"{config.cluster_name}-cluster",
         config=config,
+        node_groups=node_groups,
         vpc=network.vpc,
         charts=charts,
         env=env,
     )
-    return AppStacks(network=network, cluster=cluster, charts=charts)
+    return AppStacks(network=network, cluster=cluster, charts=charts, node_groups=node_groups)

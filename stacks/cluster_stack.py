@@ -17,7 +17,6 @@ from aws_cdk import (
 )
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -25,59 +24,30 @@ from constructs import Construct
 
 from charts import AddonCharts
 from charts import cluster_autoscaler as autoscaler_chart
-from cluster_config import ClusterConfig, GpuNodeGroupConfig
-from cluster_config.gpu_sharing import GPU_RESOURCE, advertised_gpus, sharing_labels
-from cluster_config.labels import (
-    GPU_TAINT_EFFECT,
-    GPU_TAINT_KEY,
-    GPU_TAINT_VALUE,
-    SYSTEM_NODE_LABELS,
-    gpu_node_labels,
-)
-from cluster_config.nodeadm import ephemeral_storage_quantity
-from cluster_config.nodegroup_names import GPU_AMI_TYPE, SYSTEM_AMI_TYPE
+from cluster_config import ClusterConfig
+from cluster_config.node_groups import NodeGroupSpecs
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
 from constructs_lib.kubectl_provider_role import KubectlProviderRole
 from constructs_lib.kubernetes_addons import KubernetesAddons
-from constructs_lib.managed_node_group import ManagedNodeGroup, NodeTaint
+from constructs_lib.managed_node_group import ManagedNodeGroup
 from constructs_lib.node_launch_template import NodeLaunchTemplate
+from constructs_lib.node_role import NodeRole
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
-from constructs_lib.pod_identity_role import PodIdentityRole
-
-GPU_TAINT = NodeTaint(key=GPU_TAINT_KEY, value=GPU_TAINT_VALUE, effect=GPU_TAINT_EFFECT)
-# AmazonEKS_CNI_Policy is on the VPC CNI's own role (EKS Best Practices Guide, Security:
-# "Update the aws-node daemonset to use IRSA"); Session Manager gets only its own actions.
-NODE_ROLE_POLICIES = (
-    "AmazonEKSWorkerNodePolicy",
-    "AmazonEC2ContainerRegistryPullOnly",
-)
-# AWS Systems Manager user guide, "Create a custom IAM role for Session Manager" (policy without
-# S3 or CloudWatch Logs logging): what the SSM agent in the AMI needs for shell access without
-# SSH. AmazonSSMManagedInstanceCore would also allow ssm:GetParameter(s) on every parameter.
-SESSION_MANAGER_ACTIONS = (
-    "ssm:UpdateInstanceInformation",
-    "ssmmessages:CreateControlChannel",
-    "ssmmessages:CreateDataChannel",
-    "ssmmessages:OpenControlChannel",
-    "ssmmessages:OpenDataChannel",
-)
-VPC_CNI_NAMESPACE = "kube-system"
-VPC_CNI_SERVICE_ACCOUNT = "aws-node"
-
-
-def gpu_construct_id(group: GpuNodeGroupConfig) -> str:
-    """``gpu-spot-ng-a`` -> ``GpuSpotNgA``: follows the group's name, never its list position."""
-    return "".join(part.capitalize() for part in group.name.split("-"))
+from constructs_lib.vpc_cni import VpcCni, VpcCniRole
 
 
 class ClusterStack(Stack):
+    """The cluster and its node groups, as ``node_groups`` (the specs of ``config``) describe
+    them; the add-on charts are attached as manifests."""
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
         config: ClusterConfig,
+        node_groups: NodeGroupSpecs,
         vpc: ec2.IVpc,
         charts: AddonCharts,
         **kwargs: Any,
@@ -145,90 +115,51 @@ class ClusterStack(Stack):
         self.pod_identity_agent = eks.Addon(
             self, "PodIdentityAgent", addon_name="eks-pod-identity-agent", cluster=self.cluster
         )
-        vpc_cni = self._vpc_cni()
+        vpc_cni = VpcCni(
+            self,
+            "VpcCni",
+            cluster=self.cluster,
+            role=VpcCniRole(self, "VpcCniRole", cluster=self.cluster),
+            pod_identity_agent=self.pod_identity_agent,
+        )
         eks.Addon(self, "KubeProxy", addon_name="kube-proxy", cluster=self.cluster)
 
-        node_role = iam.Role(
-            self,
-            "NodeRole",
-            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name(n) for n in NODE_ROLE_POLICIES
-            ],
-            inline_policies={
-                "SessionManager": iam.PolicyDocument(
-                    statements=[
-                        iam.PolicyStatement(actions=list(SESSION_MANAGER_ACTIONS), resources=["*"])
-                    ]
-                )
-            },
-        )
+        node_role = NodeRole(self, "NodeRole")
         provider = NodegroupOpsProvider(self, "NodegroupOps", cluster_name=config.cluster_name)
-
-        system = config.system_node_group
+        system = node_groups.system
         self.system_node_group = ManagedNodeGroup(
             self,
-            "SystemNodeGroup",
-            name_prefix=system.name,
-            instance_types=system.instance_types,
-            capacity_type=system.capacity_type,
-            ami_type=SYSTEM_AMI_TYPE,
-            min_size=system.min_size,
-            max_size=system.max_size,
-            initial_size=system.min_size,
-            availability_zones=config.availability_zones,
+            system.construct_id,
+            spec=system,
+            cluster=self.cluster,
+            provider=provider,
+            node_role=node_role,
             launch_template=NodeLaunchTemplate(
                 self, "SystemLaunchTemplate", root_volume_gib=system.root_volume_gib
             ),
-            labels=SYSTEM_NODE_LABELS,
-            cluster=self.cluster,
-            provider=provider,
-            kubernetes_version=config.kubernetes_version,
-            node_role=node_role,
-            release_version=config.node_ami_release_version,
-            node_auto_repair=config.node_auto_repair,
         )
         self.system_node_group.node.add_dependency(vpc_cni)
         coredns = eks.Addon(self, "CoreDns", addon_name="coredns", cluster=self.cluster)
         coredns.node.add_dependency(self.system_node_group.nodegroup)
 
+        # One launch template for every GPU group: its ID is a node label the autoscaler
+        # compares on live nodes (constructs_lib/node_launch_template.py).
         gpu_template = NodeLaunchTemplate(
             self, "GpuLaunchTemplate", root_volume_gib=config.gpu_root_volume_gib
         )
         self.gpu_node_groups: dict[str, ManagedNodeGroup] = {}
-        for group in config.gpu_node_groups:
-            node_group = ManagedNodeGroup(
+        for spec in node_groups.gpu:
+            group = ManagedNodeGroup(
                 self,
-                gpu_construct_id(group),
-                name_prefix=group.name,
-                instance_types=group.instance_types,
-                capacity_type=group.capacity_type,
-                ami_type=GPU_AMI_TYPE,
-                min_size=group.min_size,
-                max_size=group.max_size,
-                initial_size=group.min_size,
-                availability_zones=[group.availability_zone],
-                launch_template=gpu_template,
-                labels={
-                    **gpu_node_labels(group.instance_types, group.labels),
-                    **sharing_labels(config, group),
-                },
-                taints=[GPU_TAINT],
-                scale_from_zero_resources={
-                    # Physical GPUs x time-slicing replicas: what the device plugin will advertise.
-                    GPU_RESOURCE: str(advertised_gpus(config, group)),
-                    # What the kubelet will offer, not the raw disk (cluster_config/nodeadm.py).
-                    "ephemeral-storage": ephemeral_storage_quantity(config.gpu_root_volume_gib),
-                },
+                spec.construct_id,
+                spec=spec,
                 cluster=self.cluster,
                 provider=provider,
-                kubernetes_version=config.kubernetes_version,
                 node_role=node_role,
-                release_version=config.node_ami_release_version,
-                node_auto_repair=config.node_auto_repair,
+                launch_template=gpu_template,
             )
-            node_group.node.add_dependency(vpc_cni)
-            self.gpu_node_groups[group.name] = node_group
+            group.node.add_dependency(vpc_cni)
+            self.gpu_node_groups[spec.name] = group
 
         if config.node_monitoring_agent:
             # Reports node and accelerated-hardware (GPU) faults that node auto repair acts on.
@@ -261,42 +192,10 @@ class ClusterStack(Stack):
             digest = hashlib.sha256(principal_arn.encode()).hexdigest()[:8]
             self.cluster.grant_cluster_admin(f"Admin{digest}", principal_arn)
 
-        self._acknowledge_required_aws_policies(node_role)
+        self._acknowledge_required_aws_policies()
         self._outputs(config)
 
-    def _vpc_cni(self) -> eks.Addon:
-        """The vpc-cni add-on, its ``aws-node`` service account on its own Pod Identity role."""
-        role = PodIdentityRole(
-            self,
-            "VpcCniRole",
-            cluster=self.cluster,
-            namespace=VPC_CNI_NAMESPACE,
-            service_account=VPC_CNI_SERVICE_ACCOUNT,
-            description="VPC CNI (aws-node) of EKS cluster (Pod Identity)",
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEKS_CNI_Policy")
-            ],
-        )
-        Validations.of(role).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                "AmazonEKS_CNI_Policy]",
-                reason="The policy EKS documents for the VPC CNI; on its own role, bound to "
-                "kube-system/aws-node of this cluster, instead of on the node role.",
-            )
-        )
-        addon = eks.Addon(self, "VpcCni", addon_name="vpc-cni", cluster=self.cluster)
-        cfn_addon = addon.node.default_child
-        assert isinstance(cfn_addon, eks.CfnAddon)
-        # aws_eks_v2.Addon has no prop for it; AWS::EKS::Addon PodIdentityAssociations does.
-        cfn_addon.add_property_override(
-            "PodIdentityAssociations",
-            [{"ServiceAccount": VPC_CNI_SERVICE_ACCOUNT, "RoleArn": role.role_arn}],
-        )
-        addon.node.add_dependency(self.pod_identity_agent)
-        return addon
-
-    def _acknowledge_required_aws_policies(self, node_role: iam.Role) -> None:
+    def _acknowledge_required_aws_policies(self) -> None:
         """cdk-nag findings on roles whose shape EKS or aws-cdk-lib dictates, at those roles."""
         managed = "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{}]"
         Validations.of(self.cluster.role).acknowledge(
@@ -304,21 +203,6 @@ class ClusterStack(Stack):
                 id=managed.format("AmazonEKSClusterPolicy"),
                 reason="EKS requires the AWS managed AmazonEKSClusterPolicy on the cluster role.",
             )
-        )
-        Validations.of(node_role).acknowledge(
-            *(
-                Acknowledgment(
-                    id=managed.format(name),
-                    reason="EKS managed nodes need this AWS managed policy (EKS user guide, node "
-                    "IAM role).",
-                )
-                for name in NODE_ROLE_POLICIES
-            ),
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason="Session Manager's ssmmessages actions take no resource, and the agent "
-                "registers the instance it runs on, whose ID is unknown before launch.",
-            ),
         )
         kubectl_provider = self.cluster.kubectl_provider
         assert kubectl_provider is not None
@@ -358,12 +242,8 @@ class ClusterStack(Stack):
             ),
         )
         CfnOutput(self, "SystemNodegroupName", value=self.system_node_group.nodegroup_name)
-        for group in config.gpu_node_groups:
-            CfnOutput(
-                self,
-                f"{gpu_construct_id(group)}NodegroupName",
-                value=self.gpu_node_groups[group.name].nodegroup_name,
-            )
+        for group in self.gpu_node_groups.values():
+            CfnOutput(self, f"{group.spec.construct_id}NodegroupName", value=group.nodegroup_name)
 
 
 def _kubectl_layer(scope: Construct, release: KubernetesRelease) -> lambda_.ILayerVersion:

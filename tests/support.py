@@ -8,8 +8,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from charts import AddonCharts, build_charts
 from cluster_config import ClusterConfig
 from cluster_config.loader import _merge, validate_config
+from cluster_config.node_groups import node_group_specs
 from verify.synth import Synthesis
 from verify.synth import synthesize as verify_synthesize
 
@@ -25,6 +27,11 @@ def default_data() -> dict[str, Any]:
 def config_with(overrides: dict[str, Any] | None = None) -> ClusterConfig:
     """Defaults overridden the way ``-c config=PATH`` overrides them."""
     return validate_config(_merge(default_data(), overrides or {}))
+
+
+def charts_for(config: ClusterConfig) -> AddonCharts:
+    """The add-on charts of ``config``, built from its node-group specs as the app does."""
+    return build_charts(config, node_group_specs(config))
 
 
 Synthesized = Synthesis

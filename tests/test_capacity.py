@@ -18,19 +18,14 @@ import pytest
 import yaml
 from cdk8s import Testing as Cdk8sTesting
 
-from charts import build_charts
 from cluster_config import ConfigError
 from cluster_config.cost import estimate
-from cluster_config.gpu_sharing import (
-    advertised_gpu_resources,
-    device_plugin_configs,
-    sharing_labels,
-)
 from cluster_config.loader import _merge, validate_config
-from cluster_config.nodegroup_names import asg_name_pattern, nodegroup_names
-from cluster_config.priority_expander import balancing_labels, expander_priorities
+from cluster_config.node_groups import NodeGroupSpecs, node_group_specs
+from cluster_config.nodegroup_names import asg_name_pattern
 from tests.support import (
     Synthesized,
+    charts_for,
     config_with,
     default_data,
     nodegroups_by_name,
@@ -54,10 +49,18 @@ def problems(overrides: dict[str, Any]) -> list[str]:
     return error.value.problems
 
 
-def gpu_group(**fields: Any) -> dict[str, Any]:
-    group = default_data()["gpu_node_groups"][0]
-    group.update(fields)
-    return group
+def gpu_pool(**fields: Any) -> dict[str, Any]:
+    pool = default_data()["gpu_pools"][0]
+    pool.update(fields)
+    return pool
+
+
+def specs(config: Any) -> NodeGroupSpecs:
+    return node_group_specs(config)
+
+
+def charts_of(config: Any) -> Any:
+    return charts_for(config)
 
 
 @pytest.fixture(scope="module")
@@ -80,22 +83,28 @@ def chosen(priorities: dict[int, list[str]], asg_names: list[str]) -> list[str]:
 
 def test_default_config_has_no_priority_expander() -> None:
     config = config_with()
-    assert expander_priorities(config) == {}
-    charts = build_charts(config)
+    assert specs(config).expander_priorities == {}
+    charts = charts_of(config)
     assert "--expander=least-waste" in charts.autoscaler.args
     kinds = [o["kind"] for o in Cdk8sTesting.synth(charts.autoscaler)]
     assert "ConfigMap" not in kinds
 
 
 def test_spot_groups_are_tried_before_on_demand_ones() -> None:
-    config = example_config()
-    names = nodegroup_names(config)
-    asgs = {group: f"eks-{name}-{UUID}" for group, name in names.items()}
-    priorities = expander_priorities(config)
-    every_gpu = [asgs[g.name] for g in config.gpu_node_groups]
-    assert chosen(priorities, every_gpu) == [asgs["gpu-spot-a"], asgs["gpu-spot-b"]]
-    # spot out of capacity (backed off, no longer an option): on-demand is chosen
-    assert chosen(priorities, [asgs["gpu-od-a"]]) == [asgs["gpu-od-a"]]
+    groups = specs(example_config())
+    asgs = {s.name: f"eks-{s.physical_name}-{UUID}" for s in groups.all}
+    priorities = groups.expander_priorities
+    pool = [asgs[s.name] for s in groups.pools["gpu-spot"]]
+    assert chosen(priorities, pool) == [asgs["gpu-spot-a"], asgs["gpu-spot-b"]]
+    # spot out of capacity (backed off, no longer an option): the fallback is chosen
+    fallback = [asgs["gpu-spot-od-a"], asgs["gpu-spot-od-b"]]
+    assert chosen(priorities, fallback) == fallback
+    # an unselected GPU pod: every pool's spot groups come first
+    assert chosen(priorities, list(asgs.values())) == [
+        asgs["spot-ng"],
+        asgs["gpu-spot-a"],
+        asgs["gpu-spot-b"],
+    ]
     # the system group matches a priority too, else the expander would never use it
     assert chosen(priorities, [asgs["spot-ng"]]) == [asgs["spot-ng"]]
 
@@ -110,7 +119,7 @@ def test_asg_pattern_matches_only_its_own_group() -> None:
 
 def test_priority_config_map_holds_the_priorities_as_the_autoscaler_parses_them() -> None:
     config = example_config()
-    charts = build_charts(config)
+    charts = charts_of(config)
     assert "--expander=priority,least-waste" in charts.autoscaler.args
     (config_map,) = [o for o in Cdk8sTesting.synth(charts.autoscaler) if o["kind"] == "ConfigMap"]
     assert config_map["metadata"] == {
@@ -118,30 +127,32 @@ def test_priority_config_map_holds_the_priorities_as_the_autoscaler_parses_them(
         "namespace": "kube-system",
         "labels": {"app": "cluster-autoscaler"},
     }
-    assert yaml.safe_load(config_map["data"]["priorities"]) == expander_priorities(config)
+    assert yaml.safe_load(config_map["data"]["priorities"]) == specs(config).expander_priorities
 
 
 def test_on_demand_groups_are_balanced_apart_from_spot_ones() -> None:
     config = example_config()
-    assert balancing_labels(config)[0] == "eks.amazonaws.com/capacityType"
-    args = build_charts(config).autoscaler.args
-    assert "--balancing-label=eks.amazonaws.com/capacityType" in args
-    assert not any(a.startswith("--balancing-ignore-label") for a in args)
+    assert specs(config).balancing_labels == ("pool", "eks.amazonaws.com/capacityType")
+    args = charts_of(config).autoscaler.args
+    assert [a for a in args if a.startswith("--balancing")] == [
+        "--balancing-label=pool",
+        "--balancing-label=eks.amazonaws.com/capacityType",
+    ]
 
 
 def test_synthesized_names_are_the_ones_the_priorities_match(example_synth: Synthesized) -> None:
-    config = example_config()
+    groups = specs(example_config())
     synthesized = {
         p["NodegroupName"]: p["CapacityType"]
         for p in nodegroups_by_name(example_synth.cluster).values()
     }
-    assert set(synthesized) == set(nodegroup_names(config).values())
-    assert synthesized[nodegroup_names(config)["gpu-od-a"]] == "ON_DEMAND"
+    assert synthesized == {s.physical_name: s.capacity_type for s in groups.all}
+    assert synthesized[groups.pools["gpu-spot"][2].physical_name] == "ON_DEMAND"
 
 
 def test_capacity_type_must_be_spot_or_on_demand() -> None:
-    found = problems({"gpu_node_groups": [gpu_group(capacity_type="RESERVED")]})
-    assert any("gpu_node_groups.0.capacity_type" in p for p in found)
+    found = problems({"gpu_pools": [gpu_pool(capacity_type="RESERVED")]})
+    assert any("gpu_pools.0.capacity_type" in p for p in found)
 
 
 # --- 2. GPU time-slicing ---------------------------------------------------------------------
@@ -150,10 +161,15 @@ def test_capacity_type_must_be_spot_or_on_demand() -> None:
 def test_time_slicing_advertises_gpus_times_replicas_in_the_template_tag(
     example_synth: Synthesized,
 ) -> None:
-    assert advertised_gpu_resources(example_config()) == {
-        "gpu-spot-a": 4,
-        "gpu-spot-b": 4,
-        "gpu-od-a": 2,
+    advertised = {
+        s.name: s.node_template_resources["nvidia.com/gpu"] for s in specs(example_config()).gpu
+    }
+    assert advertised == {
+        "gpu-spot-a": "4",
+        "gpu-spot-b": "4",
+        "gpu-spot-od-a": "4",
+        "gpu-spot-od-b": "4",
+        "gpu-dev-a": "2",
     }
     tags = [
         r["Properties"]["Tags"]
@@ -162,21 +178,18 @@ def test_time_slicing_advertises_gpus_times_replicas_in_the_template_tag(
     gpu_tag = "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu"
     label_tag = "k8s.io/cluster-autoscaler/node-template/label/nvidia.com/device-plugin.config"
     values = sorted((t[gpu_tag], t[label_tag]) for t in tags)
-    assert values == [("2", "time-slicing-2"), ("4", "time-slicing-4"), ("4", "time-slicing-4")]
+    assert values == [("2", "time-slicing-2"), *[("4", "time-slicing-4")] * 4]
 
 
 def test_multi_gpu_type_multiplies_physical_gpus() -> None:
     config = config_with(
-        {
-            "gpu_sharing": {"replicas": 3},
-            "gpu_node_groups": [gpu_group(instance_types=["g5.12xlarge"])],
-        }
+        {"gpu_pools": [gpu_pool(instance_types=["g5.12xlarge"], gpu_sharing={"replicas": 3})]}
     )
-    assert advertised_gpu_resources(config) == {"gpu-spot-ng-a": 12}
+    assert {s.node_template_resources["nvidia.com/gpu"] for s in specs(config).gpu} == {"12"}
 
 
 def test_device_plugin_config_is_upstreams_time_slicing_document() -> None:
-    assert device_plugin_configs(example_config())["time-slicing-4"] == {
+    assert specs(example_config()).device_plugin_configs["time-slicing-4"] == {
         "version": "v1",
         "sharing": {
             "timeSlicing": {
@@ -188,7 +201,7 @@ def test_device_plugin_config_is_upstreams_time_slicing_document() -> None:
 
 
 def test_each_sharing_config_gets_a_device_plugin_selected_by_the_node_label() -> None:
-    objs = Cdk8sTesting.synth(build_charts(example_config()).device_plugin)
+    objs = Cdk8sTesting.synth(charts_of(example_config()).device_plugin)
     daemon_sets = {o["metadata"]["name"]: o for o in objs if o["kind"] == "DaemonSet"}
     assert set(daemon_sets) == {
         "nvidia-device-plugin-daemonset",
@@ -228,7 +241,7 @@ def test_each_sharing_config_gets_a_device_plugin_selected_by_the_node_label() -
 
 
 def test_default_device_plugin_has_no_sharing_objects() -> None:
-    kinds = [o["kind"] for o in Cdk8sTesting.synth(build_charts(config_with()).device_plugin)]
+    kinds = [o["kind"] for o in Cdk8sTesting.synth(charts_of(config_with()).device_plugin)]
     assert kinds == ["DaemonSet"]
 
 
@@ -243,46 +256,54 @@ def test_default_device_plugin_has_no_sharing_objects() -> None:
     ],
 )
 def test_unsupported_sharing_is_refused(sharing: dict[str, Any], expected: str) -> None:
-    assert any(p.startswith(expected) for p in problems({"gpu_sharing": sharing})), problems(
-        {"gpu_sharing": sharing}
-    )
+    found = problems({"gpu_pools": [gpu_pool(gpu_sharing=sharing)]})
+    assert any(p.startswith(f"gpu_pools.0.{expected}") for p in found), found
+
+
+def test_top_level_gpu_sharing_is_gone_it_is_per_pool() -> None:
+    (found,) = problems({"gpu_sharing": {"replicas": 2}})
+    assert found.startswith("gpu_sharing: unknown key; allowed:")
 
 
 def test_sharing_label_is_reserved() -> None:
-    found = problems(
-        {"gpu_node_groups": [gpu_group(labels={"nvidia.com/device-plugin.config": "x"})]}
-    )
+    found = problems({"gpu_pools": [gpu_pool(labels={"nvidia.com/device-plugin.config": "x"})]})
     assert any("nvidia.com/device-plugin.config" in p for p in found)
 
 
-def test_with_any_sharing_every_gpu_group_carries_the_label() -> None:
-    """--balancing-label: a group missing the label is similar to no group (areLabelsSame)."""
-    groups = [
-        gpu_group(name="plain-a"),
-        gpu_group(name="plain-b", availability_zone="us-west-2b"),
-        gpu_group(name="shared", gpu_sharing={"replicas": 2}),
-    ]
-    config = config_with({"gpu_node_groups": groups})
-    labels = {g.name: sharing_labels(config, g) for g in config.gpu_node_groups}
+def test_only_a_sharing_pool_carries_the_sharing_label() -> None:
+    """Pools are told apart by ``pool``, so a plain pool needs no ``none`` value any more."""
+    config = config_with(
+        {
+            "gpu_pools": [
+                gpu_pool(name="plain"),
+                gpu_pool(name="shared", gpu_sharing={"replicas": 2}),
+            ]
+        }
+    )
+    labels = {s.name: s.labels.get("nvidia.com/device-plugin.config") for s in specs(config).gpu}
     assert labels == {
-        "plain-a": {"nvidia.com/device-plugin.config": "none"},
-        "plain-b": {"nvidia.com/device-plugin.config": "none"},
-        "shared": {"nvidia.com/device-plugin.config": "time-slicing-2"},
+        "plain-a": None,
+        "plain-b": None,
+        "plain-c": None,
+        "shared-a": "time-slicing-2",
+        "shared-b": "time-slicing-2",
+        "shared-c": "time-slicing-2",
     }
-    assert sharing_labels(config_with(), config_with().gpu_node_groups[0]) == {}
 
 
-def test_groups_sharing_differently_are_not_balanced_together() -> None:
-    assert "nvidia.com/device-plugin.config" in balancing_labels(example_config())
-    same = config_with({"gpu_sharing": {"replicas": 4}})
-    assert balancing_labels(same) == ()
+def test_pools_sharing_differently_are_told_apart_by_the_pool_label() -> None:
+    config = config_with(
+        {"gpu_pools": [gpu_pool(name="a"), gpu_pool(name="b", gpu_sharing={"replicas": 4})]}
+    )
+    assert specs(config).balancing_labels == ("pool",)
+    assert {s.labels["pool"] for s in specs(config).gpu} == {"a", "b"}
 
 
 # --- 3. scale-down tuning --------------------------------------------------------------------
 
 
 def test_scale_down_flags_follow_the_config() -> None:
-    args = build_charts(example_config()).autoscaler.args
+    args = charts_of(example_config()).autoscaler.args
     assert "--scale-down-unneeded-time=3m" in args
     assert "--scale-down-delay-after-add=5m" in args
     assert "--max-node-provision-time=12m" in args
@@ -334,31 +355,47 @@ def test_node_health_can_be_switched_off(tmp_path: Path) -> None:
 
 
 def test_cost_of_the_default_config_adds_up() -> None:
-    cost = estimate(config_with())
+    cost = estimate(config_with(), specs(config_with()))
     # control plane 73 + NAT 32.85 + IPv4 3.65 + 2 x (m*.xlarge spot 0.06-0.10 + 50 GiB gp3)
     assert round(cost.idle.low) == round(73 + 32.85 + 3.65 + 2 * (0.06 * 730 + 4))
     assert round(cost.idle.high) == round(73 + 32.85 + 3.65 + 2 * (0.10 * 730 + 4))
-    # g5.xlarge on-demand list price is the dearest of the default GPU types
-    assert round(cost.groups_on_demand["gpu-spot-ng-a"]) == round(4 * (1.006 * 730 + 8))
+    # g5.xlarge on-demand list price is the dearest of the default GPU types; 3 groups x 4
+    pool = cost.pools["gpu-spot-ng"]
+    assert round(pool.full_on_demand) == round(3 * 4 * (1.006 * 730 + 8))
+    assert pool.idle.high == 0  # min_size 0
+    assert pool.groups == 3
+    assert pool.node_hour.low == pytest.approx(0.30 + 8 / 730, abs=0.02)
+
+
+def test_cost_of_a_pool_with_a_fallback_prices_the_fallback_on_demand() -> None:
+    cost = estimate(example_config(), specs(example_config()))
+    pool = cost.pools["gpu-spot"]
+    assert pool.capacity_types == ("SPOT", "ON_DEMAND")
+    assert pool.fallback_node_hour == pytest.approx(1.006 + 8 / 730)
+    lines = check_cost(example_config(), specs(example_config())).details
+    assert any(line.startswith("gpu-spot: an idle node costs $") for line in lines), lines
+    assert any("on-demand fallback node $1.02/hour" in line for line in lines), lines
+    assert any(line.startswith("gpu-dev: idle $0/month") for line in lines), lines
 
 
 def test_types_without_a_price_are_named_not_guessed() -> None:
-    config = config_with({"gpu_node_groups": [gpu_group(instance_types=["p5.48xlarge"])]})
-    cost = estimate(config)
+    config = config_with({"gpu_pools": [gpu_pool(instance_types=["p5.48xlarge"])]})
+    cost = estimate(config, specs(config))
     assert cost.unpriced == ("p5.48xlarge",)
-    assert "gpu-spot-ng-a" not in cost.groups
+    assert "gpu-spot-ng" not in cost.pools
     assert any(
-        "no price in data/prices.json for: p5.48xlarge" in d for d in check_cost(config).details
+        "no price in data/prices.json for: p5.48xlarge" in d
+        for d in check_cost(config, specs(config)).details
     )
 
 
-def test_on_demand_group_is_priced_at_list_price() -> None:
-    cost = estimate(example_config())
-    assert cost.groups["gpu-od-a"].low == cost.groups["gpu-od-a"].high
+def test_on_demand_pool_is_priced_at_list_price() -> None:
+    cost = estimate(example_config(), specs(example_config()))
+    assert cost.pools["gpu-dev"].full.low == cost.pools["gpu-dev"].full.high
 
 
 def test_cost_line_says_it_is_an_estimate() -> None:
-    result = check_cost(config_with())
+    result = check_cost(config_with(), specs(config_with()))
     assert result.status == "PASS"
     assert "estimate" in result.summary
     assert any("not live" in d and "recorded" in d for d in result.details)
@@ -366,13 +403,9 @@ def test_cost_line_says_it_is_an_estimate() -> None:
 
 def test_cost_line_skips_a_region_without_prices() -> None:
     config = config_with(
-        {
-            "region": "eu-west-1",
-            "availability_zones": ["eu-west-1a", "eu-west-1b"],
-            "gpu_node_groups": [gpu_group(availability_zone="eu-west-1a")],
-        }
+        {"region": "eu-west-1", "availability_zones": ["eu-west-1a", "eu-west-1b"]}
     )
-    assert check_cost(config).status == "SKIP"
+    assert check_cost(config, specs(config)).status == "SKIP"
 
 
 def test_example_config_passes_every_check(example_synth: Synthesized) -> None:
@@ -419,7 +452,7 @@ def test_verify_lines_pass_on_the_example(example_synth: Synthesized) -> None:
         "node-health": "PASS",
     }
     assert "spot GPU groups first" in lines["priority"].summary
-    assert "3 of 3 GPU groups time-sliced" in lines["gpu-sharing"].summary
+    assert "5 of 5 GPU groups time-sliced" in lines["gpu-sharing"].summary
 
 
 def test_verify_lines_on_the_default_config(default_synth: Synthesized) -> None:
@@ -501,7 +534,7 @@ def test_turning_on_sharing_and_switching_node_health_off_only_removes_the_agent
     changed = synthesize(
         config_with(
             {
-                "gpu_sharing": {"replicas": 4},
+                "gpu_pools": [gpu_pool(gpu_sharing={"replicas": 4})],
                 "node_auto_repair": False,
                 "node_monitoring_agent": False,
             }
@@ -519,14 +552,19 @@ def test_turning_on_sharing_and_switching_node_health_off_only_removes_the_agent
 
 
 @pytest.mark.slow
-def test_making_a_group_on_demand_replaces_that_group_only(
+def test_adding_an_on_demand_fallback_replaces_no_group(
     default_synth: Synthesized, tmp_path: Path
 ) -> None:
-    """CapacityType is create-only; the group's name digest changes with it."""
+    """The fallback's groups are new; the pool's spot groups keep their IDs and names."""
     from verify.replacement import compare
 
-    groups = default_data()["gpu_node_groups"]
-    groups[2]["capacity_type"] = "ON_DEMAND"
-    changed = synthesize(config_with({"gpu_node_groups": groups}), tmp_path)
+    pool = gpu_pool(on_demand_fallback={"max_size": 1})
+    changed = synthesize(config_with({"gpu_pools": [pool]}), tmp_path)
     _, changes = compare(default_synth.templates, changed.templates, "us-west-2")
-    assert {c.logical_id for c in changes} == {"GpuSpotNgCNodegroupE0DEF351"}
+    assert not [c for c in changes if c.logical_id.startswith("GpuSpotNg")], changes
+    new = nodegroups_by_name(changed.cluster)
+    assert {n for n in new if "-od-" in n} == {
+        "gpu-spot-ng-od-a",
+        "gpu-spot-ng-od-b",
+        "gpu-spot-ng-od-c",
+    }

@@ -20,6 +20,7 @@ from cluster_config.catalog import (
     gpu_memory_gb,
     why_not_accepted,
 )
+from cluster_config.node_groups import node_group_specs
 from tests.support import ROOT, config_with, default_data
 
 DATA = ROOT / "cluster_config" / "data"
@@ -55,10 +56,9 @@ def system_config(types: list[str]) -> object:
 
 
 def gpu_config(types: list[str]) -> object:
-    groups = default_data()["gpu_node_groups"]
-    for group in groups:
-        group["instance_types"] = types
-    return config_with({"gpu_node_groups": groups})
+    pools = default_data()["gpu_pools"]
+    pools[0]["instance_types"] = types
+    return config_with({"gpu_pools": pools})
 
 
 def test_the_repo_copy_names_its_upstream_source_and_date() -> None:
@@ -165,8 +165,8 @@ def test_gpu_types_outside_the_data_are_refused_with_a_short_reason(name: str, r
     with pytest.raises(ConfigError) as caught:
         gpu_config([name])
     problems = caught.value.problems
-    assert len(problems) == 3  # one per group, each naming its field
-    prefix = f"gpu_node_groups.0.instance_types.0: '{name}' is not a supported GPU instance type: "
+    assert len(problems) == 1  # one for the pool, naming its field
+    prefix = f"gpu_pools.0.instance_types.0: '{name}' is not a supported GPU instance type: "
     assert problems[0].startswith(prefix + reason), problems[0]
     assert problems[0].endswith(
         "allowed: a g4dn, g5, g6, g6e, g7e, gr6, p3, p3dn, p4d, p4de, p5, p5en, p6-b200 type "
@@ -177,7 +177,8 @@ def test_gpu_types_outside_the_data_are_refused_with_a_short_reason(name: str, r
 
 def test_every_accepted_gpu_type_builds_a_config() -> None:
     for name in GPU_INSTANCE_TYPES:
-        assert gpu_config([name]).gpu_instance_types == (name,)  # type: ignore[attr-defined]
+        config = gpu_config([name])
+        assert node_group_specs(config).gpu_instance_types == (name,)  # type: ignore[arg-type]
 
 
 def test_an_unknown_system_type_is_refused_with_close_matches() -> None:

@@ -12,12 +12,13 @@ from cdk8s import Testing as Cdk8sTesting
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from charts import build_charts, write_manifests
+from charts import write_manifests
 from charts.cluster_autoscaler import ClusterAutoscalerChart
 from charts.nvidia_device_plugin import NvidiaDevicePluginChart
 from cluster_config.catalog import GENERAL_INSTANCE_TYPES
+from cluster_config.node_groups import node_group_specs
 from cluster_config.versions import KUBERNETES_RELEASES
-from tests.support import config_with, default_data
+from tests.support import charts_for, config_with, default_data
 
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 
@@ -49,7 +50,7 @@ def affinity_types(daemon_set: dict[str, Any]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def charts() -> Any:
-    return build_charts(config_with())
+    return charts_for(config_with())
 
 
 # --- NVIDIA device plugin -------------------------------------------------------------------
@@ -57,28 +58,27 @@ def charts() -> Any:
 
 def test_device_plugin_affinity_is_exactly_the_configured_gpu_types(charts: Any) -> None:
     daemon_set = one(charts.device_plugin, "DaemonSet")
-    assert affinity_types(daemon_set) == sorted(config_with().gpu_instance_types)
+    assert affinity_types(daemon_set) == sorted(node_group_specs(config_with()).gpu_instance_types)
 
 
 def test_device_plugin_affinity_follows_a_non_default_config() -> None:
     data = default_data()
-    data["gpu_node_groups"] = [
+    data["gpu_pools"] = [
         {
             "name": "big",
-            "availability_zone": "us-west-2a",
+            "availability_zones": ["us-west-2a"],
             "instance_types": ["p5.48xlarge"],
             "min_size": 0,
             "max_size": 2,
         },
         {
             "name": "l40s",
-            "availability_zone": "us-west-2b",
             "instance_types": ["g6e.2xlarge"],
             "min_size": 0,
             "max_size": 2,
         },
     ]
-    daemon_set = one(build_charts(config_with(data)).device_plugin, "DaemonSet")
+    daemon_set = one(charts_for(config_with(data)).device_plugin, "DaemonSet")
     assert affinity_types(daemon_set) == ["g6e.2xlarge", "p5.48xlarge"]
 
 
@@ -149,7 +149,7 @@ def test_device_plugin_is_hardened_beyond_upstream(charts: Any) -> None:
 
 @pytest.mark.parametrize("minor", sorted(KUBERNETES_RELEASES))
 def test_autoscaler_minor_equals_the_cluster_minor(minor: str) -> None:
-    chart = build_charts(config_with({"kubernetes_version": minor})).autoscaler
+    chart = charts_for(config_with({"kubernetes_version": minor})).autoscaler
     (container,) = pod_spec(one(chart, "Deployment"))["containers"]
     image, tag = container["image"].rsplit(":", 1)
     assert image == "registry.k8s.io/autoscaling/cluster-autoscaler"
@@ -347,7 +347,7 @@ def test_smoke_test_runs_in_its_own_restricted_namespace_without_a_token(charts:
 
 @pytest.mark.parametrize("minor", sorted(KUBERNETES_RELEASES))
 def test_every_manifest_passes_the_kubernetes_schema_of_each_supported_minor(minor: str) -> None:
-    charts = build_charts(config_with({"kubernetes_version": minor}))
+    charts = charts_for(config_with({"kubernetes_version": minor}))
     checked = 0
     for chart in charts.by_file_name().values():
         for obj in objects(chart):
@@ -358,7 +358,7 @@ def test_every_manifest_passes_the_kubernetes_schema_of_each_supported_minor(min
 
 
 def test_schema_validation_catches_a_broken_manifest() -> None:
-    broken = one(build_charts(config_with()).device_plugin, "DaemonSet")
+    broken = one(charts_for(config_with()).device_plugin, "DaemonSet")
     broken["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = 3
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, "1.36.0", strict=True)

@@ -5,11 +5,12 @@ never read one another's output. Every config is synthesized once: ``verify.sh``
 itself, so a config that verify checks is not also run through ``synth.sh``.
 
 Without ``CI`` in the environment a representative subset runs: a team's
-config through ``cdk synth`` (account set, a p6-b200 pool, GPU sharing, an on-demand fallback),
+config through ``cdk synth`` (account set, a spot pool with GPU sharing and an on-demand
+fallback, a second pool of p6-b200),
 a cdk-nag failure under ``cdk synth``, and verify on the capacity example (sharing, on-demand,
 tuned scale-down). With ``CI`` set, the whole matrix runs: every file in ``examples/``, every
-config block README shows, one config per GPU family the catalog accepts, two zones, six
-groups.
+config block README shows, one config (one pool) per GPU family the catalog accepts; the
+examples cover two zones, six groups and two pools of different shapes.
 """
 
 from __future__ import annotations
@@ -39,11 +40,11 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 CONTEXT_FILE = ROOT / "cdk.context.json"
 
 
-def gpu_group(name: str, zone: str, types: list[str], **extra: Any) -> dict[str, Any]:
-    """One GPU node group of a test config (one place to follow a change of the config shape)."""
+def gpu_pool(name: str, zones: list[str], types: list[str], **extra: Any) -> dict[str, Any]:
+    """One GPU pool of a test config (one place to follow a change of the config shape)."""
     return {
         "name": name,
-        "availability_zone": zone,
+        "availability_zones": zones,
         "instance_types": types,
         "min_size": 0,
         "max_size": 2,
@@ -52,7 +53,7 @@ def gpu_group(name: str, zone: str, types: list[str], **extra: Any) -> dict[str,
 
 
 def gpu_config(**fields: Any) -> dict[str, Any]:
-    return {"gpu_node_groups": fields.pop("groups"), **fields}
+    return {"gpu_pools": fields.pop("pools"), **fields}
 
 
 def _smallest(family: str) -> str:
@@ -110,12 +111,16 @@ def assert_verified(config: Path | None, tmp_path: Path) -> str:
 TEAM = gpu_config(
     cluster_name="ml-team",
     account="123456789012",
-    gpu_sharing={"replicas": 2},
-    groups=[
-        gpu_group("gpu-a", "us-west-2a", ["g6.xlarge", "g5.xlarge"], max_size=4),
-        gpu_group("gpu-b", "us-west-2b", ["g6.xlarge", "g5.xlarge"], max_size=4),
-        gpu_group("gpu-od-a", "us-west-2a", ["g6.xlarge"], capacity_type="ON_DEMAND"),
-        gpu_group("gpu-b200-a", "us-west-2a", ["p6-b200.48xlarge"], max_size=1),
+    pools=[
+        gpu_pool(
+            "gpu",
+            ["us-west-2a", "us-west-2b"],
+            ["g6.xlarge", "g5.xlarge"],
+            max_size=4,
+            gpu_sharing={"replicas": 2},
+            on_demand_fallback={"max_size": 2},
+        ),
+        gpu_pool("gpu-b200", ["us-west-2a"], ["p6-b200.48xlarge"], max_size=1),
     ],
 )
 
@@ -236,7 +241,7 @@ def test_each_gpu_family_passes_verify(family: str, tmp_path: Path) -> None:
     instance_type = _smallest(family)
     data = gpu_config(
         cluster_name=f"gpu-{family}",
-        groups=[gpu_group(f"gpu-{family}-a", "us-west-2a", [instance_type], max_size=1)],
+        pools=[gpu_pool(f"gpu-{family}", ["us-west-2a"], [instance_type], max_size=1)],
     )
     report = assert_verified(write_config(tmp_path, data), tmp_path)
     assert instance_type in report

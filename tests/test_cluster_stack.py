@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from cluster_config import load_config
 from tests.support import (
+    ROOT,
     Synthesized,
     config_with,
     default_data,
@@ -194,7 +196,7 @@ def test_gpu_groups_are_labelled_for_workloads_and_the_autoscaler(
     for name in GPU_GROUPS:
         assert nodegroups[name]["Labels"] == {
             "gpu-memory-gb": "24",  # g5 (A10G) and g6 (L4): 24 GB per GPU
-            "pool": "gpu",
+            "pool": "gpu-spot-ng",
             "k8s.amazonaws.com/accelerator": "nvidia",
             "nvidia.com/gpu.present": "true",
         }
@@ -223,7 +225,7 @@ def test_scale_from_zero_tags_reach_each_gpu_groups_asg(default_synth: Synthesiz
             f"{TEMPLATE_TAG}/label/gpu-memory-gb": "24",
             f"{TEMPLATE_TAG}/label/k8s.amazonaws.com/accelerator": "nvidia",
             f"{TEMPLATE_TAG}/label/nvidia.com/gpu.present": "true",
-            f"{TEMPLATE_TAG}/label/pool": "gpu",
+            f"{TEMPLATE_TAG}/label/pool": "gpu-spot-ng",
             f"{TEMPLATE_TAG}/taint/nvidia.com/gpu": "true:NoSchedule",
             f"{TEMPLATE_TAG}/resources/nvidia.com/gpu": "1",
             f"{TEMPLATE_TAG}/resources/ephemeral-storage": "90675Mi",  # 100 GiB root volume
@@ -232,10 +234,9 @@ def test_scale_from_zero_tags_reach_each_gpu_groups_asg(default_synth: Synthesiz
 
 @pytest.fixture(scope="module")
 def multi_gpu_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    groups = default_data()["gpu_node_groups"]
-    for group in groups:
-        group["instance_types"] = ["g6e.12xlarge"]  # 48 vCPUs, 384 GiB, 4 L40S of 48 GB
-    return synthesize(config_with({"gpu_node_groups": groups}), tmp_path_factory.mktemp("multi"))
+    pools = default_data()["gpu_pools"]
+    pools[0]["instance_types"] = ["g6e.12xlarge"]  # 48 vCPUs, 384 GiB, 4 L40S of 48 GB
+    return synthesize(config_with({"gpu_pools": pools}), tmp_path_factory.mktemp("multi"))
 
 
 def test_a_multi_gpu_group_is_tagged_and_labelled_from_the_instance_data(
@@ -251,7 +252,7 @@ def test_a_multi_gpu_group_is_tagged_and_labelled_from_the_instance_data(
         assert tags[f"{TEMPLATE_TAG}/label/gpu-memory-gb"] == "48"
         assert tags[f"{TEMPLATE_TAG}/label/k8s.amazonaws.com/accelerator"] == "nvidia-l40s"
     for group in nodegroups_by_name(multi_gpu_synth.cluster).values():
-        if group["Labels"]["pool"] == "gpu":
+        if group["Labels"]["pool"] == "gpu-spot-ng":
             assert group["Labels"]["gpu-memory-gb"] == "48"
 
 
@@ -414,3 +415,69 @@ def test_kubectl_provider_runs_in_the_private_subnets(default_synth: Synthesized
     outputs = default_synth.network["Outputs"].values()
     exports = {out["Export"]["Name"]: out["Value"]["Ref"] for out in outputs}
     assert {exports[ref["Fn::ImportValue"]] for ref in subnet_ids} == private
+
+
+# --- two GPU pools (examples/inference-and-training.yaml) ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pools_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    config = load_config(default_data(), str(ROOT / "examples" / "inference-and-training.yaml"))
+    return synthesize(config, tmp_path_factory.mktemp("pools"))
+
+
+@pytest.fixture(scope="module")
+def pools_template(pools_synth: Synthesized) -> Template:
+    return Template.from_json(pools_synth.cluster)
+
+
+def test_each_pool_zone_gets_a_group_and_the_fallback_its_own(pools_template: Template) -> None:
+    pools_template.resource_count_is("AWS::EKS::Nodegroup", 1 + 3 + 2 + 2)
+    for name, capacity in (("inference-c", "SPOT"), ("training-od-b", "ON_DEMAND")):
+        pools_template.has_resource_properties(
+            "AWS::EKS::Nodegroup",
+            {
+                "NodegroupName": Match.string_like_regexp(f"^{name}-[0-9a-f]{{6}}$"),
+                "CapacityType": capacity,
+            },
+        )
+
+
+def test_a_pools_groups_carry_its_pool_label_and_shape_labels(pools_template: Template) -> None:
+    pools_template.has_resource_properties(
+        "AWS::EKS::Nodegroup",
+        {
+            "NodegroupName": Match.string_like_regexp("^training-od-a-"),
+            "Labels": {
+                "pool": "training",
+                "k8s.amazonaws.com/accelerator": "nvidia-l40s",
+                "nvidia.com/gpu.present": "true",
+                "gpu-memory-gb": "48",
+            },
+        },
+    )
+    pools_template.has_resource_properties(
+        "AWS::EKS::Nodegroup",
+        {
+            "NodegroupName": Match.string_like_regexp("^inference-a-"),
+            "Labels": Match.object_like({"pool": "inference", "gpu-memory-gb": "24"}),
+        },
+    )
+
+
+def test_each_pool_advertises_its_own_gpus_from_zero(pools_synth: Synthesized) -> None:
+    tags = {
+        r["Properties"]["Tags"][f"{TEMPLATE_TAG}/label/pool"]: r["Properties"]["Tags"]
+        for r in resources(pools_synth.cluster, "Custom::AsgNodeTemplateTags").values()
+    }
+    assert tags["inference"][f"{TEMPLATE_TAG}/resources/nvidia.com/gpu"] == "1"
+    assert tags["training"][f"{TEMPLATE_TAG}/resources/nvidia.com/gpu"] == "4"
+
+
+def test_every_pool_group_has_an_output_named_after_its_construct(pools_template: Template) -> None:
+    outputs = pools_template.find_outputs("*")
+    assert {k for k in outputs if k.endswith("NodegroupName")} == {
+        "SystemNodegroupName",
+        *(f"{c}NodegroupName" for c in ("InferenceA", "InferenceB", "InferenceC")),
+        *(f"{c}NodegroupName" for c in ("TrainingA", "TrainingB", "TrainingOdA", "TrainingOdB")),
+    }

@@ -19,10 +19,15 @@ def problems_of(overrides: dict[str, Any]) -> list[str]:
     return caught.value.problems
 
 
-def gpu_groups(**changes: Any) -> list[dict[str, Any]]:
-    groups = default_data()["gpu_node_groups"]
-    groups[0].update(changes)
-    return groups
+def gpu_pools(**changes: Any) -> list[dict[str, Any]]:
+    """The default pool list with ``changes`` to its first pool."""
+    pools = default_data()["gpu_pools"]
+    pools[0].update(changes)
+    return pools
+
+
+def second_pool() -> dict[str, Any]:
+    return {"name": "training", "instance_types": ["g6e.12xlarge"], "min_size": 0, "max_size": 2}
 
 
 def test_defaults_reproduce_the_seed_topology() -> None:
@@ -36,11 +41,15 @@ def test_defaults_reproduce_the_seed_topology() -> None:
         2,
         20,
     )
-    assert [(g.name, g.availability_zone, g.min_size) for g in config.gpu_node_groups] == [
-        ("gpu-spot-ng-a", "us-west-2a", 0),
-        ("gpu-spot-ng-b", "us-west-2b", 0),
-        ("gpu-spot-ng-c", "us-west-2c", 0),
-    ]
+    (pool,) = config.gpu_pools
+    # every cluster zone: groups gpu-spot-ng-a|b|c (tests/test_node_groups.py)
+    assert (pool.name, pool.availability_zones, pool.capacity_type, pool.min_size) == (
+        "gpu-spot-ng",
+        None,
+        "SPOT",
+        0,
+    )
+    assert pool.on_demand_fallback is None
     assert config.nat_gateways == 1
 
 
@@ -69,18 +78,20 @@ def test_unsupported_kubernetes_version_is_rejected_not_replaced() -> None:
     ]
 
 
-def test_min_greater_than_max_names_the_group() -> None:
-    assert problems_of({"gpu_node_groups": gpu_groups(min_size=5, max_size=2)}) == [
-        "gpu_node_groups.0.min_size: 5 is greater than max_size 2; allowed: min_size <= max_size"
+def test_min_greater_than_max_names_the_pool() -> None:
+    assert problems_of({"gpu_pools": gpu_pools(min_size=5, max_size=2)}) == [
+        "gpu_pools.0.min_size: 5 is greater than max_size 2; allowed: min_size <= max_size"
     ]
 
 
 def test_availability_zone_of_another_region_is_rejected() -> None:
     zones = ["us-west-2a", "us-east-1b", "us-west-2c"]
-    problems = problems_of({"availability_zones": zones})
+    problems = problems_of(
+        {"availability_zones": zones, "gpu_pools": gpu_pools(availability_zones=["us-west-2b"])}
+    )
     assert "availability_zones.1: 'us-east-1b' is not in region 'us-west-2'" in problems[0]
     assert any(
-        "gpu_node_groups.1.availability_zone: 'us-west-2b' is not one of" in p for p in problems
+        "gpu_pools.0.availability_zones.0: 'us-west-2b' is not one of" in p for p in problems
     )
 
 
@@ -98,24 +109,126 @@ def test_zero_availability_zones_are_rejected() -> None:
     ]
 
 
-def test_duplicate_group_names_are_rejected() -> None:
-    problems = problems_of({"gpu_node_groups": gpu_groups(name="spot-ng")})
-    assert problems == ["gpu_node_groups.0.name: 'spot-ng' is already used by system_node_group"]
+def test_a_pool_group_named_like_the_system_group_is_rejected() -> None:
+    system = default_data()["system_node_group"] | {"name": "gpu-spot-ng-b"}
+    assert problems_of({"system_node_group": system}) == [
+        "gpu_pools.0.name: 'gpu-spot-ng' makes group 'gpu-spot-ng-b' (gpu_pools.0, us-west-2b), "
+        "which is also the name of system_node_group; choose another pool name"
+    ]
+
+
+def test_duplicate_pool_names_are_rejected() -> None:
+    pools = [*gpu_pools(), second_pool() | {"name": "gpu-spot-ng"}]
+    assert problems_of({"gpu_pools": pools}) == [
+        "gpu_pools.1.name: 'gpu-spot-ng' is already used by gpu_pools.0.name"
+    ]
+
+
+def test_generated_group_names_of_two_pools_must_not_collide() -> None:
+    pools = [
+        *gpu_pools(name="gpu", on_demand_fallback={"max_size": 1}),
+        second_pool() | {"name": "gpu-od", "availability_zones": ["us-west-2c"]},
+    ]
+    assert problems_of({"gpu_pools": pools}) == [
+        "gpu_pools.1.name: 'gpu-od' makes group 'gpu-od-c' (gpu_pools.1, us-west-2c), which is "
+        "also the name of gpu_pools.0.on_demand_fallback's group in us-west-2c; choose another "
+        "pool name"
+    ]
+
+
+def test_an_empty_pool_list_says_a_cluster_needs_a_gpu_pool() -> None:
+    (problem,) = problems_of({"gpu_pools": []})
+    assert problem.startswith("gpu_pools: a cluster needs at least one GPU pool")
+    assert "Tuple" not in problem
+
+
+def test_a_pool_may_not_be_called_system() -> None:
+    assert problems_of({"gpu_pools": gpu_pools(name="system")}) == [
+        "gpu_pools.0.name: 'system' is the system group's pool label value; choose another"
+    ]
+
+
+def test_pool_name_leaves_room_for_the_fallback_group_suffix() -> None:
+    (problem,) = problems_of({"gpu_pools": gpu_pools(name="p" * 52)})
+    assert problem.startswith("gpu_pools.0.name: String should have at most 51 characters")
+    assert config_with({"gpu_pools": gpu_pools(name="p" * 51)}).gpu_pools[0].name == "p" * 51
+
+
+def test_pool_name_pattern_hint_gives_the_pool_limit() -> None:
+    (problem,) = problems_of({"gpu_pools": gpu_pools(name="GPU")})
+    assert problem == (
+        "gpu_pools.0.name: must be lower-case words of letters and digits joined by single '-', "
+        'at most 51 (got: "GPU")'
+    )
+
+
+def test_pool_zone_listed_twice_is_rejected() -> None:
+    zones = ["us-west-2a", "us-west-2a"]
+    assert problems_of({"gpu_pools": gpu_pools(availability_zones=zones)}) == [
+        f"gpu_pools.0.availability_zones: {zones} lists a zone twice"
+    ]
+
+
+def test_on_demand_fallback_is_refused_on_an_on_demand_pool() -> None:
+    pools = gpu_pools(capacity_type="ON_DEMAND", on_demand_fallback={"max_size": 2})
+    assert problems_of({"gpu_pools": pools}) == [
+        "gpu_pools.0.on_demand_fallback: the pool is already ON_DEMAND; a fallback is for a SPOT "
+        "pool (remove it, or set capacity_type: SPOT)"
+    ]
+
+
+def test_on_demand_fallback_sizes_are_checked() -> None:
+    pools = gpu_pools(on_demand_fallback={"min_size": 3, "max_size": 2})
+    assert problems_of({"gpu_pools": pools}) == [
+        "gpu_pools.0.on_demand_fallback.min_size: 3 is greater than max_size 2; allowed: "
+        "min_size <= max_size"
+    ]
+
+
+def test_pools_may_differ_in_everything() -> None:
+    inference = gpu_pools(labels={"team": "serving"}, gpu_sharing={"replicas": 4})[0]
+    training = second_pool() | {
+        "availability_zones": ["us-west-2a", "us-west-2b"],
+        "capacity_type": "ON_DEMAND",
+        "labels": {"team": "research"},
+    }
+    config = config_with({"gpu_pools": [inference, training]})
+    assert [p.name for p in config.gpu_pools] == ["gpu-spot-ng", "training"]
+
+
+def test_too_many_generated_groups_are_rejected() -> None:
+    zones = ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]
+    pools = [
+        second_pool() | {"name": f"pool-{i}", "on_demand_fallback": {"max_size": 1}}
+        for i in range(3)
+    ]
+    assert problems_of({"availability_zones": zones, "gpu_pools": pools}) == [
+        "gpu_pools: the pools make 24 GPU node groups (one per pool zone, twice with "
+        "on_demand_fallback); allowed: at most 20"
+    ]
+
+
+def test_the_old_gpu_node_groups_key_is_refused() -> None:
+    (problem,) = problems_of({"gpu_node_groups": []})
+    assert problem.startswith(
+        "gpu_node_groups: unknown key; did you mean 'gpu_pools'? allowed: account"
+    )
+    assert "gpu_pools" in problem
 
 
 def test_non_gpu_type_in_a_gpu_group_is_rejected() -> None:
-    problems = problems_of({"gpu_node_groups": gpu_groups(instance_types=["m5.xlarge"])})
+    problems = problems_of({"gpu_pools": gpu_pools(instance_types=["m5.xlarge"])})
     assert problems[0].startswith(
-        "gpu_node_groups.0.instance_types.0: 'm5.xlarge' is not a supported GPU instance type: "
+        "gpu_pools.0.instance_types.0: 'm5.xlarge' is not a supported GPU instance type: "
         "it has no GPU; allowed: a g4dn, g5, g6, g6e, g7e, gr6, p3, p3dn, p4d, p4de, p5, p5en, "
         "p6-b200 type listed in cluster_config/data/ca-ec2-instance-types.tsv"
     )
 
 
 def test_p2_is_rejected_because_the_al2023_nvidia_ami_does_not_support_it() -> None:
-    problems = problems_of({"gpu_node_groups": gpu_groups(instance_types=["p2.xlarge"])})
+    problems = problems_of({"gpu_pools": gpu_pools(instance_types=["p2.xlarge"])})
     assert problems[0].startswith(
-        "gpu_node_groups.0.instance_types.0: 'p2.xlarge' is not a supported GPU instance type: "
+        "gpu_pools.0.instance_types.0: 'p2.xlarge' is not a supported GPU instance type: "
         "the autoscaler's instance list has no such type"
     )
 
@@ -127,22 +240,18 @@ def test_gpu_type_in_the_system_group_is_rejected() -> None:
 
 
 def test_mixed_shapes_in_one_group_are_rejected() -> None:
-    problems = problems_of(
-        {"gpu_node_groups": gpu_groups(instance_types=["g5.xlarge", "g5.2xlarge"])}
-    )
+    problems = problems_of({"gpu_pools": gpu_pools(instance_types=["g5.xlarge", "g5.2xlarge"])})
     assert problems == [
-        "gpu_node_groups.0.instance_types: types differ in shape (g5.xlarge=4 vCPU/16 GiB, "
+        "gpu_pools.0.instance_types: types differ in shape (g5.xlarge=4 vCPU/16 GiB, "
         "g5.2xlarge=8 vCPU/32 GiB); the cluster autoscaler sizes a group by its first type, "
         "so all types in a group must have the same vCPUs and memory"
     ]
 
 
 def test_gpu_types_of_one_shape_but_different_gpu_memory_are_rejected() -> None:
-    problems = problems_of(
-        {"gpu_node_groups": gpu_groups(instance_types=["g5.xlarge", "g4dn.xlarge"])}
-    )
+    problems = problems_of({"gpu_pools": gpu_pools(instance_types=["g5.xlarge", "g4dn.xlarge"])})
     assert problems == [
-        "gpu_node_groups.0.instance_types: types differ in GPU count or GPU memory; the "
+        "gpu_pools.0.instance_types: types differ in GPU count or GPU memory; the "
         "autoscaler's template node and the GPU memory label describe one GPU shape per group, "
         "so put each in its own group (got: g5.xlarge=1x24 GB, g4dn.xlarge=1x16 GB)"
     ]
@@ -150,19 +259,17 @@ def test_gpu_types_of_one_shape_but_different_gpu_memory_are_rejected() -> None:
 
 def test_gpu_types_of_different_gpu_counts_are_rejected() -> None:
     # Same vCPUs and memory (96, 384 GiB), 4 GPUs against 8: the template can say only one.
-    problems = problems_of(
-        {"gpu_node_groups": gpu_groups(instance_types=["g5.24xlarge", "g4dn.metal"])}
-    )
+    problems = problems_of({"gpu_pools": gpu_pools(instance_types=["g5.24xlarge", "g4dn.metal"])})
     assert problems == [
-        "gpu_node_groups.0.instance_types: types differ in GPU count or GPU memory; the "
+        "gpu_pools.0.instance_types: types differ in GPU count or GPU memory; the "
         "autoscaler's template node and the GPU memory label describe one GPU shape per group, "
         "so put each in its own group (got: g5.24xlarge=4x24 GB, g4dn.metal=8x16 GB)"
     ]
 
 
 def test_gpu_types_of_different_models_but_one_gpu_shape_are_accepted() -> None:
-    config = config_with({"gpu_node_groups": gpu_groups(instance_types=["g5.xlarge", "g6.xlarge"])})
-    assert config.gpu_node_groups[0].instance_types == ("g5.xlarge", "g6.xlarge")
+    config = config_with({"gpu_pools": gpu_pools(instance_types=["g5.xlarge", "g6.xlarge"])})
+    assert config.gpu_pools[0].instance_types == ("g5.xlarge", "g6.xlarge")
 
 
 def test_cluster_name_breaking_eks_naming_rules_is_rejected() -> None:
@@ -204,6 +311,43 @@ def test_a_numeric_bound_says_why() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("pool_change", "path"),
+    [
+        ({"max_size": 451}, "gpu_pools.0.max_size"),
+        ({"on_demand_fallback": {"max_size": 451}}, "gpu_pools.0.on_demand_fallback.max_size"),
+    ],
+)
+def test_a_pool_size_bound_says_why(pool_change: dict[str, Any], path: str) -> None:
+    assert problems_of({"gpu_pools": gpu_pools(**pool_change)}) == [
+        f"{path}: Input should be less than or equal to 450: EKS allows at most 450 nodes in a "
+        "managed node group, an EKS service quota (got: 451)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pool_change", "message"),
+    [
+        (
+            {"instance_typs": ["g5.xlarge"]},
+            "gpu_pools.0.instance_typs: unknown key; did you mean 'instance_types'?",
+        ),
+        (
+            {"on_demand_fallback": {"max_size": 2, "max_sise": 2}},
+            "gpu_pools.0.on_demand_fallback.max_sise: unknown key; did you mean 'max_size'?",
+        ),
+        (
+            {"gpu_sharing": {"replicas": 2, "replica": 2}},
+            "gpu_pools.0.gpu_sharing.replica: unknown key; did you mean 'replicas'?",
+        ),
+    ],
+)
+def test_a_misspelt_pool_key_suggests_the_nearest(
+    pool_change: dict[str, Any], message: str
+) -> None:
+    assert problems_of({"gpu_pools": gpu_pools(**pool_change)})[0].startswith(message)
+
+
 def test_a_zone_outside_the_region_lists_every_allowed_zone() -> None:
     problems = problems_of({"availability_zones": ["us-east-1a", "us-west-2b", "us-west-2c"]})
     assert problems[0] == (
@@ -213,25 +357,17 @@ def test_a_zone_outside_the_region_lists_every_allowed_zone() -> None:
 
 
 def test_unknown_nested_key_is_rejected() -> None:
-    problems = problems_of({"gpu_node_groups": gpu_groups(max_nodes=3)})
+    problems = problems_of({"gpu_pools": gpu_pools(max_nodes=3)})
     assert problems[0].startswith(
-        "gpu_node_groups.0.max_nodes: unknown key; did you mean 'max_size'? allowed: "
-        "availability_zone, capacity_type"
+        "gpu_pools.0.max_nodes: unknown key; did you mean 'max_size'? allowed: "
+        "availability_zones, capacity_type"
     )
 
 
-def test_gpu_groups_with_different_labels_are_rejected_for_balancing() -> None:
-    problems = problems_of({"gpu_node_groups": gpu_groups(labels={"team": "a"})})
-    assert problems[0].startswith("gpu_node_groups: the groups' labels differ")
-
-
-def test_reserved_label_is_rejected() -> None:
-    groups = default_data()["gpu_node_groups"]
-    for group in groups:
-        group["labels"] = {"pool": "mine"}
-    assert problems_of({"gpu_node_groups": groups}) == [
-        f"gpu_node_groups.{i}.labels: ['pool'] are set by this project; choose other keys"
-        for i in range(3)
+@pytest.mark.parametrize("key", ["pool", "nvidia.com/device-plugin.config", "gpu-memory-gb"])
+def test_reserved_label_is_rejected(key: str) -> None:
+    assert problems_of({"gpu_pools": gpu_pools(labels={key: "mine"})}) == [
+        f"gpu_pools.0.labels: ['{key}'] are set by this project; choose other keys"
     ]
 
 
@@ -267,23 +403,25 @@ def test_field_and_group_rule_problems_are_reported_together() -> None:
         {
             "kubernetes_version": "1.99",
             "system_node_group": system,
-            "gpu_node_groups": gpu_groups(min_size=9, max_size=1, instance_types=["m5.large"]),
+            "gpu_pools": gpu_pools(min_size=9, max_size=1, instance_types=["m5.large"]),
         }
     )
     assert [p.split(":")[0] for p in problems] == [
         "kubernetes_version",
         "system_node_group.min_size",
-        "gpu_node_groups.0.min_size",
-        "gpu_node_groups.0.instance_types.0",
+        "gpu_pools.0.min_size",
+        "gpu_pools.0.instance_types.0",
     ]
 
 
-def test_cross_group_problems_are_reported_together() -> None:
-    groups = gpu_groups(name="gpu-spot-ng-b")
-    groups[2]["availability_zone"] = "us-west-2d"
-    assert [p.split(":")[0] for p in problems_of({"gpu_node_groups": groups})] == [
-        "gpu_node_groups.1.name",
-        "gpu_node_groups.2.availability_zone",
+def test_cross_pool_problems_are_reported_together() -> None:
+    pools = [
+        *gpu_pools(availability_zones=["us-west-2d"]),
+        second_pool() | {"name": "gpu-spot-ng"},
+    ]
+    assert [p.split(":")[0] for p in problems_of({"gpu_pools": pools})] == [
+        "gpu_pools.0.availability_zones.0",
+        "gpu_pools.1.name",
     ]
 
 
@@ -294,7 +432,7 @@ def test_yaml_override_file_replaces_only_its_fields(tmp_path: Path) -> None:
     assert config.cluster_name == "ml-team"
     assert config.system_node_group.max_size == 8
     assert config.system_node_group.min_size == 2  # untouched default
-    assert len(config.gpu_node_groups) == 3
+    assert len(config.gpu_pools) == 1
 
 
 def test_json_override_file_is_accepted(tmp_path: Path) -> None:
@@ -326,13 +464,6 @@ def test_malformed_yaml_is_reported(tmp_path: Path) -> None:
         f"config: '{path}' line 2, column 1: not valid YAML or JSON: while parsing a flow "
         "sequence expected ',' or ']', but got '<stream end>'"
     ]
-
-
-def test_gpu_instance_types_are_collected_once_in_order() -> None:
-    groups = default_data()["gpu_node_groups"]
-    groups[1]["instance_types"] = ["g6e.xlarge"]
-    config = config_with({"gpu_node_groups": groups})
-    assert config.gpu_instance_types == ("g5.xlarge", "g6.xlarge", "g6e.xlarge")
 
 
 def test_restricted_public_endpoint_needs_the_private_endpoint() -> None:

@@ -53,11 +53,14 @@ FIELDS = [
     ("system_node_group", "instance_types"),
     ("system_node_group", "min_size"),
     ("system_node_group", "max_size"),
-    ("gpu_node_groups",),
-    ("gpu_node_groups", 0),
-    ("gpu_node_groups", 0, "availability_zone"),
-    ("gpu_node_groups", 1, "instance_types"),
-    ("gpu_node_groups", 2, "max_size"),
+    ("gpu_pools",),
+    ("gpu_pools", 0),
+    ("gpu_pools", 0, "name"),
+    ("gpu_pools", 0, "availability_zones"),
+    ("gpu_pools", 0, "instance_types"),
+    ("gpu_pools", 0, "max_size"),
+    ("gpu_pools", 0, "gpu_sharing"),
+    ("gpu_pools", 0, "on_demand_fallback"),
     ("gpu_root_volume_gib",),
     ("gpu_smoke_test",),
     ("node_ami_release_version",),
@@ -103,27 +106,27 @@ KNOWN_BAD: list[tuple[str, tuple[Any, ...], Any, str]] = [
     ("zero AZs", ("availability_zones",), [], "availability_zones: Tuple should have at least 2"),
     (
         "AZ of another region",
-        ("gpu_node_groups", 0, "availability_zone"),
-        "eu-west-1a",
-        "gpu_node_groups.0.availability_zone: 'eu-west-1a' is not one of",
+        ("gpu_pools", 0, "availability_zones"),
+        ["eu-west-1a"],
+        "gpu_pools.0.availability_zones.0: 'eu-west-1a' is not one of",
     ),
     (
         "non-GPU type in a GPU group",
-        ("gpu_node_groups", 1, "instance_types"),
+        ("gpu_pools", 0, "instance_types"),
         ["m5.xlarge"],
-        "gpu_node_groups.1.instance_types.0: 'm5.xlarge' is not a supported GPU instance type",
+        "gpu_pools.0.instance_types.0: 'm5.xlarge' is not a supported GPU instance type",
     ),
     (
         "mixed shapes",
-        ("gpu_node_groups", 2, "instance_types"),
+        ("gpu_pools", 0, "instance_types"),
         ["g5.xlarge", "g5.4xlarge"],
-        "gpu_node_groups.2.instance_types: types differ in shape",
+        "gpu_pools.0.instance_types: types differ in shape",
     ),
     (
         "mixed GPU memory",
-        ("gpu_node_groups", 2, "instance_types"),
+        ("gpu_pools", 0, "instance_types"),
         ["g5.xlarge", "g4dn.xlarge"],
-        "gpu_node_groups.2.instance_types: types differ in GPU count or GPU memory",
+        "gpu_pools.0.instance_types: types differ in GPU count or GPU memory",
     ),
     (
         "unsupported Kubernetes",
@@ -171,10 +174,27 @@ SHAPES = {  # GPU types by shape and GPU memory, so a group's types always share
 def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
     letters = draw(st.lists(st.sampled_from("abcdef"), min_size=2, max_size=4, unique=True))
     zones = [f"us-east-1{letter}" for letter in letters]
-    shape = draw(st.sampled_from(sorted(SHAPES)))
-    types = draw(st.lists(st.sampled_from(SHAPES[shape]), min_size=1, max_size=3, unique=True))
-    gpu_zones = draw(st.lists(st.sampled_from(zones), min_size=1, max_size=len(zones), unique=True))
-    max_size = draw(st.integers(1, 10))
+    shapes = draw(st.lists(st.sampled_from(sorted(SHAPES)), min_size=1, max_size=2, unique=True))
+    pools = []
+    for index, shape in enumerate(shapes):
+        types = draw(st.lists(st.sampled_from(SHAPES[shape]), min_size=1, max_size=3, unique=True))
+        pool_zones = draw(
+            st.none()
+            | st.lists(st.sampled_from(zones), min_size=1, max_size=len(zones), unique=True)
+        )
+        pool: dict[str, Any] = {
+            "name": f"pool-{index}",
+            "instance_types": types,
+            "min_size": 0,
+            "max_size": draw(st.integers(1, 10)),
+        }
+        if pool_zones is not None:
+            pool["availability_zones"] = pool_zones
+        if draw(st.booleans()):
+            pool["on_demand_fallback"] = {"max_size": draw(st.integers(1, 3))}
+        if draw(st.booleans()):
+            pool["gpu_sharing"] = {"replicas": draw(st.integers(2, 8))}
+        pools.append(pool)
     return {
         "cluster_name": draw(st.from_regex(r"[a-z][a-z0-9]{0,8}(-[a-z0-9]{1,6})?", fullmatch=True)),
         "kubernetes_version": draw(st.sampled_from(sorted(KUBERNETES_RELEASES))),
@@ -186,16 +206,7 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
             "min_size": draw(st.integers(1, 3)),
             "max_size": draw(st.integers(3, 30)),
         },
-        "gpu_node_groups": [
-            {
-                "name": f"gpu-{zone[-1]}",
-                "availability_zone": zone,
-                "instance_types": types,
-                "min_size": 0,
-                "max_size": max_size,
-            }
-            for zone in gpu_zones
-        ],
+        "gpu_pools": pools,
         "gpu_smoke_test": draw(st.booleans()),
     }
 
@@ -262,17 +273,21 @@ def test_accepted_tags_meet_aws_tag_rules(key: str, value: str) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(tags=st.integers(0, 60), labels=st.integers(0, 50))
+@given(tags=st.integers(0, 60), labels=st.integers(0, 50), shared=st.booleans())
 def test_tag_count_leaves_room_for_the_project_tags_on_every_resource(
-    tags: int, labels: int
+    tags: int, labels: int, shared: bool
 ) -> None:
     data = with_value(("tags",), {f"t{i}": "v" for i in range(tags)})
-    for group in data["gpu_node_groups"]:
-        group["labels"] = {f"l{i}": "v" for i in range(labels)}
+    for pool in data["gpu_pools"]:
+        pool["labels"] = {f"l{i}": "v" for i in range(labels)}
+        if shared:
+            pool["gpu_sharing"] = {"replicas": 2}
     result = outcome(data)
-    on_nodegroup = tags + 7 + labels  # node-template tags: 4 labels, taint, 2 resources
+    # node-template tags: 4 labels (5 with time-slicing's config label), taint, 2 resources
+    template = 7 + shared + labels
+    on_nodegroup = tags + template
     on_subnet = tags + 4  # Name, aws-cdk:subnet-name/-type, kubernetes.io/role/...
-    on_asg = 4 + 7 + labels  # EKS's 4 ASG tags + node-template tags
+    on_asg = 4 + template  # EKS's 4 ASG tags + node-template tags
     fits = max(on_nodegroup, on_subnet, on_asg) <= 50
     assert isinstance(result, ClusterConfig) == fits, result
 
@@ -284,14 +299,20 @@ def test_tag_count_leaves_room_for_the_project_tags_on_every_resource(
 )
 def test_label_rules_match_the_pattern_eks_documents(key: str, value: str) -> None:
     data = default_data()
-    for group in data["gpu_node_groups"]:
-        group["labels"] = {key: value}
+    for pool in data["gpu_pools"]:
+        pool["labels"] = {key: value}
     result = outcome(data)
     key_ok = len(key) <= 63 and AWS_LABEL_KEY.fullmatch(key) is not None
     key_ok = key_ok and len(key.rpartition("/")[2]) <= 63
     value_ok = 1 <= len(value) <= 63 and AWS_LABEL_KEY.fullmatch(value) is not None
     value_ok = value_ok and "/" not in value
-    reserved = key in {"pool", "k8s.amazonaws.com/accelerator", "nvidia.com/gpu.present"}
+    reserved = key in {
+        "pool",
+        "k8s.amazonaws.com/accelerator",
+        "nvidia.com/gpu.present",
+        "gpu-memory-gb",
+        "nvidia.com/device-plugin.config",
+    }
     assert isinstance(result, ClusterConfig) == (key_ok and value_ok and not reserved), result
 
 
@@ -321,8 +342,6 @@ def _in_region(region: str, partition: str) -> dict[str, Any]:
     data["availability_zones"] = [f"{region}a", f"{region}b"]
     data["nat_gateways"] = 1
     data["admin_principal_arns"] = [f"arn:{partition}:iam::123456789012:role/Admin"]
-    for group, zone in zip(data["gpu_node_groups"], "abb", strict=True):
-        group["availability_zone"] = f"{region}{zone}"
     return data
 
 

@@ -9,6 +9,8 @@ types in groups of up to 20 (EKS's limit per node group), GPU and system types a
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
@@ -16,11 +18,11 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 
 from cluster_config.catalog import GENERAL_INSTANCE_TYPES, GPU_INSTANCE_TYPES
-from cluster_config.nodegroup_names import GPU_AMI_TYPE, SYSTEM_AMI_TYPE
+from cluster_config.node_groups import node_group_specs
 from constructs_lib.managed_node_group import ManagedNodeGroup
 from constructs_lib.node_launch_template import NodeLaunchTemplate
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
-from tests.support import resources
+from tests.support import config_with, resources
 from verify.synth import feature_flags
 
 MAX_TYPES_PER_GROUP = 20  # EKS API, CreateNodegroup instanceTypes
@@ -45,29 +47,33 @@ def nodegroup_instance_types() -> dict[str, list[str]]:
         default_capacity=0,
     )
     provider = NodegroupOpsProvider(stack, "Ops", cluster_name="types")
-    template = NodeLaunchTemplate(stack, "Template", root_volume_gib=50)
     role = iam.Role(stack, "NodeRole", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"))
-    groups = [(c, GPU_AMI_TYPE) for c in _chunks(sorted(GPU_INSTANCE_TYPES))] + [
-        (c, SYSTEM_AMI_TYPE) for c in _chunks(sorted(GENERAL_INSTANCE_TYPES))
+    specs = node_group_specs(config_with())
+    groups = [(c, specs.gpu[0]) for c in _chunks(sorted(GPU_INSTANCE_TYPES))] + [
+        (c, specs.system) for c in _chunks(sorted(GENERAL_INSTANCE_TYPES))
     ]
-    for number, (names, ami_type) in enumerate(groups):
+    templates = {}
+    for number, (names, base) in enumerate(groups):
+        volume = base.root_volume_gib
+        if volume not in templates:
+            templates[volume] = NodeLaunchTemplate(
+                stack, f"Template{volume}", root_volume_gib=volume
+            )
         ManagedNodeGroup(
             stack,
             f"Group{number}",
+            spec=replace(
+                base,
+                construct_id=f"Group{number}",
+                name=f"g{number}",
+                physical_name=f"g{number}",
+                instance_types=tuple(names),
+                availability_zones=("us-west-2a",),
+            ),
             cluster=cluster,
             provider=provider,
-            name_prefix="g",
-            kubernetes_version="1.36",
-            instance_types=names,
-            capacity_type="SPOT",
-            ami_type=ami_type,
-            min_size=0,
-            max_size=1,
-            initial_size=0,
-            availability_zones=["us-west-2a"],
             node_role=role,
-            launch_template=template,
-            labels={},
+            launch_template=templates[volume],
         )
     synthesized = app.synth().get_stack_by_name("Types").template
     return {

@@ -14,8 +14,7 @@ from tests.support import Synthesized, config_with, default_data, nodegroups_by_
 def resized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     data = default_data()
     data["system_node_group"].update(min_size=3, max_size=30)
-    for group in data["gpu_node_groups"]:
-        group["max_size"] = 8
+    data["gpu_pools"][0]["max_size"] = 8
     return synthesize(config_with(data), tmp_path_factory.mktemp("resized"))
 
 
@@ -52,8 +51,7 @@ def test_guard_fingerprint_changes_with_anything_else_that_updates_the_group(
     default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     data = default_data()
-    for group in data["gpu_node_groups"]:
-        group["labels"] = {"team": "vision"}
+    data["gpu_pools"][0]["labels"] = {"team": "vision"}
     relabelled = synthesize(config_with(data), tmp_path_factory.mktemp("relabelled"))
     logical_id = nodegroups_by_name(default_synth.cluster)["gpu-spot-ng-a"]["ScalingConfig"][
         "DesiredSize"
@@ -70,18 +68,19 @@ def test_node_group_names_carry_a_digest_of_their_replacement_only_properties(
     assert all(re.fullmatch(r"[a-z0-9-]+-[0-9a-f]{6}", name) for name in names), names
 
 
-def test_changing_instance_types_renames_only_that_group(
+def test_changing_a_pools_instance_types_renames_only_its_groups(
     default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """EKS replaces a group to change its types; a new name lets CloudFormation do that."""
     data = default_data()
-    data["gpu_node_groups"][0]["instance_types"] = ["g6.xlarge", "g5.xlarge"]
+    data["gpu_pools"][0]["instance_types"] = ["g6.xlarge", "g5.xlarge"]
     changed = synthesize(config_with(data), tmp_path_factory.mktemp("types"))
     before = {n: g["NodegroupName"] for n, g in nodegroups_by_name(default_synth.cluster).items()}
     after = {n: g["NodegroupName"] for n, g in nodegroups_by_name(changed.cluster).items()}
-    assert before["gpu-spot-ng-a"] != after["gpu-spot-ng-a"]
-    assert {n: v for n, v in before.items() if n != "gpu-spot-ng-a"} == {
-        n: v for n, v in after.items() if n != "gpu-spot-ng-a"
+    pool = ("gpu-spot-ng-a", "gpu-spot-ng-b", "gpu-spot-ng-c")
+    assert all(before[n] != after[n] for n in pool)
+    assert {n: v for n, v in before.items() if n not in pool} == {
+        n: v for n, v in after.items() if n not in pool
     }
 
 

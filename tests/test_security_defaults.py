@@ -10,7 +10,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Annotations, Match, Template
 
-from constructs_lib import nodegroup_ops_provider, scale_from_zero_tags
+from cluster_config.node_groups import NODE_TEMPLATE_PREFIX
+from constructs_lib import nodegroup_ops_provider
 from stacks import build_stacks
 from tests.support import Synthesized, config_with, resources, synthesize
 from verify.synth import feature_flags
@@ -116,8 +117,12 @@ def test_autoscaler_reads_this_clusters_node_groups_and_resizes_its_asgs_only(
     )
 
 
-def test_tagging_role_may_write_only_node_template_keys() -> None:
-    assert nodegroup_ops_provider.NODE_TEMPLATE_PREFIX == scale_from_zero_tags.NODE_TEMPLATE_PREFIX
+def test_tagging_role_may_write_only_node_template_keys(default_synth: Synthesized) -> None:
+    """Every tag key a spec hands to ScaleFromZeroTags is under the prefix the role allows."""
+    assert nodegroup_ops_provider.NODE_TEMPLATE_PREFIX == "k8s.io/cluster-autoscaler/node-template"
+    for spec in default_synth.stacks.node_groups.gpu:
+        assert spec.node_template_tags
+        assert all(k.startswith(f"{NODE_TEMPLATE_PREFIX}/") for k in spec.node_template_tags)
 
 
 def test_no_hidden_cluster_creator_admin(default_synth: Synthesized) -> None:

@@ -145,29 +145,31 @@ def test_security_check_requires_requests_and_non_root(objects: list[dict[str, A
 
 DAY_TO_DAY_CHANGES: dict[str, dict[str, Any]] = {
     "resize a group": {"system_node_group": {"min_size": 3, "max_size": 30}},
-    "change labels": {"gpu_node_groups": "labels"},
+    "change labels": {"gpu_pools": "labels"},
     "add a GPU group in a new AZ": {"availability_zones": "add-d"},
     "bump the node AMI release": {"node_ami_release_version": "1.36.0-20261120"},
     "add an admin principal": {"admin_principal_arns": ["arn:aws:iam::123456789012:role/Admin"]},
     "change the public-access CIDRs": {"endpoint": {"public_access_cidrs": ["203.0.113.0/24"]}},
-    "change the instance types of a group": {"gpu_node_groups": "types"},
+    "change the instance types of a pool": {"gpu_pools": "types"},
+    "add a second GPU pool": {"gpu_pools": "add-pool"},
 }
 
 
 def day_to_day(name: str) -> dict[str, Any]:
     change = copy.deepcopy(DAY_TO_DAY_CHANGES[name])
-    groups = default_data()["gpu_node_groups"]
-    if change.get("gpu_node_groups") == "labels":
-        for group in groups:
-            group["labels"] = {"team": "vision"}
-        change["gpu_node_groups"] = groups
-    elif change.get("gpu_node_groups") == "types":
-        groups[0]["instance_types"] = ["g6.xlarge", "g5.xlarge"]
-        change["gpu_node_groups"] = groups
+    pools = default_data()["gpu_pools"]
+    if change.get("gpu_pools") == "labels":
+        pools[0]["labels"] = {"team": "vision"}
+        change["gpu_pools"] = pools
+    elif change.get("gpu_pools") == "types":
+        pools[0]["instance_types"] = ["g6.xlarge", "g5.xlarge"]
+        change["gpu_pools"] = pools
+    elif change.get("gpu_pools") == "add-pool":
+        training = {"name": "training", "instance_types": ["g6e.12xlarge"], "max_size": 2}
+        change["gpu_pools"] = [*pools, training | {"min_size": 0}]
     elif change.get("availability_zones") == "add-d":
+        # The pool spans every cluster zone: it gains group gpu-spot-ng-d.
         change["availability_zones"] = ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]
-        groups.append(groups[0] | {"name": "gpu-spot-ng-d", "availability_zone": "us-west-2d"})
-        change["gpu_node_groups"] = groups
     return change
 
 
@@ -187,7 +189,11 @@ def test_day_to_day_change_keeps_cluster_vpc_and_untouched_groups(
     assert all(c.resource_type == "AWS::EKS::Nodegroup" for c in changes), changes
     touched = {
         "add a GPU group in a new AZ": {"SystemNodeGroupNodegroupD3A5F3AD"},  # spans every zone
-        "change the instance types of a group": {"GpuSpotNgANodegroupC50C1657"},
+        "change the instance types of a pool": {
+            "GpuSpotNgANodegroupC50C1657",
+            "GpuSpotNgBNodegroup1773B66D",
+            "GpuSpotNgCNodegroupE0DEF351",
+        },
     }.get(name, set())
     assert replaced_ids == touched
     assert check_replacement(default_synth.templates, changed.templates, "us-west-2").status in (
@@ -304,10 +310,10 @@ def test_verify_command_reports_a_broken_config_without_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "cluster.yaml"
-    config.write_text("gpu_node_groups:\n  - name: x\n")
+    config.write_text("gpu_pools:\n  - name: x\n")
     assert main(["-c", f"config={config}", "--outdir", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert "gpu_node_groups.0.availability_zone: required field is missing" in err
+    assert "gpu_pools.0.instance_types: required field is missing" in err
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
 
@@ -334,10 +340,9 @@ REPRESENTATIVE = {
     "oldest minor, two zones, smoke test on": {
         "kubernetes_version": "1.33",
         "availability_zones": ["us-west-2a", "us-west-2b"],
-        "gpu_node_groups": [
+        "gpu_pools": [
             {
-                "name": "gpu-a",
-                "availability_zone": "us-west-2a",
+                "name": "gpu",
                 "instance_types": ["g6e.2xlarge"],
                 "min_size": 0,
                 "max_size": 2,
@@ -350,10 +355,10 @@ REPRESENTATIVE = {
         "admin_principal_arns": ["arn:aws:iam::123456789012:role/Platform"],
         "tags": {"team": "ml"},
         "nat_gateways": 3,
-        "gpu_node_groups": [
+        "gpu_pools": [
             {
                 "name": "h100",
-                "availability_zone": "us-west-2c",
+                "availability_zones": ["us-west-2c"],
                 "instance_types": ["p5.48xlarge"],
                 "min_size": 0,
                 "max_size": 1,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from cluster_config.loader import load_config
+from cluster_config.node_groups import node_group_specs
 from tests.support import CDK_CONTEXT, ROOT, Synthesized, resources, synthesize
 from verify.__main__ import main
 from verify.autoscaler import GPU_POD, check_autoscaler, simulate
@@ -98,7 +99,7 @@ def test_template_nodes_are_what_the_autoscaler_builds(output: dict[str, Any]) -
     assert {k: node.labels[k] for k in ("nodegroup-name", "cluster-name", "pool", "amiType")} == {
         "nodegroup-name": gpu_a,
         "cluster-name": "gpu-spot",
-        "pool": "gpu",
+        "pool": "gpu-spot-ng",
         "amiType": "AL2023_x86_64_NVIDIA",
     }
     assert node.labels["topology.kubernetes.io/zone"] == "us-west-2a"
@@ -275,32 +276,33 @@ def test_example_configs_pass(example: Path, tmp_path: Path) -> None:
         synthesis.cluster, synthesis.network, attached_objects(synthesis.cluster)
     )
     assert result.status == "PASS", result.details
-    # Groups balance within one capacity type (--balancing-label=eks.amazonaws.com/capacityType
-    # once on-demand groups exist): one " + " less per set than groups in it.
-    capacity_types = {g.capacity_type for g in config.gpu_node_groups}
+    # Groups balance within one pool and capacity type (--balancing-label=pool, and
+    # eks.amazonaws.com/capacityType once a pool has a fallback): one " + " less per set than
+    # groups in it.
+    gpu = node_group_specs(config).gpu
     spread = next(line for line in result.table if "all at zero" in line)
-    expected = len(config.gpu_node_groups) - len(capacity_types)
+    expected = len(gpu) - len({(g.pool, g.capacity_type) for g in gpu})
     assert spread.count(" + ") == expected, spread
     assert json.dumps(result.table)  # printable
 
 
 @pytest.mark.slow
-def test_verify_fails_naming_the_reason_on_gpu_groups_of_two_shapes(
+def test_two_shapes_in_two_pools_pass_and_are_never_balanced_together(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "cluster.yaml"
     config.write_text(
-        "gpu_node_groups:\n"
-        "  - {name: gpu-a, availability_zone: us-west-2a, instance_types: [g6.xlarge],"
-        " min_size: 0, max_size: 2}\n"
-        "  - {name: gpu-b, availability_zone: us-west-2b, instance_types: [g6.2xlarge],"
-        " min_size: 0, max_size: 2}\n"
+        "gpu_pools:\n"
+        "  - {name: small, availability_zones: [us-west-2a, us-west-2b],"
+        " instance_types: [g6.xlarge], min_size: 0, max_size: 2}\n"
+        "  - {name: large, availability_zones: [us-west-2a, us-west-2b],"
+        " instance_types: [g6.2xlarge], min_size: 0, max_size: 2}\n"
     )
-    assert main(["-c", f"config={config}", "--outdir", str(tmp_path / "out")]) == 1
+    main(["-c", f"config={config}", "--outdir", str(tmp_path / "out")])
     report = capsys.readouterr().out
-    assert "  FAIL  autoscaler" in report
-    assert "are balanced (all at zero) although their nodes differ" in report
-    assert report.rstrip().endswith("verify: FAILED (autoscaler)")
+    assert "  PASS  autoscaler" in report
+    spread = next(line for line in report.splitlines() if "all at zero" in line)
+    assert spread.count(" + ") == 2 and spread.count(";") == 1, spread
 
 
 def test_an_instance_type_affinity_scales_from_zero_only_with_the_first_type(

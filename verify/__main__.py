@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             *_manifest_checks(synthesis),
             _replacement(baseline, synthesis),
             *check_capacity(synthesis),
-            check_cost(config),
+            check_cost(config, synthesis.stacks.node_groups),
         ]
     title = f"{config.cluster_name} (Kubernetes {config.kubernetes_version}, {config.region})"
     return 0 if print_report(title, results, sys.stdout) else EXIT_FAILED

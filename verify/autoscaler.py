@@ -38,6 +38,7 @@ from verify.report import CheckResult
 from verify.scheduler_model import add_pod, fit_failure
 
 GPU_TAINT_KEY = "nvidia.com/gpu"
+CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
 DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
 
 GPU_POD: dict[str, Any] = {
@@ -390,6 +391,13 @@ def _shape(node: Node) -> tuple[Any, ...]:
     )
 
 
+def _balance_set(node: Node) -> tuple[Any, ...]:
+    """What groups a scale-up should be spread over share: the node shape, the ``pool`` label
+    (one pool's groups; two pools of one shape stay apart) and the capacity type (a pool's
+    on-demand fallback is not balanced with its spot groups)."""
+    return (node.labels.get("pool"), node.labels.get(CAPACITY_TYPE_LABEL), *_shape(node))
+
+
 def _balancing(
     flags: AutoscalerFlags,
     gpu_groups: Sequence[GroupFacts],
@@ -419,7 +427,9 @@ def _balancing(
                     continue
                 seen.add((state, frozenset((group, other))))
                 where = state if state == "all at zero" else f"a live node in {group}"
-                same_shape = _shape(gpu_templates[group]) == _shape(gpu_templates[other])
+                same_shape = _balance_set(gpu_templates[group]) == _balance_set(
+                    gpu_templates[other]
+                )
                 if same_shape and why is not None:
                     problems.append(f"{group} and {other} are not balanced ({where}): {why}")
                 if not same_shape and why is None:

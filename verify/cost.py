@@ -1,33 +1,36 @@
-"""The ``cost`` line: a monthly estimate of the config from the dated price file."""
+"""The ``cost`` line: a monthly estimate of the config from the dated price file, per pool."""
 
 from __future__ import annotations
 
 from cluster_config import ClusterConfig
-from cluster_config.cost import estimate
+from cluster_config.cost import PoolCost, estimate
+from cluster_config.labels import SYSTEM_POOL
+from cluster_config.node_groups import NodeGroupSpecs
 from verify.report import CheckResult
 
 
-def check_cost(config: ClusterConfig) -> CheckResult:
+def check_cost(config: ClusterConfig, node_groups: NodeGroupSpecs) -> CheckResult:
     """Always PASS or SKIP: an estimate informs, it cannot fail a deploy."""
     try:
-        cost = estimate(config)
+        cost = estimate(config, node_groups)
     except ValueError as error:
         return CheckResult("cost", "SKIP", str(error))
-    details = [
-        f"{name}: up to {cost.groups[name].text()}/month at max_size "
-        + (
-            f"(spot range; on-demand ${round(cost.groups_on_demand[name])})"
-            if _is_spot(config, name)
-            else "(on-demand list price)"
-        )
-        for name in cost.groups
-    ]
-    details += [
-        f"{name}: an idle GPU node costs {_hourly_range(rate.low, rate.high)}/hour"
-        f" ({_hourly(rate.high * config.autoscaler.scale_down_unneeded_minutes / 60)} "
-        f"until scale-down after {config.autoscaler.scale_down_unneeded_minutes} min idle)"
-        for name, rate in cost.idle_gpu_node_hour.items()
-    ]
+    unneeded = config.autoscaler.scale_down_unneeded_minutes
+    details = []
+    for pool, figures in cost.pools.items():
+        name = f"{SYSTEM_POOL} ({node_groups.system.name})" if pool == SYSTEM_POOL else pool
+        details.append(f"{name}: {_pool_line(figures)}")
+        if pool != SYSTEM_POOL:
+            rate = figures.node_hour
+            idle_node = (
+                f"{pool}: an idle node costs {_hourly_range(rate.low, rate.high)}/hour "
+                f"({_hourly(rate.high * unneeded / 60)} until scale-down after {unneeded} min idle)"
+            )
+            if figures.fallback_node_hour is not None:
+                idle_node += (
+                    f"; an on-demand fallback node {_hourly(figures.fallback_node_hour)}/hour"
+                )
+            details.append(idle_node)
     if cost.unpriced:
         details.append(f"no price in data/prices.json for: {', '.join(cost.unpriced)}")
     details.append(
@@ -42,10 +45,16 @@ def check_cost(config: ClusterConfig) -> CheckResult:
     )
 
 
-def _is_spot(config: ClusterConfig, name: str) -> bool:
-    groups = {config.system_node_group.name: config.system_node_group.capacity_type}
-    groups.update({g.name: g.capacity_type for g in config.gpu_node_groups})
-    return groups[name] == "SPOT"
+def _pool_line(cost: PoolCost) -> str:
+    groups = f"{cost.groups} group{'s' if cost.groups > 1 else ''}"
+    if cost.capacity_types == ("ON_DEMAND",):
+        price = "on-demand list price"
+    else:
+        price = f"spot range; all on-demand ${round(cost.full_on_demand)}"
+        if "ON_DEMAND" in cost.capacity_types:
+            price += "; fallback groups at on-demand price"
+    full = f"up to {cost.full.text()}/month at max_size"
+    return f"idle {cost.idle.text()}/month, {full} ({groups}, {price})"
 
 
 def _hourly_range(low: float, high: float) -> str:

@@ -209,7 +209,7 @@ def _nodegroup(
                 "private-subnets",
                 name,
                 f"cannot tell whether subnet {subnet} is private",
-                "availability_zones / gpu_node_groups[].availability_zone",
+                "availability_zones / gpu_pools[].availability_zones",
             )
         elif public:
             yield Finding(

@@ -1,0 +1,335 @@
+"""What each node group of a config is: ``node_group_specs``, the one place that knows it.
+
+A pure function of the validated config. Every consumer takes its result: the stack and its
+constructs (names, zones, labels, taints, node-template tags), the charts' plain values (the
+device plugin's instance types and time-slicing configs, the autoscaler's balancing labels and
+priority ConfigMap), the tag budget and the cost preview. Nothing else reads
+``config.gpu_pools``; verify reads the synthesized output instead, as an independent check.
+
+A pool becomes one single-AZ group per zone, ``<pool>-<zone letter>`` (what the autoscaler's AWS
+README recommends for balancing across zones), and with ``on_demand_fallback`` one on-demand
+group per zone, ``<pool>-od-<zone letter>``. All of a pool's groups carry ``pool=<pool name>``:
+the autoscaler balances groups whose ``pool`` (and, when a pool mixes capacity types,
+``eks.amazonaws.com/capacityType``) are equal, so groups of one pool are balanced with each other
+and never with another pool's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal
+
+from cluster_config.catalog import GPU_INSTANCE_TYPES, accelerator_label, gpu_memory_gb
+from cluster_config.gpu_sharing import (
+    GPU_RESOURCE,
+    SHARING_CONFIG_LABEL,
+    advertised_gpus,
+    device_plugin_config,
+    sharing_config_name,
+)
+from cluster_config.labels import (
+    ACCELERATOR_LABEL,
+    CAPACITY_TYPE_LABEL,
+    GPU_MEMORY_LABEL,
+    GPU_PRESENT_LABEL,
+    GPU_TAINT_EFFECT,
+    GPU_TAINT_KEY,
+    GPU_TAINT_VALUE,
+    POOL_LABEL,
+    SYSTEM_NODE_LABELS,
+    SYSTEM_POOL,
+)
+from cluster_config.model import ClusterConfig, GpuPoolConfig, GpuSharingConfig
+from cluster_config.nodeadm import ephemeral_storage_quantity
+from cluster_config.nodegroup_names import (
+    GPU_AMI_TYPE,
+    SYSTEM_AMI_TYPE,
+    construct_id,
+    group_name,
+    physical_nodegroup_name,
+)
+from cluster_config.priority_expander import (
+    ON_DEMAND_PRIORITY,
+    SPOT_PRIORITY,
+    expander_flag,
+    expander_priorities,
+)
+
+CapacityType = Literal["SPOT", "ON_DEMAND"]
+TaintEffectName = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+NODE_TEMPLATE_PREFIX = "k8s.io/cluster-autoscaler/node-template"
+"""ASG tags the autoscaler builds a group's template node from while it has no node
+(cluster-autoscaler ``cloudprovider/aws/aws_manager.go`` ``buildNodeFromTemplate``)."""
+SYSTEM_CONSTRUCT_ID = "SystemNodeGroup"
+
+
+@dataclass(frozen=True)
+class NodeTaint:
+    key: str
+    value: str
+    effect: TaintEffectName
+
+
+GPU_TAINT = NodeTaint(key=GPU_TAINT_KEY, value=GPU_TAINT_VALUE, effect=GPU_TAINT_EFFECT)
+
+
+@dataclass(frozen=True)
+class NodeGroupSpec:
+    """One managed node group, everything the stack, the charts and the checks need of it."""
+
+    construct_id: str
+    """Stable: follows the group's name (``GpuSpotNgA``), never a list position."""
+    name: str
+    """``gpu-spot-ng-a``: the pool name and zone letter (the system group: its own name)."""
+    physical_name: str
+    """The node group's name in EKS: ``<name>-<digest of its replacement-only properties>``."""
+    source: str
+    """Where in the config it comes from (``gpu_pools.0``, ``gpu_pools.0.on_demand_fallback``,
+    ``system_node_group``), for messages."""
+    pool: str
+    """The ``pool`` label value: the pool's name, or ``system``."""
+    gpu: bool
+    fallback: bool
+    """One of its pool's on-demand fallback groups (tried after the pool's spot groups)."""
+    capacity_type: CapacityType
+    instance_types: tuple[str, ...]
+    ami_type: str
+    availability_zones: tuple[str, ...]
+    min_size: int
+    max_size: int
+    root_volume_gib: int
+    labels: Mapping[str, str]
+    taints: tuple[NodeTaint, ...]
+    node_template_resources: Mapping[str, str]
+    """Resources the autoscaler cannot know from the instance type (empty: not scaled from
+    zero; the group then gets no node-template tags)."""
+    priority: int
+    """The priority expander's priority: higher is tried first."""
+    sharing: GpuSharingConfig | None
+    kubernetes_version: str
+    release_version: str | None
+    node_auto_repair: bool
+
+    @property
+    def node_template_tags(self) -> dict[str, str]:
+        """The ASG tags that let the autoscaler build a node of this group while it has none:
+        its labels, taints (``<value>:<Effect>``) and ``node_template_resources``."""
+        if not self.node_template_resources:
+            return {}
+        return {
+            **{f"{NODE_TEMPLATE_PREFIX}/label/{k}": v for k, v in sorted(self.labels.items())},
+            **{
+                f"{NODE_TEMPLATE_PREFIX}/taint/{t.key}": f"{t.value}:{t.effect}"
+                for t in sorted(self.taints, key=lambda t: t.key)
+            },
+            **{
+                f"{NODE_TEMPLATE_PREFIX}/resources/{k}": v
+                for k, v in sorted(self.node_template_resources.items())
+            },
+        }
+
+
+@dataclass(frozen=True)
+class NodeGroupSpecs:
+    """The system group and every GPU group, in config order (pool by pool, zone by zone, the
+    on-demand fallback after the pool's spot groups)."""
+
+    system: NodeGroupSpec
+    gpu: tuple[NodeGroupSpec, ...]
+
+    @property
+    def all(self) -> tuple[NodeGroupSpec, ...]:
+        return (self.system, *self.gpu)
+
+    @property
+    def pools(self) -> dict[str, tuple[NodeGroupSpec, ...]]:
+        """Pool name -> its groups, in config order."""
+        pools: dict[str, list[NodeGroupSpec]] = {}
+        for spec in self.gpu:
+            pools.setdefault(spec.pool, []).append(spec)
+        return {name: tuple(groups) for name, groups in pools.items()}
+
+    @property
+    def gpu_instance_types(self) -> tuple[str, ...]:
+        """Every instance type of every GPU group, each once, in config order."""
+        return tuple(dict.fromkeys(t for spec in self.gpu for t in spec.instance_types))
+
+    @property
+    def device_plugin_configs(self) -> dict[str, dict[str, Any]]:
+        """Every time-slicing config a GPU group's nodes select, by name (empty: no sharing)."""
+        configs = {
+            sharing_config_name(s.sharing): device_plugin_config(s.sharing)
+            for s in self.gpu
+            if s.sharing is not None
+        }
+        return dict(sorted(configs.items()))
+
+    @property
+    def expander_priorities(self) -> dict[int, list[str]]:
+        """The priority ConfigMap's content (empty when every group has one priority)."""
+        return expander_priorities({s.physical_name: s.priority for s in self.all})
+
+    @property
+    def expander_flag(self) -> str:
+        return expander_flag(self.expander_priorities)
+
+    @property
+    def balancing_labels(self) -> tuple[str, ...]:
+        """``--balancing-label`` values: groups are balanced iff all these labels are equal
+        (``processors/nodegroupset/label_nodegroups.go``). ``pool`` always; the capacity type
+        too when a pool has both (its on-demand fallback must not share every spot scale-up).
+        Within a pool everything else is equal by construction."""
+        mixed = any(len({s.capacity_type for s in p}) > 1 for p in self.pools.values())
+        return (POOL_LABEL, CAPACITY_TYPE_LABEL) if mixed else (POOL_LABEL,)
+
+
+def node_group_specs(config: ClusterConfig) -> NodeGroupSpecs:
+    """The node groups of ``config``: the system group, then each pool's groups."""
+    return NodeGroupSpecs(
+        system=_system_spec(config),
+        gpu=tuple(
+            spec
+            for index, pool in enumerate(config.gpu_pools)
+            for spec in _pool_specs(config, index, pool)
+        ),
+    )
+
+
+def _system_spec(config: ClusterConfig) -> NodeGroupSpec:
+    system = config.system_node_group
+    return _spec(
+        config,
+        construct_id=SYSTEM_CONSTRUCT_ID,
+        name=system.name,
+        source="system_node_group",
+        pool=SYSTEM_POOL,
+        gpu=False,
+        capacity_type=system.capacity_type,
+        instance_types=system.instance_types,
+        ami_type=SYSTEM_AMI_TYPE,
+        availability_zones=config.availability_zones,
+        min_size=system.min_size,
+        max_size=system.max_size,
+        root_volume_gib=system.root_volume_gib,
+        labels=SYSTEM_NODE_LABELS,
+        taints=(),
+        node_template_resources={},
+        # The system group never competes with GPU groups (GPU pods need the taint's
+        # toleration and a GPU); it has a priority so that the expander still uses it.
+        priority=SPOT_PRIORITY,
+        sharing=None,
+    )
+
+
+def _pool_specs(config: ClusterConfig, index: int, pool: GpuPoolConfig) -> list[NodeGroupSpec]:
+    physical_gpus = GPU_INSTANCE_TYPES[pool.instance_types[0]].gpus
+    labels = {
+        POOL_LABEL: pool.name,
+        ACCELERATOR_LABEL: accelerator_label(pool.instance_types),
+        GPU_PRESENT_LABEL: "true",
+        GPU_MEMORY_LABEL: str(gpu_memory_gb(pool.instance_types)),
+        **(
+            {SHARING_CONFIG_LABEL: sharing_config_name(pool.gpu_sharing)}
+            if pool.gpu_sharing
+            else {}
+        ),
+        **pool.labels,
+    }
+    resources = {
+        # Physical GPUs x time-slicing replicas: what the device plugin will advertise.
+        GPU_RESOURCE: str(advertised_gpus(physical_gpus, pool.gpu_sharing)),
+        # What the kubelet will offer, not the raw disk (cluster_config/nodeadm.py).
+        "ephemeral-storage": ephemeral_storage_quantity(config.gpu_root_volume_gib),
+    }
+    sets: list[tuple[bool, CapacityType, int, int]] = [
+        (False, pool.capacity_type, pool.min_size, pool.max_size)
+    ]
+    if pool.on_demand_fallback is not None:
+        fallback = pool.on_demand_fallback
+        sets.append((True, "ON_DEMAND", fallback.min_size, fallback.max_size))
+    specs = []
+    for is_fallback, capacity_type, min_size, max_size in sets:
+        for zone in pool.availability_zones or config.availability_zones:
+            name = group_name(pool.name, zone, fallback=is_fallback)
+            specs.append(
+                _spec(
+                    config,
+                    construct_id=construct_id(name),
+                    name=name,
+                    source=f"gpu_pools.{index}" + (".on_demand_fallback" if is_fallback else ""),
+                    pool=pool.name,
+                    gpu=True,
+                    fallback=is_fallback,
+                    capacity_type=capacity_type,
+                    instance_types=pool.instance_types,
+                    ami_type=GPU_AMI_TYPE,
+                    availability_zones=(zone,),
+                    min_size=min_size,
+                    max_size=max_size,
+                    root_volume_gib=config.gpu_root_volume_gib,
+                    labels=labels,
+                    taints=(GPU_TAINT,),
+                    node_template_resources=resources,
+                    priority=SPOT_PRIORITY if capacity_type == "SPOT" else ON_DEMAND_PRIORITY,
+                    sharing=pool.gpu_sharing,
+                )
+            )
+    return specs
+
+
+def _spec(
+    config: ClusterConfig,
+    *,
+    construct_id: str,
+    name: str,
+    source: str,
+    pool: str,
+    gpu: bool,
+    fallback: bool = False,
+    capacity_type: CapacityType,
+    instance_types: tuple[str, ...],
+    ami_type: str,
+    availability_zones: tuple[str, ...],
+    min_size: int,
+    max_size: int,
+    root_volume_gib: int,
+    labels: Mapping[str, str],
+    taints: tuple[NodeTaint, ...],
+    node_template_resources: Mapping[str, str],
+    priority: int,
+    sharing: GpuSharingConfig | None,
+) -> NodeGroupSpec:
+    """A spec, with what every group takes from the cluster (version, AMI release, repair)."""
+    return NodeGroupSpec(
+        construct_id=construct_id,
+        name=name,
+        physical_name=physical_nodegroup_name(
+            name,
+            instance_types=instance_types,
+            capacity_type=capacity_type,
+            ami_type=ami_type,
+            availability_zones=availability_zones,
+        ),
+        source=source,
+        pool=pool,
+        gpu=gpu,
+        fallback=fallback,
+        capacity_type=capacity_type,
+        instance_types=instance_types,
+        ami_type=ami_type,
+        availability_zones=availability_zones,
+        min_size=min_size,
+        max_size=max_size,
+        root_volume_gib=root_volume_gib,
+        labels=MappingProxyType(dict(labels)),
+        taints=taints,
+        node_template_resources=MappingProxyType(dict(node_template_resources)),
+        priority=priority,
+        sharing=sharing,
+        kubernetes_version=config.kubernetes_version,
+        release_version=config.node_ami_release_version,
+        node_auto_repair=config.node_auto_repair,
+    )
