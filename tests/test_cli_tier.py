@@ -137,12 +137,14 @@ def test_a_teams_config_synthesizes_through_the_cdk_cli_offline(tmp_path: Path) 
     }
     assert stacks["ml-team-cluster"]["environment"] == "aws://123456789012/us-west-2"
     template = json.loads((outdir / "ml-team-cluster.template.json").read_text())
-    types = [
-        r["Properties"]["InstanceTypes"]
+    groups = [
+        r["Properties"]
         for r in template["Resources"].values()
         if r["Type"] == "AWS::EKS::Nodegroup"
     ]
-    assert ["p6-b200.48xlarge"] in types
+    assert ["p6-b200.48xlarge"] in [g["InstanceTypes"] for g in groups]
+    pool_groups = [g for g in groups if g.get("Labels", {}).get("pool") == "gpu"]
+    assert sorted(g["CapacityType"] for g in pool_groups) == ["ON_DEMAND"] * 2 + ["SPOT"] * 2
     # Quiet output: no jsii kernel frame, no feature-flag notice.
     assert "program.js" not in result.stderr + result.stdout
     assert "feature flags are not configured" not in result.stderr + result.stdout
