@@ -206,7 +206,7 @@ def test_gpu_metrics_put_the_agent_and_dcgm_exporter_on_gpu_template_nodes(
     all taints) on every template node and its dcgm-exporter (250m/128Mi, NVIDIA instance types
     only) on the GPU ones; neuron-monitor (Trainium/Inferentia only) and fluent-bit on none."""
     cluster = copy.deepcopy(gpu_metrics_synth.cluster)
-    output = {
+    output: dict[str, Any] = {
         "cluster": cluster,
         "network": copy.deepcopy(gpu_metrics_synth.network),
         "objects": attached_objects(cluster),
