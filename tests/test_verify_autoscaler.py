@@ -143,12 +143,14 @@ def test_template_nodes_hold_the_kube_proxy_pod_and_every_daemonsets_pod(
 ) -> None:
     """AwsNodeGroup.TemplateNodeInfo's kube-proxy mirror pod (100m), then a pod per DaemonSet that
     would run on the node: the device plugin and the EKS add-ons' (published requests: aws-node
-    2 x 25m, kube-proxy 100m, node monitoring agent 10m/30Mi, pod identity agent none); the node
+    2 x 25m, kube-proxy 100m, node monitoring agent 10m/30Mi, EBS CSI node 3 x 10m and 104Mi,
+    pod identity agent none); the node
     monitoring agent's dcgm-server does not tolerate the GPU taint."""
     simulation = simulate(output["cluster"], output["network"], output["objects"])
     gpu = simulation.templates[name_of(output, "gpu-spot-ng-a")]
     assert sorted((p.name, p.mirror) for p in gpu.pods) == [
         ("aws-node-pod", False),
+        ("ebs-csi-node-pod", False),
         ("eks-node-monitoring-agent-pod", False),
         ("eks-pod-identity-agent-pod", False),
         ("kube-proxy-eks-" + name_of(output, "gpu-spot-ng-a"), True),
@@ -156,13 +158,14 @@ def test_template_nodes_hold_the_kube_proxy_pod_and_every_daemonsets_pod(
         ("nvidia-device-plugin-daemonset-pod", False),
     ]
     assert gpu.requested == {
-        "cpu": Fraction(270, 1000),
-        "memory": (64 + 30) * 2**20,
-        "pods": 6,
+        "cpu": Fraction(300, 1000),
+        "memory": (64 + 30 + 104) * 2**20,
+        "pods": 7,
     }
     system = simulation.templates[name_of(output, "spot-ng")]
     assert sorted(p.name for p in system.pods if not p.mirror) == [
         "aws-node-pod",
+        "ebs-csi-node-pod",
         "eks-node-monitoring-agent-pod",
         "eks-pod-identity-agent-pod",
         "kube-proxy-pod",
@@ -171,7 +174,7 @@ def test_template_nodes_hold_the_kube_proxy_pod_and_every_daemonsets_pod(
 
 def test_a_gpu_pod_that_fits_only_a_bare_template_is_refused(output: dict[str, Any]) -> None:
     """3.7 CPUs and a GPU: within the template node's 3.92 CPUs, not within what the kube-proxy
-    and DaemonSet pods (270m) leave."""
+    and DaemonSet pods (300m) leave."""
     simulation = simulate(output["cluster"], output["network"], output["objects"])
     group = next(g for g in simulation.groups if g.gpu)
     pod = {
@@ -252,7 +255,7 @@ def test_the_largest_pod_of_the_default_pool(output: dict[str, Any]) -> None:
     result = run(output)
     pool = pool_of(output, name_of(output, "gpu-spot-ng-a"))
     assert (
-        f"  pool {pool} (g5.xlarge): 3650m, 14313Mi, 90675Mi / 3750m, 14483Mi, 90675Mi"
+        f"  pool {pool} (g5.xlarge): 3620m, 14209Mi, 90675Mi / 3720m, 14379Mi, 90675Mi"
         in result.table
     )
 
@@ -263,8 +266,8 @@ def test_a_template_that_promises_the_instances_memory_fails(output: dict[str, A
     result = run(output)
     assert result.status == "FAIL"
     assert (
-        f"{name_of(output, 'gpu-spot-ng-a')}: a GPU pod requesting more than 14483Mi and up to "
-        "16290Mi of memory scales a node up from zero that it cannot run on (the template does "
+        f"{name_of(output, 'gpu-spot-ng-a')}: a GPU pod requesting more than 14379Mi and up to "
+        "16186Mi of memory scales a node up from zero that it cannot run on (the template does "
         "not know the kubelet's reservations)"
     ) in result.details
 

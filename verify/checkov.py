@@ -1,6 +1,6 @@
 """checkov (Bridgecrew's policy scanner) over the synthesized templates and the exported manifests.
 
-checkov runs from its own venv, ``.venv-checkov`` (``scripts/setup_checkov.sh``): checkov 3.3.x
+checkov runs from its own venv, ``.venv-checkov`` (``scripts/setup.sh``): checkov 3.3.x
 pins ``packaging<24``, which pytest 9 in ``.venv`` cannot share. Findings accepted on purpose are
 in ``.checkov-skips.yaml``, each with the resources it covers and its reason; any other finding
 fails the check.
@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from verify.report import CheckResult
-from verify.synth import ROOT
+from verify.synth import ROOT, stack_templates
 
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 SKIPS_FILE = ROOT / ".checkov-skips.yaml"
@@ -90,8 +90,8 @@ def run_checkov(files: list[Path]) -> list[Finding]:
 
 
 def synthesized_files(outdir: Path) -> list[Path]:
-    """The templates and the exported manifests (``cdk.out/manifests``) of a synth."""
-    return [*sorted(outdir.glob("*.template.json")), *sorted(outdir.glob("manifests/*.yaml"))]
+    """The templates and the exported manifests (``cdk.out/manifests``) of the last synth."""
+    return [*stack_templates(outdir).values(), *sorted(outdir.glob("manifests/*.yaml"))]
 
 
 def check_checkov(files: list[Path], skips: list[Skip] | None = None) -> CheckResult:
