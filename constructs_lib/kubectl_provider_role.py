@@ -18,6 +18,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from constructs_lib.nag_acknowledgments import wildcard_resource
+
 # What AWSLambdaVPCAccessExecutionRole allows, as the Lambda developer guide lists it ("Giving
 # Lambda functions access to resources in an Amazon VPC", required IAM permissions), scoped as
 # far as that page says Lambda still works: DescribeNetworkInterfaces only works on "*"; for the
@@ -74,20 +76,17 @@ class KubectlProviderRole(iam.Role):
                 ]
             ),
         }
+        # Every resource of EC2 in this account and region: Lambda's network interfaces.
+        network_interfaces_arn = stack.format_arn(
+            service="ec2", resource="*", resource_name="*", arn_format=ArnFormat.SLASH_RESOURCE_NAME
+        )
         if in_vpc:
             policies["NetworkInterfaces"] = iam.PolicyDocument(
                 statements=[
                     iam.PolicyStatement(actions=["ec2:DescribeNetworkInterfaces"], resources=["*"]),
                     iam.PolicyStatement(
                         actions=list(NETWORK_INTERFACE_ACTIONS),
-                        resources=[
-                            stack.format_arn(
-                                service="ec2",
-                                resource="*",
-                                resource_name="*",
-                                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-                            )
-                        ],
+                        resources=[network_interfaces_arn],
                     ),
                 ]
             )
@@ -106,9 +105,9 @@ class KubectlProviderRole(iam.Role):
                     reason="ec2:DescribeNetworkInterfaces works only on '*' (Lambda developer "
                     "guide, VPC access permissions).",
                 ),
-                Acknowledgment(
-                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:ec2:"
-                    f"{stack.region}:<AWS::AccountId>:*/*]",
+                wildcard_resource(
+                    stack,
+                    network_interfaces_arn,
                     reason="Lambda creates the handler's network interfaces with this role; "
                     "their IDs are unknown before, and the Lambda developer guide asks for all "
                     "resource IDs of the account and region (this one only).",

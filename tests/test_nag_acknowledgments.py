@@ -19,6 +19,8 @@ from constructs_lib.nag_acknowledgments import (
     nodegroup_wildcard,
     wildcard_resource,
 )
+from tests.support import config_with, synthesize
+from verify.nag import check_nag
 from verify.synth import feature_flags
 
 
@@ -102,3 +104,11 @@ def test_acknowledgment_names_the_account_as_cdk_nag_does() -> None:
 )
 def test_flatten_follows_cdk_nag(reference: object, flattened: str) -> None:
     assert flatten_cfn_reference(reference) == flattened
+
+
+def test_the_whole_app_with_an_account_passes_cdk_nag(tmp_path: Path) -> None:
+    """Every acknowledgment of the app (not only the helpers') holds once ``account`` is set:
+    a hard-coded ``<AWS::AccountId>`` in any of them fails here."""
+    synthesis = synthesize(config_with({"account": "123456789012"}), tmp_path)
+    result = check_nag(synthesis.validation_report(), synthesis.policy_error)
+    assert result.status == "PASS", result.details
