@@ -6,7 +6,10 @@ start-up, the same for both, is left out). Runs alternate full/floor after a war
 the same machine state. Peak memory is the peak of the summed RSS of the app's process tree
 (Python and the jsii Node.js kernel), sampled every 20 ms.
 
-    python bench/run.py [--runs 5] [--no-tests]
+    python bench/run.py [--runs 5] [--no-tests] [--first-run]
+
+``--first-run`` instead times set-up + synth and set-up + tests from a fresh clone with empty
+caches against a plain-pip floor (bench/first_run.py).
 """
 
 from __future__ import annotations
@@ -156,7 +159,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="measured runs per app (default 5)")
     parser.add_argument("--scaling-runs", type=int, default=3, help="runs per GPU-group count")
     parser.add_argument("--no-tests", action="store_true", help="skip timing the test suite")
+    parser.add_argument(
+        "--first-run", action="store_true", help="fresh-clone set-up benchmark (first_run.py)"
+    )
     args = parser.parse_args()
+    if args.first_run:
+        sys.path.insert(0, str(ROOT / "bench"))
+        import first_run
+
+        sys.argv = [sys.argv[0], *(["--no-tests"] if args.no_tests else [])]
+        first_run.main()
+        return
 
     python = platform.python_version()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {python}")
@@ -221,7 +234,7 @@ def main() -> None:
     if not args.no_tests:
         start = time.perf_counter()
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -229,7 +242,7 @@ def main() -> None:
         )
         elapsed = time.perf_counter() - start
         last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "no output"
-        print(f"\ntest suite: {elapsed:.1f} s wall ({last}) (target < 90 s on 2 cores)")
+        print(f"\ntest suite: {elapsed:.1f} s wall ({last}) (2 workers; target < 90 s)")
 
 
 if __name__ == "__main__":

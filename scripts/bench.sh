@@ -2,6 +2,6 @@
 # Set up if needed, then run the synth benchmark (bench/run.py); extra arguments go to it.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/setup.sh" test
 cd "$ROOT"
 exec python bench/run.py "$@"

@@ -3,3 +3,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$ROOT/.venv/bin:$ROOT/node_modules/.bin:$PATH"
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION=1
 export CDK_DISABLE_VERSION_CHECK=1
+# uv installs without compiling bytecode (pip compiles every file, most of its install time);
+# Python then caches what is imported on first use. PYTHONDONTWRITEBYTECODE would instead make
+# every synth compile aws-cdk-lib's modules again (seconds each), so it is not passed on.
+unset PYTHONDONTWRITEBYTECODE

@@ -5,7 +5,7 @@
 # 3 synth failed for another reason (an internal error, or the CDK CLI itself failed).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/setup.sh" synth
 cd "$ROOT"
 # `cdk synth` reports every failure of the app as 1; the app names its outcome in this file
 # (cluster_config/cli.py) so that the codes above survive the CDK CLI.

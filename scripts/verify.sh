@@ -5,6 +5,6 @@
 # synth fails for another reason (an internal error; the message says what failed).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/setup.sh" verify
 cd "$ROOT"
 exec python -m verify "$@"

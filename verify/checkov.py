@@ -1,6 +1,6 @@
 """checkov (Bridgecrew's policy scanner) over the synthesized templates and the exported manifests.
 
-checkov runs from its own venv, ``.venv-checkov`` (``scripts/setup_checkov.sh``): checkov 3.3.x
+checkov runs from its own venv, ``.venv-checkov`` (``scripts/setup.sh``): checkov 3.3.x
 pins ``packaging<24``, which pytest 9 in ``.venv`` cannot share. Findings accepted on purpose are
 in ``.checkov-skips.yaml``, each with the resources it covers and its reason; any other finding
 fails the check.
