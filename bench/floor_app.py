@@ -54,24 +54,37 @@ cluster = eks.Cluster(
     ),
 )
 system = config["system_node_group"]
-cluster.add_nodegroup_capacity(
-    "System",
-    instance_types=[ec2.InstanceType(t) for t in system["instance_types"]],
-    ami_type=eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
-    capacity_type=eks.CapacityType.SPOT,
-    min_size=system["min_size"],
-    max_size=system["max_size"],
+
+
+def plain_instance_types(nodegroup: eks.Nodegroup, instance_types: list[str]) -> None:
+    # Plain strings on the resource, as the app does: ec2.InstanceType cannot parse p6-b200.
+    cfn = nodegroup.node.default_child
+    assert isinstance(cfn, eks.CfnNodegroup)
+    cfn.instance_types = list(instance_types)
+
+
+plain_instance_types(
+    cluster.add_nodegroup_capacity(
+        "System",
+        ami_type=eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+        capacity_type=eks.CapacityType.SPOT,
+        min_size=system["min_size"],
+        max_size=system["max_size"],
+    ),
+    system["instance_types"],
 )
 for index, pool in enumerate(config["gpu_pools"]):
     for zone in pool.get("availability_zones") or config["availability_zones"]:
-        cluster.add_nodegroup_capacity(
-            f"Gpu{index}{zone[-1].upper()}",
-            instance_types=[ec2.InstanceType(t) for t in pool["instance_types"]],
-            ami_type=eks.NodegroupAmiType.AL2023_X86_64_NVIDIA,
-            capacity_type=eks.CapacityType.SPOT,
-            min_size=pool["min_size"],
-            max_size=pool["max_size"],
-            subnets=ec2.SubnetSelection(availability_zones=[zone]),
+        plain_instance_types(
+            cluster.add_nodegroup_capacity(
+                f"Gpu{index}{zone[-1].upper()}",
+                ami_type=eks.NodegroupAmiType.AL2023_X86_64_NVIDIA,
+                capacity_type=eks.CapacityType.SPOT,
+                min_size=pool["min_size"],
+                max_size=pool["max_size"],
+                subnets=ec2.SubnetSelection(availability_zones=[zone]),
+            ),
+            pool["instance_types"],
         )
 app.synth()
 print(json.dumps({"stacks": [s.stack_name for s in (network, stack)]}))

@@ -8,6 +8,7 @@ the file named by ``$GPU_SPOT_SYNTH_OUTCOME`` (set by ``scripts/synth.sh``), whi
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -34,6 +35,7 @@ _OUTCOMES = {
     EXIT_INTERNAL_ERROR: "internal",
 }
 INTERNAL_ERROR_LOG = "synth-error.log"
+VALIDATION_REPORT = "validation-report.json"  # aws-cdk-lib cx-api VALIDATION_REPORT_FILE
 
 
 def load_config_or_exit(app: cdk.App) -> ClusterConfig:
@@ -58,7 +60,7 @@ def check_config_or_exit(defaults: Any, config_path: Any, outdir: Path) -> Clust
             )
         return load_config(defaults, config_path)
     except ConfigError as error:
-        _remove_previous_output(outdir)
+        remove_synth_output(outdir)
         print(error.report(), file=sys.stderr)
         _exit(EXIT_CONFIG_ERROR)
 
@@ -70,7 +72,7 @@ def internal_errors_reported(outdir: Path) -> Iterator[None]:
     try:
         yield
     except Exception as error:  # the one place every failure is caught
-        _remove_previous_output(outdir)
+        remove_synth_output(outdir)
         log = outdir / INTERNAL_ERROR_LOG
         try:
             outdir.mkdir(parents=True, exist_ok=True)
@@ -91,24 +93,59 @@ def internal_errors_reported(outdir: Path) -> Iterator[None]:
 def synth_or_exit(app: cdk.App) -> None:
     """``app.synth()``; when a policy check (cdk-nag) fails, exit 1 without a traceback.
 
-    CDK has already printed the findings and written ``validation-report.json``; the templates
-    written before the check are removed so that ``cdk deploy --app cdk.out`` cannot pick them up.
+    The findings are printed and the templates written before the check are removed, so that
+    ``cdk deploy --app cdk.out`` cannot pick them up. aws-cdk-lib 2.275
+    (``core/lib/private/synthesis-validation.ts`` ``validateTemplates``) reports a failure in
+    one of two ways, both after writing ``validation-report.json``:
+
+    - run by the CDK CLI, which sets context ``@aws-cdk/core:failSynthOnValidationErrors`` to
+      false because it prints the report itself (after the app exits), synth returns normally;
+      the app reads the report's ``conclusion`` and prints the findings;
+    - run otherwise (``python app.py``, the tests), synth raises ``ValidationFailed`` after
+      printing the report (or with the report in the message).
     """
+    outdir = Path(app.outdir)
+    (outdir / VALIDATION_REPORT).unlink(missing_ok=True)  # a stale report says nothing
     try:
         app.synth()
     except RuntimeError as error:
         if not is_policy_failure(error):
             raise
-        _remove_previous_output(Path(app.outdir))
-        print(
-            "Policy checks failed (see above and validation-report.json); nothing to deploy.",
-            file=sys.stderr,
-        )
-        _exit(EXIT_POLICY_FAILURE)
+    else:
+        findings = policy_findings(outdir)
+        if not findings:
+            return
+        print("\n".join(findings), file=sys.stderr)
+    remove_synth_output(outdir)
+    print(
+        f"Policy checks failed (see above and {outdir / VALIDATION_REPORT}); nothing to deploy.",
+        file=sys.stderr,
+    )
+    _exit(EXIT_POLICY_FAILURE)
+
+
+def policy_findings(outdir: Path) -> list[str]:
+    """One line per error of every failed plugin (cdk-nag) in ``validation-report.json``."""
+    path = outdir / VALIDATION_REPORT
+    if not path.exists():
+        return []
+    report = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        f"ERROR {violation['ruleName']}: {violation['description']}\n   "
+        + "\n   ".join(c["constructPath"] for c in violation.get("violatingConstructs", []))
+        for plugin in report.get("pluginReports", [])
+        if plugin.get("conclusion") == "failure"
+        for violation in plugin.get("violations", [])
+        if violation.get("severity") in ("error", "fatal")
+    ] or [
+        f"ERROR {plugin.get('pluginName')}: the plugin failed"
+        for plugin in report.get("pluginReports", [])
+        if plugin.get("conclusion") == "failure"
+    ]
 
 
 def is_policy_failure(error: Exception) -> bool:
-    """Whether ``app.synth()`` failed because a policy check (cdk-nag) found something.
+    """Whether ``app.synth()`` raised because a policy check (cdk-nag) found something.
 
     aws-cdk-lib raises ValidationFailed after writing the templates and validation-report.json;
     through jsii it arrives as a RuntimeError whose message starts with that name.
@@ -116,12 +153,13 @@ def is_policy_failure(error: Exception) -> bool:
     return isinstance(error, RuntimeError) and str(error).startswith("ValidationFailed")
 
 
-def _remove_previous_output(outdir: Path) -> None:
+def remove_synth_output(outdir: Path) -> None:
     patterns = (
         "manifest.json",
         "tree.json",
         "*.template.json",
         "*.assets.json",
+        "*.metadata.json",
         "manifests/*.yaml",
     )
     for pattern in patterns:

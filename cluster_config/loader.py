@@ -7,6 +7,7 @@ Every problem is collected into one ``ConfigError`` whose lines read
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import re
 import stat
@@ -49,6 +50,24 @@ _PATTERN_HINTS = {
 }
 
 
+_BOUND_TYPES = {"less_than_equal", "greater_than_equal", "less_than", "greater_than"}
+# Why a numeric bound is what it is, by field name.
+_BOUND_REASONS = {
+    "max_size": "EKS allows at most 450 nodes in a managed node group, an EKS service quota",
+    "min_size": "EKS allows at most 450 nodes in a managed node group, an EKS service quota",
+    "nat_gateways": "one NAT gateway per availability zone, and a cluster has at most 6 zones",
+    "root_volume_gib": "EBS gp3 volumes are 1-16384 GiB; the EKS AL2023 AMIs need at least 20",
+    "gpu_root_volume_gib": "EBS gp3 volumes are 1-16384 GiB; the EKS AL2023 AMIs need at least 20",
+    "scale_down_unneeded_minutes": "the autoscaler's --scale-down-unneeded-time, up to a day",
+    "scale_down_delay_after_add_minutes": "the autoscaler's --scale-down-delay-after-add, "
+    "up to a day",
+    "max_node_provision_minutes": "the autoscaler's --max-node-provision-time: a GPU node needs "
+    "about 5 minutes to join; beyond an hour a failed launch blocks scale-up too long",
+    "scale_down_utilization_threshold": "a fraction of the node's requests",
+    "scale_down_gpu_utilization_threshold": "a fraction of the node's GPUs",
+}
+
+
 class ConfigError(Exception):
     """A config that cannot be deployed; ``problems`` holds one line per broken rule."""
 
@@ -56,13 +75,15 @@ class ConfigError(Exception):
         self.problems = problems
         super().__init__("\n".join(problems))
 
-    def report(self) -> str:
-        shown = [_clip(p, 400) for p in self.problems[:MAX_REPORTED_PROBLEMS]]
+    def report(self, subject: str = "cluster config") -> str:
+        # Values are already cut (SHOWN_VALUE_CHARS); this only bounds a line of deep paths,
+        # long enough for every list of allowed keys or zones.
+        shown = [_clip(p, 1000) for p in self.problems[:MAX_REPORTED_PROBLEMS]]
         more = len(self.problems) - len(shown)
         lines = "\n".join(f"  - {p}" for p in shown)
         if more:
             lines += f"\n  ... and {more} more"
-        return f"Invalid cluster config ({len(self.problems)} problem(s)):\n{lines}"
+        return f"Invalid {subject} ({len(self.problems)} problem(s)):\n{lines}"
 
 
 def load_config(defaults: Any, config_path: str | None = None) -> ClusterConfig:
@@ -75,7 +96,10 @@ def load_config(defaults: Any, config_path: str | None = None) -> ClusterConfig:
     data = copy.deepcopy(dict(defaults))
     if config_path is not None:
         data = _merge(data, _read_override(config_path))
-    return validate_config(data)
+    try:
+        return validate_config(data)
+    except ConfigError as error:
+        raise ConfigError(error.problems + _cross_field_problems(data, defaults, error)) from None
 
 
 def validate_config(data: Mapping[str, Any]) -> ClusterConfig:
@@ -96,6 +120,31 @@ def validate_config(data: Mapping[str, Any]) -> ClusterConfig:
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def _cross_field_problems(
+    data: Mapping[str, Any], defaults: Mapping[str, Any], error: ConfigError
+) -> list[str]:
+    """The cluster-wide rules that a field error kept from running, where they can be known.
+
+    pydantic runs a model's cross-field rules only once every field is valid, so a config with
+    a bad field and a broken cross-field rule used to take two rounds to fix. Each top-level
+    field with a problem is replaced by its default and the rules run again; a problem they
+    find is kept only if it names none of the replaced fields (it then holds for the config as
+    written).
+    """
+    replaced = {p.split(".", 1)[0].split(":", 1)[0].split("[", 1)[0] for p in error.problems}
+    if not replaced or not replaced <= set(defaults) or not replaced <= set(data):
+        return []
+    try:
+        validate_config({**data, **{key: defaults[key] for key in replaced}})
+    except ConfigError as retry:
+        return [
+            p
+            for p in retry.problems
+            if p not in error.problems and not any(key in p for key in replaced)
+        ]
+    return []
 
 
 def _read_override(config_path: str) -> dict[str, Any]:
@@ -169,8 +218,9 @@ def _describe(error: ValidationError) -> list[str]:
         if item["type"] == "value_error":
             message = message.removeprefix("Value error, ")
         elif item["type"] == "extra_forbidden":
-            allowed = _allowed_keys(loc[:-1])
-            message = f"unknown key; allowed: {', '.join(allowed)}" if allowed else "unknown key"
+            message = _unknown_key(loc)
+        elif item["type"] in _BOUND_TYPES:
+            message = _with_reason(message, loc)
         elif item["type"] == "string_pattern_mismatch":
             message = _hint(loc) or message
         if item["type"] == "too_short" and _long_enough(item):
@@ -180,6 +230,31 @@ def _describe(error: ValidationError) -> list[str]:
             continue
         problems.append(f"{path}: {message} (got: {_show(item.get('input'))})")
     return problems
+
+
+# Keys of earlier releases, by what replaced them: too far apart for a spelling match.
+_RENAMED_KEYS = {"gpu_node_groups": "gpu_pools"}
+
+
+def _unknown_key(loc: list[Any]) -> str:
+    """``unknown key``, the nearest valid key when one is close (a misspelling) or what replaced
+    a renamed key, what is allowed."""
+    allowed = _allowed_keys(loc[:-1])
+    if not allowed:
+        return "unknown key"
+    renamed = _RENAMED_KEYS.get(str(loc[-1])) if len(loc) == 1 else None
+    close = (
+        [renamed] if renamed else difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.55)
+    )
+    hint = f" did you mean {close[0]!r}?" if close else ""
+    return f"unknown key;{hint} allowed: {', '.join(allowed)}"
+
+
+def _with_reason(message: str, loc: list[Any]) -> str:
+    for part in reversed(loc):
+        if isinstance(part, str) and part in _BOUND_REASONS:
+            return f"{message}: {_BOUND_REASONS[part]}"
+    return message
 
 
 def _path(loc: list[Any]) -> str:

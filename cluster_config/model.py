@@ -386,7 +386,8 @@ def _network_problems(config: ClusterConfig) -> list[str]:
         if not re.fullmatch(re.escape(config.region) + "[a-z]", zone):
             problems.append(
                 f"availability_zones.{i}: {zone!r} is not in region {config.region!r}; "
-                f"allowed: {config.region}a, {config.region}b, ..."
+                f"allowed: {', '.join(config.region + z for z in 'abcdef')} (those your "
+                "account has)"
             )
     if len(set(config.availability_zones)) != len(config.availability_zones):
         problems.append(f"availability_zones: {list(config.availability_zones)} lists a zone twice")

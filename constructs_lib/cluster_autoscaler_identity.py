@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations
+from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from constructs_lib.nag_acknowledgments import nodegroup_wildcard
+from constructs_lib.nag_acknowledgments import (
+    auto_scaling_group_arn,
+    nodegroup_arn,
+    nodegroup_wildcard,
+    wildcard_resource,
+)
 from constructs_lib.pod_identity_role import PodIdentityRole
 
 # kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws/README.md, "full features" policy.
@@ -37,25 +42,11 @@ def autoscaler_policy(stack: Stack, cluster_name: str) -> iam.PolicyDocument:
             iam.PolicyStatement(actions=list(DESCRIBE_ACTIONS), resources=["*"]),
             iam.PolicyStatement(
                 actions=list(NODEGROUP_READ_ACTIONS),
-                resources=[
-                    stack.format_arn(
-                        service="eks",
-                        resource="nodegroup",
-                        resource_name=f"{cluster_name}/*/*",
-                        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-                    )
-                ],
+                resources=[nodegroup_arn(stack, cluster_name)],
             ),
             iam.PolicyStatement(
                 actions=list(WRITE_ACTIONS),
-                resources=[
-                    stack.format_arn(
-                        service="autoscaling",
-                        resource="autoScalingGroup",
-                        resource_name="*:autoScalingGroupName/*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
+                resources=[auto_scaling_group_arn(stack, "*")],
                 conditions={
                     "StringEquals": {
                         "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
@@ -102,9 +93,9 @@ class ClusterAutoscalerIdentity(Construct):
                 "resource-level permissions.",
             ),
             nodegroup_wildcard(stack, cluster_name),
-            Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:autoscaling:"
-                f"{stack.region}:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/*]",
+            wildcard_resource(
+                stack,
+                auto_scaling_group_arn(stack, "*"),
                 reason="EKS names the ASGs of managed groups with random suffixes; "
                 "SetDesiredCapacity and TerminateInstance... are limited by aws:ResourceTag "
                 f"conditions to ASGs owned by cluster {cluster_name}, in this account and region.",

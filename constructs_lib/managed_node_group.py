@@ -83,7 +83,6 @@ class ManagedNodeGroup(Construct):
             "Nodegroup",
             cluster=cluster,
             nodegroup_name=spec.physical_name,
-            instance_types=[ec2.InstanceType(t) for t in spec.instance_types],
             capacity_type=eks.CapacityType[spec.capacity_type],
             min_size=spec.min_size,
             max_size=spec.max_size,
@@ -114,6 +113,11 @@ class ManagedNodeGroup(Construct):
         cfn_nodegroup = self.nodegroup.node.default_child
         assert isinstance(cfn_nodegroup, eks.CfnNodegroup)
         cfn_nodegroup.version = spec.kubernetes_version
+        # Plain strings on the resource, as AWS::EKS::Nodegroup takes them: the L2 would parse
+        # each into an ec2.InstanceType, whose parser (aws-cdk-lib 2.275) rejects families with
+        # a hyphen ("Malformed instance type identifier" for p6-b200.48xlarge). The L2 uses the
+        # parsed types only to guess an AMI type, which is set explicitly below.
+        cfn_nodegroup.instance_types = list(spec.instance_types)
         # Set on the resource, not the L2: aws-cdk-lib 2.275's list of GPU instance families
         # lacks p5, p5e and p5en and so rejects AL2023_x86_64_NVIDIA for them.
         cfn_nodegroup.ami_type = spec.ami_type

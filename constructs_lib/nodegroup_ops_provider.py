@@ -6,7 +6,6 @@ from pathlib import Path
 
 from aws_cdk import (
     Acknowledgment,
-    ArnFormat,
     CfnElement,
     Duration,
     RemovalPolicy,
@@ -20,7 +19,12 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from cluster_config.node_groups import NODE_TEMPLATE_PREFIX
-from constructs_lib.nag_acknowledgments import nodegroup_wildcard
+from constructs_lib.nag_acknowledgments import (
+    auto_scaling_group_arn,
+    nodegroup_arn,
+    nodegroup_wildcard,
+    wildcard_resource,
+)
 
 HANDLER_DIR = Path(__file__).parent / "nodegroup_ops_handler"
 # The only tag keys the handler writes: NODE_TEMPLATE_PREFIX, where the node-group specs make them.
@@ -62,28 +66,15 @@ class NodegroupOpsProvider(Construct):
         self.handler.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["eks:DescribeNodegroup"],
-                resources=[
-                    stack.format_arn(
-                        service="eks",
-                        resource="nodegroup",
-                        resource_name=f"{cluster_name}/*/*",
-                        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-                    )
-                ],
+                resources=[nodegroup_arn(stack, cluster_name)],
             )
         )
+        # EKS names the ASGs of managed node groups eks-<nodegroup>-<uuid>.
+        eks_asgs = auto_scaling_group_arn(stack, "eks-*")
         self.handler.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
-                resources=[
-                    stack.format_arn(
-                        service="autoscaling",
-                        resource="autoScalingGroup",
-                        # EKS names the ASGs of managed node groups eks-<nodegroup>-<uuid>.
-                        resource_name="*:autoScalingGroupName/eks-*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
+                resources=[eks_asgs],
                 conditions={
                     "StringEquals": {"aws:ResourceTag/eks:cluster-name": cluster_name},
                     # Only the autoscaler's node-template keys (Amazon EC2 Auto Scaling user
@@ -96,9 +87,9 @@ class NodegroupOpsProvider(Construct):
 
         Validations.of(role).acknowledge(
             nodegroup_wildcard(stack, cluster_name),
-            Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:autoscaling:"
-                f"{stack.region}:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/eks-*]",
+            wildcard_resource(
+                stack,
+                eks_asgs,
                 reason="EKS names a managed node group's ASG eks-<group>-<uuid> at creation; the "
                 "statement's aws:ResourceTag/eks:cluster-name condition limits it to this "
                 "cluster's groups.",

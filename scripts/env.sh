@@ -7,3 +7,6 @@ export CDK_DISABLE_VERSION_CHECK=1
 # Python then caches what is imported on first use. PYTHONDONTWRITEBYTECODE would instead make
 # every synth compile aws-cdk-lib's modules again (seconds each), so it is not passed on.
 unset PYTHONDONTWRITEBYTECODE
+# Construct traces of a jsii app hold only the jsii kernel's frames; without this the CDK CLI prints
+# one (…/lib/program.js:1:5591) above every warning as if it were the source location.
+export CDK_DISABLE_STACK_TRACE=1

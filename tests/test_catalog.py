@@ -12,6 +12,7 @@ from cluster_config import ConfigError
 from cluster_config.catalog import (
     ALL_INSTANCE_TYPES,
     GENERAL_INSTANCE_TYPES,
+    GPU_FAMILIES,
     GPU_INSTANCE_TYPES,
     INSTANCE_FAMILIES,
     accelerator_label,
@@ -183,4 +184,38 @@ def test_every_accepted_gpu_type_builds_a_config() -> None:
 def test_an_unknown_system_type_is_refused_with_close_matches() -> None:
     assert why_not_accepted("m7x.large", gpu=False).startswith(
         "the autoscaler's instance list has no such type (close: "
+    )
+
+
+# EKS user guide, "Use EKS-optimized accelerated AMIs for GPU instances", row "AL2023 x86_64
+# NVIDIA" (late 2026, shared/reference/FACTS.md).
+AL2023_NVIDIA_AMI_FAMILIES = (
+    *("p6-b300", "p6-b200", "p5", "p5e", "p5en", "p4d", "p4de", "p3", "p3dn"),
+    *("g7e", "gr6", "g6", "g6e", "g6f", "gr6f", "g5", "g4dn"),
+)
+
+
+def test_every_family_of_the_al2023_nvidia_ami_is_accepted_or_refused_with_its_reason() -> None:
+    accepted = {f for f in AL2023_NVIDIA_AMI_FAMILIES if f in GPU_FAMILIES}
+    refused = {
+        f: INSTANCE_FAMILIES[f].note for f in AL2023_NVIDIA_AMI_FAMILIES if f not in accepted
+    }
+    assert accepted == {
+        *("p6-b200", "p5", "p5en", "p4d", "p4de", "p3", "p3dn"),
+        *("g7e", "gr6", "g6", "g6e", "g5", "g4dn"),
+    }
+    # Not accepted, each for a reason the data gives: no row in the autoscaler's list (p5e,
+    # p6-b300), or rows with 0 GPUs, so a template node at zero would have none (g6f, gr6f).
+    assert sorted(refused) == ["g6f", "gr6f", "p5e", "p6-b300"]
+    assert INSTANCE_FAMILIES["p5e"].use == "gpu"
+    assert not any(n.startswith(("p5e.", "p6-b300.")) for n in ALL_INSTANCE_TYPES)
+    assert all(ROWS[n][2] == 0 for n in ROWS if n.startswith(("g6f.", "gr6f.")))
+
+
+def test_p6_b300_is_refused_because_the_autoscaler_cannot_know_its_shape() -> None:
+    assert why_not_accepted("p6-b300.48xlarge", gpu=True).startswith(
+        "the autoscaler's instance list has no such type (close: p6-b200.48xlarge"
+    )
+    assert "p6-b300: NVIDIA B300: the AL2023 NVIDIA AMI supports it, but the autoscaler's" in (
+        why_not_accepted("p6-b300.48xlarge", gpu=True)
     )

@@ -7,9 +7,12 @@ import fnmatch
 import json
 from pathlib import Path
 
+import cdk8s
 import pytest
 import yaml
 
+from charts.nvidia_device_plugin import NvidiaDevicePluginChart
+from cluster_config.gpu_sharing import MAX_REPLICAS, MIN_REPLICAS
 from tests.support import Synthesized
 from verify import checkov
 from verify.checkov import Finding, check_checkov, load_skips, run_checkov, synthesized_files
@@ -113,3 +116,40 @@ def test_checkov_that_cannot_run_is_a_failure(
         "FAIL",
         "/nonexistent/checkov is missing: run scripts/setup.sh",
     )
+
+
+def test_device_plugin_acceptances_cover_every_daemon_set_sharing_can_produce() -> None:
+    """The device plugin's accepted findings follow from its pod spec, which every time-slicing
+    DaemonSet copies: the acceptances name the chart's DaemonSets by their common prefix, so each
+    sharing config (replicas 2..32, with or without multi-GPU requests) is covered."""
+    configs = {
+        f"time-slicing-{replicas}{suffix}": {"version": "v1"}
+        for replicas in range(MIN_REPLICAS, MAX_REPLICAS + 1)
+        for suffix in ("", "-multi")
+    }
+    chart = NvidiaDevicePluginChart(
+        cdk8s.App(), "Plugin", gpu_instance_types=["g5.xlarge"], sharing_configs=configs
+    )
+    names = [
+        f"DaemonSet.{o['metadata']['namespace']}.{o['metadata']['name']}"
+        for o in chart.to_json()
+        if o["kind"] == "DaemonSet"
+    ]
+    assert len(names) == 1 + len(configs)
+    plugin_checks = {
+        skip.check
+        for skip in load_skips()
+        if any(
+            fnmatch.fnmatchcase("DaemonSet.kube-system.nvidia-device-plugin-daemonset", p)
+            for p in skip.resources
+        )
+    }
+    assert {"CKV_K8S_8", "CKV_K8S_23"} <= plugin_checks
+    uncovered = [
+        (skip.check, name)
+        for skip in load_skips()
+        if skip.check in plugin_checks
+        for name in names
+        if not skip.covers(Finding(skip.check, "", name, "nvidia-device-plugin.yaml"))
+    ]
+    assert uncovered == []

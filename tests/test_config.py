@@ -210,7 +210,9 @@ def test_too_many_generated_groups_are_rejected() -> None:
 
 def test_the_old_gpu_node_groups_key_is_refused() -> None:
     (problem,) = problems_of({"gpu_node_groups": []})
-    assert problem.startswith("gpu_node_groups: unknown key; allowed: account")
+    assert problem.startswith(
+        "gpu_node_groups: unknown key; did you mean 'gpu_pools'? allowed: account"
+    )
     assert "gpu_pools" in problem
 
 
@@ -288,17 +290,77 @@ def test_wrong_type_is_rejected_without_coercion() -> None:
     ]
 
 
-def test_unknown_top_level_key_lists_the_allowed_keys() -> None:
+def test_misspelt_key_suggests_the_nearest_and_lists_every_allowed_key() -> None:
     problems = problems_of({"clustr_name": "x"})
     assert problems[0].startswith(
-        "clustr_name: unknown key; allowed: account, admin_principal_arns"
+        "clustr_name: unknown key; did you mean 'cluster_name'? allowed: account, "
+        "admin_principal_arns"
+    )
+    assert "system_node_group, tags, vpc_cidr (got: " in problems[0]  # not cut
+
+
+def test_unknown_key_far_from_every_field_gets_no_suggestion() -> None:
+    assert problems_of({"zzz": 1})[0].startswith("zzz: unknown key; allowed: account, ")
+
+
+def test_a_numeric_bound_says_why() -> None:
+    system = default_data()["system_node_group"] | {"max_size": 500}
+    assert problems_of({"system_node_group": system}) == [
+        "system_node_group.max_size: Input should be less than or equal to 450: EKS allows at "
+        "most 450 nodes in a managed node group, an EKS service quota (got: 500)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pool_change", "path"),
+    [
+        ({"max_size": 451}, "gpu_pools.0.max_size"),
+        ({"on_demand_fallback": {"max_size": 451}}, "gpu_pools.0.on_demand_fallback.max_size"),
+    ],
+)
+def test_a_pool_size_bound_says_why(pool_change: dict[str, Any], path: str) -> None:
+    assert problems_of({"gpu_pools": gpu_pools(**pool_change)}) == [
+        f"{path}: Input should be less than or equal to 450: EKS allows at most 450 nodes in a "
+        "managed node group, an EKS service quota (got: 451)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pool_change", "message"),
+    [
+        (
+            {"instance_typs": ["g5.xlarge"]},
+            "gpu_pools.0.instance_typs: unknown key; did you mean 'instance_types'?",
+        ),
+        (
+            {"on_demand_fallback": {"max_size": 2, "max_sise": 2}},
+            "gpu_pools.0.on_demand_fallback.max_sise: unknown key; did you mean 'max_size'?",
+        ),
+        (
+            {"gpu_sharing": {"replicas": 2, "replica": 2}},
+            "gpu_pools.0.gpu_sharing.replica: unknown key; did you mean 'replicas'?",
+        ),
+    ],
+)
+def test_a_misspelt_pool_key_suggests_the_nearest(
+    pool_change: dict[str, Any], message: str
+) -> None:
+    assert problems_of({"gpu_pools": gpu_pools(**pool_change)})[0].startswith(message)
+
+
+def test_a_zone_outside_the_region_lists_every_allowed_zone() -> None:
+    problems = problems_of({"availability_zones": ["us-east-1a", "us-west-2b", "us-west-2c"]})
+    assert problems[0] == (
+        "availability_zones.0: 'us-east-1a' is not in region 'us-west-2'; allowed: us-west-2a, "
+        "us-west-2b, us-west-2c, us-west-2d, us-west-2e, us-west-2f (those your account has)"
     )
 
 
 def test_unknown_nested_key_is_rejected() -> None:
     problems = problems_of({"gpu_pools": gpu_pools(max_nodes=3)})
     assert problems[0].startswith(
-        "gpu_pools.0.max_nodes: unknown key; allowed: availability_zones, capacity_type"
+        "gpu_pools.0.max_nodes: unknown key; did you mean 'max_size'? allowed: "
+        "availability_zones, capacity_type"
     )
 
 
@@ -471,3 +533,20 @@ def test_a_key_deletion_principal_listed_twice_is_rejected() -> None:
 def test_an_explicit_open_endpoint_is_still_accepted() -> None:
     config = config_with({"endpoint": {"public_access_cidrs": ["0.0.0.0/0"]}})
     assert [str(c) for c in config.endpoint.public_access_cidrs] == ["0.0.0.0/0"]
+
+
+def test_cross_field_problems_come_with_field_problems_in_one_report(tmp_path: Path) -> None:
+    """A bad field no longer hides the cluster-wide rules that hold whatever its value."""
+    override = tmp_path / "team.yaml"
+    override.write_text(
+        "cluster_name: bad_name\nnat_gateways: 3\navailability_zones: [us-west-2a, us-west-2b]\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(default_data(), str(override))
+    problems = caught.value.problems
+    assert problems[0].startswith("cluster_name: must start with a letter")
+    assert (
+        "nat_gateways: 3 is more than the 2 availability zones; allowed: 1 to the number of "
+        "zones" in problems
+    )
+    assert not any(p.startswith("cluster_name") for p in problems[1:])

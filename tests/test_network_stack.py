@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from stacks.network_stack import NetworkStack
 from tests.support import Synthesized, config_with, resources, synthesize
 
 
@@ -86,3 +91,16 @@ def test_adding_a_zone_keeps_every_existing_subnet(
     assert len(after) == 8
     for logical_id, subnet in before.items():
         assert after[logical_id]["Properties"] == subnet["Properties"], logical_id
+
+
+def test_an_account_set_needs_no_availability_zone_lookup(tmp_path: Path) -> None:
+    """With account and region both set, Stack.availability_zones would ask the CDK CLI to look
+    the zones up (AWS credentials); the network stack answers with the configured zones."""
+    config = config_with({"account": "123456789012"})
+    app = cdk.App(outdir=str(tmp_path))
+    env = cdk.Environment(account=config.account, region=config.region)
+    stack = NetworkStack(app, "Network", config=config, env=env)
+    assembly = app.synth()
+    assert stack.availability_zones == ["us-west-2a", "us-west-2b", "us-west-2c"]
+    assert "missing" not in json.loads((Path(assembly.directory) / "manifest.json").read_text())
+    assert not (tmp_path / "cdk.context.json").exists()

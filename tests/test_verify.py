@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
 from verify.replacement import check_replacement, compare
 from verify.report import CheckResult, print_report
+from verify.synth import stack_templates
 
 AUTOSCALER = "Deployment/cluster-autoscaler"
 
@@ -418,3 +420,36 @@ def test_every_check_passes_on_a_representative_config(
     assert [(r.name, r.status) for r in results if r.status != "PASS"] == []
     posture = check_eks_posture(synth.templates, stack_properties(synth.outdir))  # may warn
     assert posture.status in ("PASS", "WARN"), posture.details
+
+
+def test_verify_reads_only_the_stacks_its_synth_wrote(
+    default_synth: Synthesized, tmp_path: Path
+) -> None:
+    """Another cluster's templates left in the folder are neither read nor scanned."""
+    outdir = Path(shutil.copytree(default_synth.outdir, tmp_path / "cdk.out"))
+    stale = outdir / "other-cluster-cluster.template.json"
+    stale.write_text((outdir / "gpu-spot-cluster.template.json").read_text())
+    assert set(stack_templates(outdir)) == {"gpu-spot-network", "gpu-spot-cluster"}
+    assert stale not in synthesized_files(outdir)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "expected"),
+    [
+        ("cdk.json", "Invalid baseline config --baseline cdk.json (5 problem(s)):"),
+        ("no-such-dir", "--baseline no-such-dir: no such file or folder"),
+        ("examples", "--baseline examples: no *.template.json in it"),
+    ],
+)
+def test_a_bad_baseline_is_named_as_the_baselines_problem(
+    baseline: str,
+    expected: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["--baseline", baseline]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(expected)
+    assert err.rstrip().endswith("verify: FAILED (baseline)")
+    assert "verify: FAILED (config)" not in err

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from cluster_config import ConfigError, load_config
+from cluster_config import ClusterConfig, ConfigError, load_config
 from cluster_config.cli import internal_errors_reported
 from verify.autoscaler import check_autoscaler
 from verify.capacity import check_capacity
@@ -22,7 +22,7 @@ from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
 from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report
-from verify.synth import ROOT, Synthesis, synthesize
+from verify.synth import ROOT, Synthesis, stack_templates, synthesize
 from verify.volume_zones import check_volume_zones
 from verify.zones import check_zones
 
@@ -35,12 +35,16 @@ def main(argv: list[str] | None = None) -> int:
     defaults = json.loads((ROOT / "cdk.json").read_text())["context"]["cluster"]
     try:
         config = load_config(defaults, args.config)
-        baseline_config = (
-            load_config(defaults, args.baseline) if _is_config(args.baseline) else None
-        )
     except ConfigError as error:
         print(error.report(), file=sys.stderr)
         print("verify: FAILED (config)", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    try:
+        # Read before synthesizing: --baseline may be the folder this synth writes to.
+        baseline = _load_baseline(defaults, args.baseline)
+    except BaselineError as error:
+        print(error, file=sys.stderr)
+        print("verify: FAILED (baseline)", file=sys.stderr)
         return EXIT_CONFIG_ERROR
 
     with internal_errors_reported(Path(args.outdir)):  # exit 3, one line, no traceback
@@ -53,11 +57,11 @@ def main(argv: list[str] | None = None) -> int:
             ),
             CheckResult("synth", "PASS", f"{len(synthesis.templates)} stacks in {args.outdir}/"),
             check_nag(synthesis.validation_report(), synthesis.policy_error),
-            check_cfn_lint(sorted(Path(args.outdir).glob("*.template.json"))),
+            check_cfn_lint(list(stack_templates(Path(args.outdir)).values())),
             check_eks_posture(synthesis.templates, stack_properties(Path(args.outdir))),
             check_checkov(synthesized_files(Path(args.outdir))),
             *_manifest_checks(synthesis),
-            _replacement(args.baseline, baseline_config, synthesis),
+            _replacement(baseline, synthesis),
             *check_capacity(synthesis),
             check_zones(synthesis.cluster, synthesis.network, config.region),
             check_cost(config, synthesis.stacks.node_groups),
@@ -88,20 +92,46 @@ def _manifest_checks(synthesis: Synthesis) -> list[CheckResult]:
     ]
 
 
-def _replacement(baseline: str | None, baseline_config: Any, synthesis: Synthesis) -> CheckResult:
+class BaselineError(Exception):
+    """``--baseline`` names nothing this command can compare with."""
+
+
+BASELINE_HELP = "pass the cdk.out of your last deploy, or the config file it was built from"
+
+
+def _load_baseline(
+    defaults: Any, baseline: str | None
+) -> ClusterConfig | dict[str, dict[str, Any]] | None:
+    """The baseline's config (a file) or its templates (a folder), or None without one."""
     if baseline is None:
-        return CheckResult(
-            "replacement",
-            "SKIP",
-            "no --baseline: pass the cdk.out of your last deploy or its config file",
-        )
-    if baseline_config is not None:
+        return None
+    path = Path(baseline)
+    if path.is_dir():
+        templates = _templates_in(path)
+        if not templates:
+            raise BaselineError(f"--baseline {baseline}: no *.template.json in it; {BASELINE_HELP}")
+        return templates
+    if not path.exists():
+        raise BaselineError(f"--baseline {baseline}: no such file or folder; {BASELINE_HELP}")
+    try:
+        return load_config(defaults, baseline)
+    except ConfigError as error:
+        raise BaselineError(
+            error.report(subject=f"baseline config --baseline {baseline}")
+            + f"\n(the baseline, not -c config, is what failed; {BASELINE_HELP})"
+        ) from None
+
+
+def _replacement(
+    baseline: ClusterConfig | dict[str, dict[str, Any]] | None, synthesis: Synthesis
+) -> CheckResult:
+    if baseline is None:
+        return CheckResult("replacement", "SKIP", f"no --baseline: {BASELINE_HELP}")
+    if isinstance(baseline, ClusterConfig):
         with tempfile.TemporaryDirectory() as scratch:
-            old = synthesize(baseline_config, Path(scratch)).templates
+            old = synthesize(baseline, Path(scratch)).templates
     else:
-        old = _templates_in(Path(baseline))
-        if not old:
-            return CheckResult("replacement", "FAIL", f"no *.template.json in {baseline}")
+        old = baseline
     return check_replacement(old, synthesis.templates, synthesis.config.region)
 
 
@@ -110,10 +140,6 @@ def _templates_in(directory: Path) -> dict[str, dict[str, Any]]:
         path.name.removesuffix(".template.json"): json.loads(path.read_text())
         for path in sorted(directory.glob("*.template.json"))
     }
-
-
-def _is_config(baseline: str | None) -> bool:
-    return baseline is not None and Path(baseline).is_file()
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from verify.report import CheckResult
-from verify.synth import ROOT
+from verify.synth import ROOT, stack_templates
 
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 SKIPS_FILE = ROOT / ".checkov-skips.yaml"
@@ -90,8 +90,8 @@ def run_checkov(files: list[Path]) -> list[Finding]:
 
 
 def synthesized_files(outdir: Path) -> list[Path]:
-    """The templates and the exported manifests (``cdk.out/manifests``) of a synth."""
-    return [*sorted(outdir.glob("*.template.json")), *sorted(outdir.glob("manifests/*.yaml"))]
+    """The templates and the exported manifests (``cdk.out/manifests``) of the last synth."""
+    return [*stack_templates(outdir).values(), *sorted(outdir.glob("manifests/*.yaml"))]
 
 
 def check_checkov(files: list[Path], skips: list[Skip] | None = None) -> CheckResult:

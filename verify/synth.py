@@ -11,7 +11,12 @@ import aws_cdk as cdk
 
 from charts import write_manifests
 from cluster_config import ClusterConfig
-from cluster_config.cli import is_policy_failure
+from cluster_config.cli import (
+    VALIDATION_REPORT,
+    is_policy_failure,
+    policy_findings,
+    remove_synth_output,
+)
 from stacks import AppStacks, add_policy_checks, build_stacks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,29 +46,44 @@ class Synthesis:
         return self.templates[f"{self.config.cluster_name}-network"]
 
     def validation_report(self) -> dict[str, Any]:
-        report: dict[str, Any] = json.loads((self.outdir / "validation-report.json").read_text())
+        report: dict[str, Any] = json.loads((self.outdir / VALIDATION_REPORT).read_text())
         return report
+
+
+def stack_templates(outdir: Path) -> dict[str, Path]:
+    """Stack name -> template file of the stacks the last synth into ``outdir`` wrote, as its
+    cloud assembly ``manifest.json`` lists them (not every ``*.template.json`` in the folder)."""
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    return {
+        name: outdir / artifact["properties"]["templateFile"]
+        for name, artifact in sorted(manifest["artifacts"].items())
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
 
 
 def synthesize(config: ClusterConfig, outdir: Path) -> Synthesis:
     """Templates, manifests and the policy-validation report of ``config`` in ``outdir``.
 
     A cdk-nag failure does not raise: the templates are written before validation runs, and
-    the caller decides what a failure means.
+    the caller decides what a failure means. What an earlier synth left in ``outdir`` (another
+    cluster's stacks) is removed first, and only the stacks this synth wrote are read.
     """
     app = cdk.App(context=feature_flags(), outdir=str(outdir))
     add_policy_checks(app)
     stacks = build_stacks(app, config)
     policy_error = None
+    remove_synth_output(outdir)
+    (outdir / VALIDATION_REPORT).unlink(missing_ok=True)
     try:
         app.synth()
     except RuntimeError as error:
         if not is_policy_failure(error):
             raise
         policy_error = str(error).splitlines()[0]
+    else:  # the CDK CLI's context turns the failure into a report only (cluster_config/cli.py)
+        policy_error = next(iter(policy_findings(outdir)), None)
     write_manifests(stacks.charts, outdir / "manifests")
     templates = {
-        path.name.removesuffix(".template.json"): json.loads(path.read_text())
-        for path in sorted(outdir.glob("*.template.json"))
+        name: json.loads(path.read_text()) for name, path in stack_templates(outdir).items()
     }
     return Synthesis(config, stacks, outdir, templates, policy_error)
