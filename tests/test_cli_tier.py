@@ -101,7 +101,8 @@ def assert_verified(config: Path | None, tmp_path: Path) -> str:
     args = ["--outdir", str(outdir)] + (["-c", f"config={config}"] if config else [])
     result = run("verify.sh", *args)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert result.stdout.rstrip().endswith("verify: OK")
+    # "verify: OK" closes the checks; the next-step lines (deploy command, baseline) follow it.
+    assert re.search(r"^verify: OK\nnext: ", result.stdout, flags=re.M), result.stdout[-2000:]
     assert_offline(result, outdir)
     return result.stdout
 
