@@ -296,7 +296,9 @@ def test_misspelt_key_suggests_the_nearest_and_lists_every_allowed_key() -> None
         "clustr_name: unknown key; did you mean 'cluster_name'? allowed: account, "
         "admin_principal_arns"
     )
-    assert "system_node_group, tags, vpc_cidr (got: " in problems[0]  # not cut
+    assert (
+        "system_node_group, tags, termination_protection, vpc_cidr (got: " in problems[0]
+    )  # not cut
 
 
 def test_unknown_key_far_from_every_field_gets_no_suggestion() -> None:

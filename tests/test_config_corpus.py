@@ -35,7 +35,7 @@ PEAK_PYTHON_MEMORY = 64 * 1024 * 1024  # per file, traced by tracemalloc
 CPU_SECONDS_PER_FILE = 5.0
 CPU_SECONDS_TO_START = 30  # interpreter, pydantic and aws-cdk-lib imports in the runner
 # The longest honest line: a misspelt top-level key, its suggestion, every allowed key, the value.
-MAX_LINE_CHARS = 600
+MAX_LINE_CHARS = 700  # 33 top-level keys today
 
 
 def _path_mistakes(scratch: Path) -> dict[str, tuple[str, str]]:

@@ -227,7 +227,8 @@ def test_gpu_metrics_add_their_container_insights_cost_with_the_assumption() -> 
     [
         (
             {"observability": {"gpu_metric": True}},
-            "observability.gpu_metric: unknown key; allowed: gpu_metrics (got: true)",
+            "observability.gpu_metric: unknown key; did you mean 'gpu_metrics'? "
+            "allowed: gpu_metrics (got: true)",
         ),
         (
             {"observability": {"gpu_metrics": "yes"}},

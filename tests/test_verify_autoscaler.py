@@ -189,15 +189,62 @@ def test_a_gpu_pod_that_fits_only_a_bare_template_is_refused(output: dict[str, A
 
 
 def test_an_eks_addon_verify_does_not_know_fails(output: dict[str, Any]) -> None:
-    output["cluster"]["Resources"]["Observability"] = {
+    output["cluster"]["Resources"]["EfsCsi"] = {
         "Type": "AWS::EKS::Addon",
-        "Properties": {"AddonName": "amazon-cloudwatch-observability", "ClusterName": "c"},
+        "Properties": {"AddonName": "aws-efs-csi-driver", "ClusterName": "c"},
     }
     result = run(output)
     assert result.status == "FAIL"
     assert result.details == [
-        "EKS add-on amazon-cloudwatch-observability: verify does not know its DaemonSets; add "
+        "EKS add-on aws-efs-csi-driver: verify does not know its DaemonSets; add "
         "them from its published manifest to verify/data/eks-addon-daemonsets.json"
+    ]
+
+
+def test_gpu_metrics_put_the_agent_and_dcgm_exporter_on_gpu_template_nodes(
+    gpu_metrics_synth: Synthesized,
+) -> None:
+    """``observability.gpu_metrics`` installs amazon-cloudwatch-observability (chart 6.4.0
+    values, container logs off): its CloudWatch agent (250m/128Mi, every Linux node, tolerates
+    all taints) on every template node and its dcgm-exporter (250m/128Mi, NVIDIA instance types
+    only) on the GPU ones; neuron-monitor (Trainium/Inferentia only) and fluent-bit on none."""
+    cluster = copy.deepcopy(gpu_metrics_synth.cluster)
+    output: dict[str, Any] = {
+        "cluster": cluster,
+        "network": copy.deepcopy(gpu_metrics_synth.network),
+        "objects": attached_objects(cluster),
+    }
+    result = run(output)
+    assert result.status == "PASS", result.details
+    simulation = simulate(output["cluster"], output["network"], output["objects"])
+    gpu_names = [name_of(output, f"gpu-spot-ng-{zone}") for zone in "abc"]
+    for name in gpu_names:
+        gpu = simulation.templates[name]
+        assert sorted(p.name for p in gpu.pods if not p.mirror) == [
+            "aws-node-pod",
+            "cloudwatch-agent-pod",
+            "dcgm-exporter-pod",
+            "ebs-csi-node-pod",
+            "eks-node-monitoring-agent-pod",
+            "eks-pod-identity-agent-pod",
+            "kube-proxy-pod",
+            "nvidia-device-plugin-daemonset-pod",
+        ]
+        # without gpu_metrics 270m/94Mi (see the test above) and ebs-csi-node 3 x 10m and
+        # (40 + 32 + 32)Mi; then the agent's and the exporter's 250m/128Mi each
+        assert gpu.requested == {
+            "cpu": Fraction(270 + 30 + 250 + 250, 1000),
+            "memory": (64 + 30 + 104 + 128 + 128) * 2**20,
+            "pods": 9,
+        }
+    system = simulation.templates[name_of(output, "spot-ng")]
+    assert sorted(p.name for p in system.pods if not p.mirror) == [
+        "aws-node-pod",
+        "cloudwatch-agent-pod",
+        "ebs-csi-node-pod",
+        "eks-node-monitoring-agent-pod",
+        "eks-pod-identity-agent-pod",
+        "kube-proxy-pod",
     ]
 
 

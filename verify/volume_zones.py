@@ -29,9 +29,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from verify.autoscaler import GPU_POD, Simulation, simulate
-from verify.autoscaler_model import Node, similar_groups
+from verify.autoscaler_model import similar_groups
 from verify.report import CheckResult
-from verify.scheduler_model import fit_failure, node_affinity_mismatch
+from verify.scheduler_model import Node, fit_failure, node_affinity_mismatch
 
 ZONE = "topology.kubernetes.io/zone"
 REGION = "topology.kubernetes.io/region"
