@@ -1,4 +1,4 @@
-"""Typed, validated configuration of one GPU spot cluster (see README, "Configuration")."""
+"""Typed, validated configuration of one GPU spot cluster (see docs/configuration.md)."""
 
 from cluster_config.loader import ConfigError, load_config
 from cluster_config.model import ClusterConfig, GpuPoolConfig, SystemNodeGroupConfig

@@ -212,7 +212,7 @@ class GpuSharingConfig(_Frozen):
 
 
 class AutoscalerConfig(_Frozen):
-    """Cluster-autoscaler timings and thresholds (README: "Scale-down of expensive nodes")."""
+    """Cluster-autoscaler timings and thresholds (docs/capacity-strategy.md)."""
 
     scale_down_unneeded_minutes: Annotated[int, Field(strict=True, ge=1, le=1440)]
     scale_down_delay_after_add_minutes: Annotated[int, Field(strict=True, ge=0, le=1440)]
@@ -298,7 +298,7 @@ class GpuPoolConfig(_NodeGroupConfig):
 
 
 class ObservabilityConfig(_Frozen):
-    """Opt-in telemetry that AWS bills for (README: "GPU utilization")."""
+    """Opt-in telemetry that AWS bills for (docs/using-gpus.md, "GPU utilization")."""
 
     gpu_metrics: Flag
     """The ``amazon-cloudwatch-observability`` EKS add-on: Container Insights, with NVIDIA GPU

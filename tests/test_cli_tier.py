@@ -9,7 +9,7 @@ config through ``cdk synth`` (account set, a spot pool with GPU sharing and an o
 fallback, a second pool of p6-b200),
 a cdk-nag failure under ``cdk synth``, and verify on the capacity example (sharing, on-demand,
 tuned scale-down). With ``CI`` set, the whole matrix runs: every file in ``examples/``, every
-config block README shows, one config (one pool) per GPU family the catalog accepts; the
+config block README and docs/ show, one config (one pool) per GPU family the catalog accepts; the
 examples cover two zones, six groups and two pools of different shapes.
 """
 
@@ -101,7 +101,8 @@ def assert_verified(config: Path | None, tmp_path: Path) -> str:
     args = ["--outdir", str(outdir)] + (["-c", f"config={config}"] if config else [])
     result = run("verify.sh", *args)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert result.stdout.rstrip().endswith("verify: OK")
+    # "verify: OK" closes the checks; the next-step lines (deploy command, baseline) follow it.
+    assert re.search(r"^verify: OK\nnext: ", result.stdout, flags=re.M), result.stdout[-2000:]
     assert_offline(result, outdir)
     return result.stdout
 
@@ -194,7 +195,7 @@ def test_a_cdk_nag_failure_under_the_cdk_cli_exits_1_with_the_findings_and_no_ou
     assert (outdir / "validation-report.json").exists()
 
 
-# --- verify on every example and every config README shows -----------------------------------
+# --- verify on every example and every config README and docs/ show ---------------------------
 
 
 def test_the_capacity_example_passes_verify(tmp_path: Path) -> None:
@@ -213,8 +214,14 @@ def test_every_example_passes_verify(example: Path, tmp_path: Path) -> None:
 
 
 def readme_config_blocks() -> list[dict[str, Any]]:
-    """Every YAML block of README.md that is a cluster config (its keys are config fields)."""
-    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    """Every YAML block of README.md and docs/*.md that is a cluster config (its keys are config
+    fields)."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    blocks = [
+        block
+        for page in pages
+        for block in re.findall(r"```yaml\n(.*?)```", page.read_text(), flags=re.S)
+    ]
     documents = [yaml.safe_load(block) for block in blocks]
     return [
         d

@@ -248,7 +248,7 @@ def test_the_check_is_skipped_without_the_ebs_csi_driver(default_synth: Synthesi
 
 
 def test_readmes_claim_example_uses_the_default_storage_class() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "using-gpus.md").read_text()
     blocks = re.findall(r"```yaml\n(.*?)```", readme, flags=re.S)
     (claim,) = [yaml.safe_load(b) for b in blocks if "kind: PersistentVolumeClaim" in b]
     kubernetes_validate.validate(claim, "1.36.0", strict=True)

@@ -63,8 +63,8 @@ def problems(overrides: dict[str, Any]) -> list[str]:
 
 
 def readme_example() -> dict[str, Any]:
-    """README's "Zones and zone IDs" block: the default zones with an account's zone IDs."""
-    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    """docs/verify.md's "Zones and zone IDs" block: the default zones with an account's zone IDs."""
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "verify.md").read_text(), re.DOTALL)
     [block] = [b for b in blocks if "availability_zone_ids:" in b]
     example: dict[str, Any] = yaml.safe_load(block)
     return example
