@@ -28,6 +28,7 @@ import yaml
 
 from cluster_config.catalog import GPU_FAMILIES, GPU_INSTANCE_TYPES
 from cluster_config.model import ClusterConfig
+from cluster_config.zone_offerings import zone_offerings
 from tests.support import ROOT
 
 pytestmark = pytest.mark.cli
@@ -252,5 +253,16 @@ def test_each_gpu_family_passes_verify(family: str, tmp_path: Path) -> None:
         cluster_name=f"gpu-{family}",
         pools=[gpu_pool(f"gpu-{family}", ["us-west-2a"], [instance_type], max_size=1)],
     )
-    report = assert_verified(write_config(tmp_path, data), tmp_path)
+    config = write_config(tmp_path, data)
+    if not zone_offerings().regions["us-west-2"].zones_offering(instance_type):
+        # EC2 offers the type in no zone of the region (the offerings data, e.g. p3.2xlarge):
+        # verify must say so before deploy rather than pass a group that never gets a node.
+        outdir = tmp_path / "cdk.out"
+        result = run("verify.sh", "--outdir", str(outdir), "-c", f"config={config}")
+        assert result.returncode == 1, result.stdout[-4000:]
+        assert f"no zone ID of us-west-2 offers any of {instance_type}" in result.stdout
+        assert result.stdout.rstrip().endswith("verify: FAILED (zones)"), result.stdout[-500:]
+        assert_offline(result, outdir)
+        return
+    report = assert_verified(config, tmp_path)
     assert instance_type in report
