@@ -146,7 +146,7 @@ def _any_mapping(pools: Sequence[Pool], offers: RegionOfferings) -> CheckResult:
         "zones",
         "PASS",
         f"{considered}: each offers at least one instance type of every group",
-        ["; ".join(missing)] if missing else [],
+        ["; ".join(dict.fromkeys(missing))] if missing else [],
         table,
     )
 
@@ -191,7 +191,7 @@ def _exact(
             table,
         )
     status: Status = "WARN" if warnings else "PASS"
-    details = warnings or (["; ".join(missing)] if missing else [])
+    details = warnings or (["; ".join(dict.fromkeys(missing))] if missing else [])
     verdict = "some zones are weak" if warnings else "every group's zones offer its instance types"
     return CheckResult("zones", status, f"{summary}: {verdict}", details, table)
 
