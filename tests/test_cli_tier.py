@@ -29,11 +29,10 @@ import yaml
 from cluster_config.catalog import GPU_FAMILIES, GPU_INSTANCE_TYPES
 from cluster_config.model import ClusterConfig
 from cluster_config.zone_offerings import zone_offerings
-from tests.support import ROOT
+from tests.support import FULL_MATRIX, ROOT
 
 pytestmark = pytest.mark.cli
 
-FULL_MATRIX = bool(os.environ.get("CI"))
 full_matrix_only = pytest.mark.skipif(
     not FULL_MATRIX, reason="full CLI matrix runs in CI (CI set); locally a subset"
 )

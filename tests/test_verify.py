@@ -6,6 +6,8 @@ import copy
 import io
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from aws_cdk import aws_s3 as s3
 from stacks import add_policy_checks
 from tests.support import ROOT, Synthesized, config_with, default_data, synthesize
 from verify.__main__ import main, next_steps
+from verify.cfn_lint import CONFIG_FILE as CFN_LINT_CONFIG
 from verify.cfn_lint import check_cfn_lint
 from verify.checkov import check_checkov, synthesized_files
 from verify.eks_posture import check_eks_posture, stack_properties
@@ -66,15 +69,33 @@ def test_cfn_lint_passes_on_every_template(default_synth: Synthesized) -> None:
     assert (result.status, result.summary) == ("PASS", "2 templates: 0 errors, 0 warnings")
 
 
-def test_cfn_lint_fails_on_an_invalid_template(default_synth: Synthesized, tmp_path: Path) -> None:
+def test_cfn_lint_fails_on_an_invalid_template_as_the_command_does(
+    default_synth: Synthesized, tmp_path: Path
+) -> None:
     template = copy.deepcopy(default_synth.cluster)
     cluster = next(r for r in template["Resources"].values() if r["Type"] == "AWS::EKS::Cluster")
     cluster["Properties"]["Colour"] = "blue"  # no such property
     broken = tmp_path / "broken.template.json"
-    broken.write_text(json.dumps(template))
+    broken.write_text(json.dumps(template, indent=1))
     result = check_cfn_lint([broken])
     assert result.status == "FAIL"
     assert any(d.startswith("E3002 broken.template.json") for d in result.details), result.details
+    # In-process, the matches are the `cfn-lint` command's, rule for rule and line for line.
+    cfn_lint = str(Path(sys.executable).with_name("cfn-lint"))
+    command = subprocess.run(
+        [cfn_lint, "--config-file", str(CFN_LINT_CONFIG), "--format", "json", "--", str(broken)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert command.returncode == 2, command.stderr  # 2: errors found
+    expected = [
+        f"{m['Rule']['Id']} broken.template.json:{m['Location']['Start']['LineNumber']} "
+        f"{m['Message']}"
+        for m in json.loads(command.stdout)
+    ]
+    assert result.details == expected
+    assert result.summary == "1 templates: 1 errors, 0 warnings"
 
 
 def test_every_ignored_cfn_lint_check_has_a_reason() -> None:
@@ -351,12 +372,12 @@ def test_verify_command_reports_a_broken_config_without_a_traceback(
     assert not (tmp_path / "out").exists()
 
 
-def test_cfn_lint_that_cannot_run_is_a_failure(
-    default_synth: Synthesized, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("verify.cfn_lint.CFN_LINT", "/nonexistent/cfn-lint")
-    with pytest.raises(FileNotFoundError):
-        check_cfn_lint(templates_of(default_synth))
+def test_cfn_lint_that_cannot_run_is_a_failure(default_synth: Synthesized, tmp_path: Path) -> None:
+    unreadable = tmp_path / ".cfnlintrc.yaml"
+    unreadable.write_text("ignore_checks: [\n")
+    result = check_cfn_lint(templates_of(default_synth), unreadable)
+    assert (result.status, result.summary) == ("FAIL", "cfn-lint did not run")
+    assert result.details[0].startswith(".cfnlintrc.yaml: ParserError"), result.details
 
 
 def test_policy_checks_can_be_skipped_for_quick_local_synths(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import json
 import shlex
 import sys
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -49,26 +50,43 @@ def main(argv: list[str] | None = None) -> int:
 
     with internal_errors_reported(Path(args.outdir)):  # exit 3, one line, no traceback
         synthesis = synthesize(config, Path(args.outdir))
-        results = [
-            CheckResult(
-                "config",
-                "PASS",
-                f"{args.config} is valid" if args.config else "the defaults in cdk.json are valid",
-            ),
-            CheckResult("synth", "PASS", f"{len(synthesis.templates)} stacks in {args.outdir}/"),
-            check_nag(synthesis.validation_report(), synthesis.policy_error),
-            check_cfn_lint(list(stack_templates(Path(args.outdir)).values())),
-            check_eks_posture(synthesis.templates, stack_properties(Path(args.outdir))),
-            check_checkov(synthesized_files(Path(args.outdir))),
-            *_manifest_checks(synthesis),
-            _replacement(baseline, synthesis),
-            *check_capacity(synthesis),
-            check_zones(synthesis.cluster, synthesis.network, config.region),
-            check_cost(config, synthesis.stacks.node_groups),
-        ]
+        # checkov (its own process, the slowest check) scans while the in-process checks run.
+        with ThreadPoolExecutor(max_workers=1) as background:
+            checkov = background.submit(check_checkov, synthesized_files(Path(args.outdir)))
+            results = _results(args, baseline, synthesis, checkov)
     title = f"{config.cluster_name} (Kubernetes {config.kubernetes_version}, {config.region})"
     steps = next_steps(args.config, args.outdir)
     return 0 if print_report(title, results, sys.stdout, steps) else EXIT_FAILED
+
+
+def _results(
+    args: argparse.Namespace,
+    baseline: ClusterConfig | dict[str, dict[str, Any]] | None,
+    synthesis: Synthesis,
+    checkov: Future[CheckResult],
+) -> list[CheckResult]:
+    """Every check's result, in the report's order."""
+    config = synthesis.config
+    outdir = Path(args.outdir)
+    before = [
+        CheckResult(
+            "config",
+            "PASS",
+            f"{args.config} is valid" if args.config else "the defaults in cdk.json are valid",
+        ),
+        CheckResult("synth", "PASS", f"{len(synthesis.templates)} stacks in {args.outdir}/"),
+        check_nag(synthesis.validation_report(), synthesis.policy_error),
+        check_cfn_lint(list(stack_templates(outdir).values())),
+        check_eks_posture(synthesis.templates, stack_properties(outdir)),
+    ]
+    after = [
+        *_manifest_checks(synthesis),
+        _replacement(baseline, synthesis),
+        *check_capacity(synthesis),
+        check_zones(synthesis.cluster, synthesis.network, config.region),
+        check_cost(config, synthesis.stacks.node_groups),
+    ]
+    return [*before, checkov.result(), *after]
 
 
 def next_steps(config: str | None, outdir: str) -> list[str]:
