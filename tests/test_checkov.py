@@ -15,12 +15,56 @@ from charts.nvidia_device_plugin import NvidiaDevicePluginChart
 from cluster_config.gpu_sharing import MAX_REPLICAS, MIN_REPLICAS
 from tests.support import Synthesized
 from verify import checkov
-from verify.checkov import Finding, check_checkov, load_skips, run_checkov, synthesized_files
+from verify.checkov import (
+    Finding,
+    check_checkov,
+    judge,
+    load_skips,
+    run_checkov,
+    synthesized_files,
+)
+
+
+def broken_copies(default_synth: Synthesized, folder: Path) -> list[Path]:
+    """A copy of the cluster template allowing IMDSv1 and of the device plugin's DaemonSet with a
+    privileged container: two findings no acceptance covers."""
+    template = json.loads((default_synth.outdir / "gpu-spot-cluster.template.json").read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::EC2::LaunchTemplate":
+            resource["Properties"]["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] = (
+                "optional"
+            )
+    broken_template = folder / "broken.template.json"
+    broken_template.write_text(json.dumps(template))
+    (daemon_set,) = [
+        o
+        for o in yaml.safe_load_all(
+            (default_synth.outdir / "manifests" / "nvidia-device-plugin.yaml").read_text()
+        )
+        if o["kind"] == "DaemonSet"
+    ]
+    (container,) = daemon_set["spec"]["template"]["spec"]["containers"]
+    container["securityContext"]["privileged"] = True
+    broken_manifest = folder / "broken.yaml"
+    broken_manifest.write_text(yaml.safe_dump(daemon_set))
+    return [broken_template, broken_manifest]
+
+
+BROKEN = ("broken.template.json", "broken.yaml")
 
 
 @pytest.fixture(scope="module")
-def findings(default_synth: Synthesized) -> list[Finding]:
-    return run_checkov(synthesized_files(default_synth.outdir))
+def scan(default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
+    """One checkov run over the default synth's files and the broken copies (checkov judges each
+    file on its own, so a finding's file says which it came from)."""
+    broken = broken_copies(default_synth, tmp_path_factory.mktemp("broken"))
+    return run_checkov([*synthesized_files(default_synth.outdir), *broken])
+
+
+@pytest.fixture(scope="module")
+def findings(scan: list[Finding]) -> list[Finding]:
+    """The findings on the default synth."""
+    return [f for f in scan if f.file not in BROKEN]
 
 
 def test_default_synth_scans_every_template_and_manifest(default_synth: Synthesized) -> None:
@@ -70,34 +114,13 @@ def test_only_the_audit_log_group_is_needed_on_a_customer_key(findings: list[Fin
     assert len(unencrypted) == 3  # the two handlers' logs and the flow logs
 
 
-def test_a_broken_template_and_manifest_fail_the_check(
-    default_synth: Synthesized, tmp_path: Path
-) -> None:
-    template = json.loads((default_synth.outdir / "gpu-spot-cluster.template.json").read_text())
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::EC2::LaunchTemplate":
-            resource["Properties"]["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] = (
-                "optional"
-            )
-    broken_template = tmp_path / "broken.template.json"
-    broken_template.write_text(json.dumps(template))
-    (daemon_set,) = [
-        o
-        for o in yaml.safe_load_all(
-            (default_synth.outdir / "manifests" / "nvidia-device-plugin.yaml").read_text()
-        )
-        if o["kind"] == "DaemonSet"
-    ]
-    (container,) = daemon_set["spec"]["template"]["spec"]["containers"]
-    container["securityContext"]["privileged"] = True
-    broken_manifest = tmp_path / "broken.yaml"
-    broken_manifest.write_text(yaml.safe_dump(daemon_set))
-
-    result = check_checkov([broken_template, broken_manifest])
-
+def test_a_broken_template_and_manifest_fail_the_check(scan: list[Finding]) -> None:
+    broken = [f for f in scan if f.file in BROKEN]
+    result = judge(broken, load_skips(), len(BROKEN))
     assert result.status == "FAIL"
-    failed = {line.split()[0] for line in result.details}
-    assert {"CKV_AWS_79", "CKV_K8S_16"} <= failed  # IMDSv1 allowed; privileged container
+    failed = {(line.split()[0], line.split()[1]) for line in result.details}
+    # IMDSv1 allowed; privileged container
+    assert {("CKV_AWS_79", BROKEN[0]), ("CKV_K8S_16", BROKEN[1])} <= failed
 
 
 def test_a_skip_without_a_reason_is_refused(tmp_path: Path) -> None:

@@ -102,9 +102,15 @@ def check_checkov(files: list[Path], skips: list[Skip] | None = None) -> CheckRe
         skips = load_skips() if skips is None else skips
     except (RuntimeError, ValueError) as error:
         return CheckResult("checkov", "FAIL", str(error))
+    return judge(findings, skips, len(files))
+
+
+def judge(findings: list[Finding], skips: list[Skip], files: int) -> CheckResult:
+    """The check's verdict on ``findings`` (of ``files`` scanned files): any finding no skip
+    covers fails it."""
     unexplained = [f for f in findings if not any(s.covers(f) for s in skips)]
     accepted = len(findings) - len(unexplained)
-    summary = f"{len(files)} files: {len(unexplained)} unexplained finding(s)"
+    summary = f"{files} files: {len(unexplained)} unexplained finding(s)"
     summary += f" ({accepted} accepted in {SKIPS_FILE.name})"
     return CheckResult(
         "checkov", "FAIL" if unexplained else "PASS", summary, [f.line() for f in unexplained]
