@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from charts import AddonCharts, build_charts
 from cluster_config import ClusterConfig
 from cluster_config.loader import _merge, validate_config
@@ -20,6 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 FULL_MATRIX = bool(os.environ.get("CI"))
 """With ``CI`` set, every test takes the user's path (the CLI tier's whole matrix, verify.sh runs);
 locally, a representative subset does and the rest check the same thing in-process."""
+full_matrix_only = pytest.mark.skipif(
+    not FULL_MATRIX, reason="full matrix runs in CI (CI set); locally a subset"
+)
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 
 

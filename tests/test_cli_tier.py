@@ -29,13 +29,10 @@ import yaml
 from cluster_config.catalog import GPU_FAMILIES, GPU_INSTANCE_TYPES
 from cluster_config.model import ClusterConfig
 from cluster_config.zone_offerings import zone_offerings
-from tests.support import FULL_MATRIX, ROOT
+from tests.support import ROOT, full_matrix_only
 
 pytestmark = pytest.mark.cli
 
-full_matrix_only = pytest.mark.skipif(
-    not FULL_MATRIX, reason="full CLI matrix runs in CI (CI set); locally a subset"
-)
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 CONTEXT_FILE = ROOT / "cdk.context.json"
 
@@ -146,6 +143,13 @@ def test_a_teams_config_synthesizes_through_the_cdk_cli_offline(tmp_path: Path) 
     assert ["p6-b200.48xlarge"] in [g["InstanceTypes"] for g in groups]
     pool_groups = [g for g in groups if g.get("Labels", {}).get("pool") == "gpu"]
     assert sorted(g["CapacityType"] for g in pool_groups) == ["ON_DEMAND"] * 2 + ["SPOT"] * 2
+    # Every chart is exported as YAML (the device plugin carries the sharing DaemonSets).
+    assert sorted(p.name for p in (outdir / "manifests").iterdir()) == [
+        "cluster-autoscaler.yaml",
+        "ebs-storage-class.yaml",
+        "gpu-smoke-test.yaml",
+        "nvidia-device-plugin.yaml",
+    ]
     # Quiet output: no jsii kernel frame, no feature-flag notice.
     assert "program.js" not in result.stderr + result.stdout
     assert "feature flags are not configured" not in result.stderr + result.stdout
@@ -201,8 +205,10 @@ def test_a_cdk_nag_failure_under_the_cdk_cli_exits_1_with_the_findings_and_no_ou
 def test_the_capacity_example_passes_verify(tmp_path: Path) -> None:
     """GPU sharing (time-slicing DaemonSets), an on-demand fallback, tuned scale-down."""
     report = assert_verified(ROOT / "examples" / "capacity-strategy.yaml", tmp_path)
-    assert re.search(r"PASS\s+checkov", report)
-    assert re.search(r"PASS\s+gpu-sharing", report)
+    checks = ("config", "synth", "cdk-nag", "cfn-lint", "checkov", "k8s-schema", "k8s-security")
+    checks += ("autoscaler", "gpu-sharing", "priority", "zones", "volume-zone")
+    for check in checks:
+        assert re.search(rf"^  PASS  {check} ", report, flags=re.M), check
 
 
 @full_matrix_only

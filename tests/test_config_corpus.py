@@ -23,7 +23,7 @@ import pytest
 
 from cluster_config.cli import EXIT_CONFIG_ERROR, EXIT_INTERNAL_ERROR, internal_errors_reported
 from cluster_config.loader import MAX_REPORTED_PROBLEMS
-from tests.support import ROOT, config_with, resources, synthesize
+from tests.support import ROOT, config_with, full_matrix_only, resources, synthesize
 
 CORPUS = ROOT / "tests" / "config_corpus"
 EXPECTED: dict[str, str] = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
@@ -188,7 +188,20 @@ def test_billion_laughs_through_synth_sh_is_a_config_error(tmp_path: Path) -> No
     assert not (tmp_path / "manifest.json").exists()
 
 
+def test_valid_china_config_synthesizes_in_the_aws_cn_partition(tmp_path: Path) -> None:
+    from cluster_config.loader import load_config
+    from tests.support import default_data
+
+    config = load_config(default_data(), str(CORPUS / "good" / "g01-china.yaml"))
+    synthesis = synthesize(config, tmp_path)
+    assert sorted(synthesis.templates) == ["ml-cn-cluster", "ml-cn-network"]
+    # An ARN written for the aws partition would not deploy in aws-cn.
+    for name, template in synthesis.templates.items():
+        assert '"arn:aws:' not in json.dumps(template), name
+
+
 @pytest.mark.slow
+@full_matrix_only  # locally, the China config is synthesized in-process (above)
 def test_valid_china_config_through_synth_sh_synthesizes(tmp_path: Path) -> None:
     good = CORPUS / "good" / "g01-china.yaml"
     result, _ = _synth_sh("-c", f"config={good}", "--output", str(tmp_path))

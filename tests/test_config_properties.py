@@ -17,7 +17,7 @@ from cluster_config.aws_limits import REGION_PARTITIONS, SUPPORTED_PARTITIONS
 from cluster_config.catalog import GPU_INSTANCE_TYPES
 from cluster_config.loader import validate_config
 from cluster_config.versions import KUBERNETES_RELEASES
-from tests.support import config_with, default_data, synthesize
+from tests.support import FULL_MATRIX, config_with, default_data, synthesize
 from verify.cfn_lint import check_cfn_lint
 from verify.manifests import attached_objects, check_schema, check_security
 
@@ -213,8 +213,8 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
 
 @pytest.mark.slow
 @settings(
-    # Each example is a full synth (~3 s); SYNTH_EXAMPLES=30 for a longer hunt.
-    max_examples=int(os.environ.get("SYNTH_EXAMPLES", "3")),
+    # Each example is a full synth (~3 s): 2 locally, 5 in CI; SYNTH_EXAMPLES=30 for a longer hunt.
+    max_examples=int(os.environ.get("SYNTH_EXAMPLES", "5" if FULL_MATRIX else "2")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )

@@ -32,6 +32,8 @@ class Finding:
     resource: str
     """checkov's name for it: ``AWS::Type.LogicalId`` or ``Kind.namespace.name``."""
     file: str
+    path: str = ""
+    """The scanned file's absolute path (``file`` is its name)."""
 
     def line(self) -> str:
         return f"{self.check_id} {self.file} {self.resource}: {self.check_name}"
@@ -83,7 +85,13 @@ def run_checkov(files: list[Path]) -> list[Finding]:
         tail = " | ".join(result.stderr.strip().splitlines()[-3:])
         raise RuntimeError(f"checkov did not run (exit {result.returncode}): {tail}") from None
     return [
-        Finding(c["check_id"], c["check_name"], c["resource"], Path(c["file_path"]).name)
+        Finding(
+            c["check_id"],
+            c["check_name"],
+            c["resource"],
+            Path(c["file_path"]).name,
+            c.get("file_abs_path", ""),
+        )
         for report in (reports if isinstance(reports, list) else [reports])
         for c in _failed_checks(report)
     ]
