@@ -6,7 +6,7 @@ from pathlib import Path
 import aws_cdk as cdk
 
 from charts import write_manifests
-from cluster_config.cli import internal_errors_reported, load_config_or_exit, synth_or_exit
+from cluster_config.cli import finish, internal_errors_reported, load_config_or_exit, synth_or_exit
 from stacks import add_policy_checks, build_stacks
 
 app = cdk.App()
@@ -16,3 +16,4 @@ with internal_errors_reported(Path(app.outdir)):
     stacks = build_stacks(app, config)
     synth_or_exit(app)
     write_manifests(stacks.charts, Path(app.outdir) / "manifests")
+finish()  # the output is written: skip the slow teardown (cluster_config/cli.py)

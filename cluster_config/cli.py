@@ -173,3 +173,26 @@ def _exit(code: int) -> NoReturn:
     if outcome_file:
         Path(outcome_file).write_text(_OUTCOMES[code], encoding="utf-8")
     raise SystemExit(code)
+
+
+def finish(code: int = 0) -> NoReturn:
+    """End the process now that its output is written and closed.
+
+    A normal exit waits for the jsii kernel (the Node.js child that runs aws-cdk-lib) to exit,
+    then finalizes every loaded module: together about 1.5 s of an 8 s synth, after the work is
+    done. Instead the kernel is told to exit (it ends on its own, as it would on a normal exit),
+    standard streams are flushed and the interpreter ends without its teardown.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        from jsii._runtime import kernel
+
+        # jsii 1.142 (pinned in requirements.txt): the started Node.js process, if any.
+        node = kernel.provider.__dict__.get("_process")
+        if node is not None:
+            node._process.stdin.write(b'{"exit":0}\n')
+            node._process.stdin.close()
+    except Exception:  # another jsii: the ordinary exit, which waits for the kernel
+        raise SystemExit(code) from None
+    os._exit(code)

@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -92,3 +94,38 @@ def test_failed_policy_check_exits_without_traceback_or_deployable_output(tmp_pa
     assert (tmp_path / "validation-report.json").exists()
     assert not (tmp_path / "manifest.json").exists()
     assert not list(tmp_path.glob("*.template.json"))
+
+
+def test_finish_exits_with_the_code_and_the_jsii_kernel_ends_too(tmp_path: Path) -> None:
+    """`finish` (the end of app.py and verify) leaves the synth output and no Node.js process."""
+    script = (
+        "import sys, aws_cdk as cdk\n"
+        "from jsii._runtime import kernel\n"
+        "from cluster_config.cli import finish\n"
+        f"app = cdk.App(outdir={str(tmp_path / 'out')!r})\n"
+        "cdk.CfnOutput(cdk.Stack(app, 'S'), 'O', value='v')\n"
+        "app.synth()\n"
+        "print(kernel.provider._process._process.pid, flush=True)\n"
+        "print('written', file=sys.stderr)\n"
+        "finish(7)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.endswith("written\n")  # flushed before the exit
+    assert (tmp_path / "out" / "S.template.json").exists()
+    kernel = Path(f"/proc/{int(result.stdout)}")
+    deadline = time.monotonic() + 20
+    while kernel.exists() and "zombie" not in _state(kernel) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not kernel.exists() or "zombie" in _state(kernel), "the jsii kernel outlived the app"
+
+
+def _state(proc: Path) -> str:
+    try:
+        return next(
+            line for line in (proc / "status").read_text().splitlines() if line.startswith("State")
+        )
+    except (OSError, StopIteration):
+        return "zombie"  # gone while reading

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster_config import ClusterConfig, ConfigError, load_config
-from cluster_config.cli import internal_errors_reported
+from cluster_config.cli import finish, internal_errors_reported
 from verify.autoscaler import check_autoscaler
 from verify.capacity import check_capacity
 from verify.cfn_lint import check_cfn_lint
@@ -188,4 +188,4 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    finish(main())  # the report is printed: skip the slow teardown (cluster_config/cli.py)
