@@ -8,7 +8,10 @@ empty jsii package cache (``JSII_RUNTIME_PACKAGE_CACHE_ROOT``), as on a fresh ma
 clone is of the committed ``HEAD``. The floor runs before and after the project's runs, and the
 ratios use the mean of the floors, so a change of machine load shows as two floors apart.
 
-    python bench/first_run.py [--no-tests]
+    python bench/first_run.py [--no-tests] [--ci]
+
+Set-up + tests is README's test command, ``bash scripts/test.sh`` (the local tiers); ``--ci``
+times ``CI=true bash .ci/run`` instead (the whole matrix CI runs).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def load() -> str:
 
 def fresh_env(scratch: Path) -> dict[str, str]:
     """This process's environment with new, empty package caches under ``scratch``."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME", "CI")}
     # As on a fresh machine: none of this checkout's venvs or node_modules on PATH.
     env["PATH"] = os.pathsep.join(
         p for p in env["PATH"].split(os.pathsep) if not p.startswith(str(ROOT))
@@ -89,6 +92,9 @@ def project(scratch: Path, command: list[str], extra_env: dict[str, str] | None 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-tests", action="store_true", help="skip set-up + tests")
+    parser.add_argument(
+        "--ci", action="store_true", help="time CI=true bash .ci/run, not bash scripts/test.sh"
+    )
     args = parser.parse_args()
 
     version = pinned_aws_cdk_lib()
@@ -123,10 +129,11 @@ def main() -> None:
     )
     tests = None
     if not args.no_tests:
-        tests = run(
-            "set-up + tests: CI=true bash .ci/run",
-            lambda s: project(s, ["bash", ".ci/run"], {"CI": "true"}),
-        )
+        if args.ci:
+            label, command, extra = "set-up + tests: CI=true bash .ci/run", ".ci/run", {"CI": "1"}
+        else:
+            label, command, extra = "set-up + tests: bash scripts/test.sh", "scripts/test.sh", {}
+        tests = run(label, lambda s: project(s, ["bash", command], extra))
     floors.append(run("floor again", lambda s: floor(s, version)))
     mean_floor = sum(floors) / len(floors)
     line = (
