@@ -4,13 +4,17 @@ Each run gets its own output folder (``-o`` / ``--outdir``), so the tests run in
 never read one another's output. Every config is synthesized once: ``verify.sh`` synthesizes
 itself, so a config that verify checks is not also run through ``synth.sh``.
 
-Without ``CI`` in the environment a representative subset runs: a team's
-config through ``cdk synth`` (account set, a spot pool with GPU sharing and an on-demand
-fallback, a second pool of p6-b200),
-a cdk-nag failure under ``cdk synth``, and verify on the capacity example (sharing, on-demand,
-tuned scale-down). With ``CI`` set, the whole matrix runs: every file in ``examples/``, every
-config block README and docs/ show, one config (one pool) per GPU family the catalog accepts; the
-examples cover two zones, six groups and two pools of different shapes.
+Without ``CI`` in the environment a representative subset runs: a team's config through
+``cdk synth`` (account set, a spot pool with GPU sharing and an on-demand fallback, a second
+pool of p6-b200; its exported manifests), a cdk-nag failure under ``cdk synth``, and verify on
+the capacity example (sharing, on-demand, tuned scale-down; every check PASS). With ``CI`` set,
+the whole matrix runs: every file in ``examples/``, every config block README and docs/ show, one
+config (one pool) per GPU family the catalog accepts; the
+examples cover two zones, six groups and two pools of different shapes. Elsewhere the same rule
+(``tests.support.full_matrix_only``): the default config through ``cdk synth`` and the whole
+verify (tests/test_cli.py, tests/test_verify.py), the China config through ``synth.sh``
+(tests/test_config_corpus.py) and the zones reports through ``verify.sh`` (tests/test_zones.py)
+run with ``CI`` set; locally their checks run in-process on the same configs.
 """
 
 from __future__ import annotations
