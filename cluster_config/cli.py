@@ -188,11 +188,12 @@ def finish(code: int = 0) -> NoReturn:
     try:
         from jsii._runtime import kernel
 
-        # jsii 1.142 (pinned in requirements.txt): the started Node.js process, if any.
-        node = kernel.provider.__dict__.get("_process")
-        if node is not None:
-            node._process.stdin.write(b'{"exit":0}\n')
-            node._process.stdin.close()
+        # jsii 1.142 (pinned in requirements.txt): the Node.js process, started by the import of
+        # aws_cdk; the message and the closed stdin are what jsii's own exit hook sends.
+        provider: Any = kernel.provider  # a ProcessProvider; BaseProvider does not declare it
+        node = provider._process._process
+        node.stdin.write(b'{"exit":0}\n')
+        node.stdin.close()
     except Exception:  # another jsii: the ordinary exit, which waits for the kernel
         raise SystemExit(code) from None
     os._exit(code)
