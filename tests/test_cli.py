@@ -105,7 +105,8 @@ def test_finish_exits_with_the_code_and_the_jsii_kernel_ends_too(tmp_path: Path)
         f"app = cdk.App(outdir={str(tmp_path / 'out')!r})\n"
         "cdk.CfnOutput(cdk.Stack(app, 'S'), 'O', value='v')\n"
         "app.synth()\n"
-        "print(kernel.provider._process._process.pid, flush=True)\n"
+        "node = kernel.provider._process._process\n"
+        "print(node.pid, [a for a in node.args if a.endswith('.js')][0], flush=True)\n"
         "print('written', file=sys.stderr)\n"
         "finish(7)\n"
     )
@@ -115,7 +116,11 @@ def test_finish_exits_with_the_code_and_the_jsii_kernel_ends_too(tmp_path: Path)
     assert result.returncode == 7, result.stderr
     assert result.stderr.endswith("written\n")  # flushed before the exit
     assert (tmp_path / "out" / "S.template.json").exists()
-    kernel = Path(f"/proc/{int(result.stdout)}")
+    pid, runtime = result.stdout.split()
+    # jsii's runtime files, written to a temporary folder at start, are removed.
+    assert Path(runtime).parent.parent.name.startswith("tmp"), runtime
+    assert not Path(runtime).parent.parent.exists(), "finish left jsii's temporary folder"
+    kernel = Path(f"/proc/{int(pid)}")
     deadline = time.monotonic() + 20
     while kernel.exists() and "zombie" not in _state(kernel) and time.monotonic() < deadline:
         time.sleep(0.1)
