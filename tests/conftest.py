@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import os
-
 import pytest
 from hypothesis import settings
 
-from tests.support import Synthesized, config_with, synthesize
+from tests.support import FULL_MATRIX, Synthesized, config_with, synthesize
 
 
 @pytest.fixture(scope="session")
@@ -32,4 +30,4 @@ def without_storage_and_metrics_synth(tmp_path_factory: pytest.TempPathFactory) 
 # CI explores the same examples on every run of the same code (a landing must not hinge on a
 # random draw); local runs keep exploring new ones.
 settings.register_profile("ci", derandomize=True, print_blob=True)
-settings.load_profile("ci" if os.environ.get("CI") else "default")
+settings.load_profile("ci" if FULL_MATRIX else "default")

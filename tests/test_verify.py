@@ -25,7 +25,6 @@ from tests.support import (
     synthesize,
 )
 from verify.__main__ import main, next_steps
-from verify.cfn_lint import CONFIG_FILE as CFN_LINT_CONFIG
 from verify.cfn_lint import check_cfn_lint
 from verify.checkov import Finding, judge, load_skips, run_checkov, synthesized_files
 from verify.eks_posture import check_eks_posture, stack_properties
@@ -87,22 +86,34 @@ def test_cfn_lint_fails_on_an_invalid_template_as_the_command_does(
     result = check_cfn_lint([broken])
     assert result.status == "FAIL"
     assert any(d.startswith("E3002 broken.template.json") for d in result.details), result.details
-    # In-process, the matches are the `cfn-lint` command's, rule for rule and line for line.
+    # In-process, the matches are the `cfn-lint` command's, rule for rule, line for line and in
+    # its order: over several templates, with a config that ignores nothing (so W3005 warnings
+    # on the synthesized templates come too).
+    ignore_nothing = tmp_path / "ignore-nothing.yaml"
+    ignore_nothing.write_text("ignore_checks: []\n")
+    templates = [broken, *templates_of(default_synth)]
+    in_process = check_cfn_lint(templates, ignore_nothing)
     cfn_lint = str(Path(sys.executable).with_name("cfn-lint"))
     command = subprocess.run(
-        [cfn_lint, "--config-file", str(CFN_LINT_CONFIG), "--format", "json", "--", str(broken)],
+        [cfn_lint, "--config-file", str(ignore_nothing), "--format", "json", "--"]
+        + [str(t) for t in templates],
         capture_output=True,
         text=True,
         check=False,
     )
-    assert command.returncode == 2, command.stderr  # 2: errors found
+    assert command.returncode == 2 | 4, command.stderr  # errors and warnings found
+    matches = json.loads(command.stdout)
     expected = [
-        f"{m['Rule']['Id']} broken.template.json:{m['Location']['Start']['LineNumber']} "
+        f"{m['Rule']['Id']} {Path(m['Filename']).name}:{m['Location']['Start']['LineNumber']} "
         f"{m['Message']}"
-        for m in json.loads(command.stdout)
+        for m in matches
     ]
-    assert result.details == expected
-    assert result.summary == "1 templates: 1 errors, 0 warnings"
+    assert in_process.details == expected
+    levels = [m["Level"] for m in matches]
+    assert {"Error", "Warning"} <= set(levels)
+    assert in_process.summary == (
+        f"3 templates: {levels.count('Error')} errors, {levels.count('Warning')} warnings"
+    )
 
 
 def test_every_ignored_cfn_lint_check_has_a_reason() -> None:
@@ -388,6 +399,20 @@ def test_cfn_lint_that_cannot_run_is_a_failure(default_synth: Synthesized, tmp_p
     assert result.details[0].startswith(".cfnlintrc.yaml: ParserError"), result.details
 
 
+def test_cfn_lint_crashing_is_a_failed_check_not_an_internal_error(
+    default_synth: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cfnlint.runner.cli import Runner
+
+    def crash(self: Runner) -> None:
+        raise KeyError("a rule cfn-lint could not load")
+
+    monkeypatch.setattr(Runner, "run", crash)
+    result = check_cfn_lint(templates_of(default_synth))
+    assert (result.status, result.summary) == ("FAIL", "cfn-lint did not run")
+    assert result.details == ["KeyError: 'a rule cfn-lint could not load'"]
+
+
 def test_policy_checks_can_be_skipped_for_quick_local_synths(tmp_path: Path) -> None:
     app = cdk.App(outdir=str(tmp_path), context={"policy_checks": "false"})
     add_policy_checks(app)
@@ -444,10 +469,15 @@ def representative(
     files = {name: synthesized_files(synth.outdir) for name, synth in synths.items()}
     findings = run_checkov([path for paths in files.values() for path in paths])
     assert {f.path for f in findings} <= {str(p.resolve()) for ps in files.values() for p in ps}
-    return {
+    by_config = {
         name: (synth, [f for f in findings if Path(f.path).is_relative_to(synth.outdir.resolve())])
         for name, synth in synths.items()
     }
+    # Each config's files were scanned: each has its accepted findings (the handlers' logs...).
+    assert all(found for _, found in by_config.values()), {
+        n: len(f) for n, (_, f) in by_config.items()
+    }
+    return by_config
 
 
 @pytest.mark.slow
