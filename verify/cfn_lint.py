@@ -3,7 +3,7 @@
 cfn-lint runs in verify's process through its own runner (``cfnlint.runner.cli.Runner``, what
 the ``cfn-lint`` command calls after parsing its arguments): on templates that exist, the same
 rules, config file and matches as ``cfn-lint --config-file .cfnlintrc.yaml -- TEMPLATES``
-(tests/test_verify.py compares the two over several templates with errors and warnings), without
+(tests/test_verify.py compares the two over two templates with errors and warnings), without
 a second Python start-up and a second import of cfn-lint's schemas (half of the command's 4 s on
 the default synth). Unlike the command, a template that cannot be found, or cfn-lint failing in
 any way, is "cfn-lint did not run" (a FAIL line), not a finding; verify only passes the templates
