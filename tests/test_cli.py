@@ -106,17 +106,23 @@ def test_finish_exits_with_the_code_and_the_jsii_kernel_ends_too(tmp_path: Path)
         "cdk.CfnOutput(cdk.Stack(app, 'S'), 'O', value='v')\n"
         "app.synth()\n"
         "node = kernel.provider._process._process\n"
-        "print(node.pid, [a for a in node.args if a.endswith('.js')][0], flush=True)\n"
-        "print('written', file=sys.stderr)\n"
+        "print(node.pid, [a for a in node.args if a.endswith('.js')][0])\n"
+        "print('written')  # block-buffered into a pipe: only finish's flush gets it out\n"
         "finish(7)\n"
     )
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=buffered,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 7, result.stderr
-    assert result.stderr.endswith("written\n")  # flushed before the exit
+    assert result.stdout.endswith("written\n"), result.stdout  # flushed before the exit
     assert (tmp_path / "out" / "S.template.json").exists()
-    pid, runtime = result.stdout.split()
+    pid, runtime, _ = result.stdout.split()
     # jsii's runtime files, written to a temporary folder at start, are removed.
     assert Path(runtime).parent.parent.name.startswith("tmp"), runtime
     assert not Path(runtime).parent.parent.exists(), "finish left jsii's temporary folder"
