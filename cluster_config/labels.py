@@ -27,6 +27,13 @@ CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
 SYSTEM_NODE_LABELS = {POOL_LABEL: SYSTEM_POOL}
 """Labels of the system group's nodes; also the autoscaler's node selector."""
 
+NODE_TEMPLATE_PREFIX = "k8s.io/cluster-autoscaler/node-template"
+"""ASG tags the autoscaler builds a group's template node from while it has no node:
+``<prefix>/label/<k>``, ``<prefix>/taint/<k>``, ``<prefix>/resources/<name>`` (cluster-autoscaler
+``cloudprovider/aws/aws_manager.go`` ``buildNodeFromTemplate``, 1.36.1). The node-group ops Lambda
+keeps its own copy (``constructs_lib/nodegroup_ops_handler/index.py``): it is deployed alone and
+checks tag keys against it whatever its inputs say; a test checks it accepts every tag made here."""
+
 GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_TAINT_VALUE = "true"
 GPU_TAINT_EFFECT: Final = "NoSchedule"

@@ -37,6 +37,7 @@ from cluster_config.labels import (
     GPU_TAINT_EFFECT,
     GPU_TAINT_KEY,
     GPU_TAINT_VALUE,
+    NODE_TEMPLATE_PREFIX,
     POOL_LABEL,
     SYSTEM_NODE_LABELS,
     SYSTEM_POOL,
@@ -60,9 +61,6 @@ from cluster_config.priority_expander import (
 CapacityType = Literal["SPOT", "ON_DEMAND"]
 TaintEffectName = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
-NODE_TEMPLATE_PREFIX = "k8s.io/cluster-autoscaler/node-template"
-"""ASG tags the autoscaler builds a group's template node from while it has no node
-(cluster-autoscaler ``cloudprovider/aws/aws_manager.go`` ``buildNodeFromTemplate``)."""
 SYSTEM_CONSTRUCT_ID = "SystemNodeGroup"
 
 

@@ -9,6 +9,7 @@ autoscaler cannot know these numbers (its template node has allocatable = capaci
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from pathlib import Path
 
 MIB = 1024 * 1024
@@ -111,12 +112,26 @@ def allocatable_memory_mib(memory_capacity_mib: int, instance_type: str) -> int:
     return memory_capacity_mib - reserved - EVICTION_HARD_MEMORY_AVAILABLE_MIB
 
 
-REPORTED_MEMORY_ALLOWANCE_PERCENT = 6
-"""Our allowance, not an upstream number: a node's kernel reports less memory than its instance
-type has (firmware and kernel reservations): an m5.xlarge's 16 GiB shows as 15944120Ki, 95.0%
-(cluster-autoscaler processors/nodegroupset/compare_nodegroups_test.go). 6% errs on the small
+REPORTED_MEMORY_FRACTION = Fraction(15944120, 16 * 1024 * 1024)
+"""The share of its instance type's memory a running node's kernel reports (the kubelet's memory
+capacity), 95.03%: of two real m5.xlarge nodes (16 GiB) in cluster-autoscaler
+processors/nodegroupset/compare_nodegroups_test.go
+``TestNodesSimilarVariousLargeMemoryRequirementsM5XLarge`` (1.36.1), one reports 16116152Ki and
+one 15944120Ki; this is the smaller. Not a nodeadm number: nodeadm (config.go
+``withDefaultReservedResources``, v20260724) reserves memory from ``maxPods`` alone and never
+reads the machine's memory; the kernel (firmware and its own reservations) decides it."""
+
+TEMPLATE_MEMORY_FRACTION = Fraction(94, 100)
+"""Our allowance, not an upstream number: the node-template memory tag takes 94% of the instance
+type's memory as what the kernel reports, below ``REPORTED_MEMORY_FRACTION`` because that is one
+instance type's figure and larger types' kernels keep a different share. It errs on the small
 side, the safe side: a template that promises more than the node offers makes the autoscaler add
-nodes the pod still does not fit on."""
+nodes the pod still does not fit on (verify's largest-pod check fails if it ever does)."""
+
+
+def reported_memory_mib(instance_memory_mib: int, fraction: Fraction) -> int:
+    """The memory a node of ``instance_memory_mib`` reports, as a share of it, in whole MiB."""
+    return int(instance_memory_mib * fraction)
 
 
 def cpu_quantity(vcpus: int) -> str:
@@ -129,5 +144,5 @@ def memory_quantity(instance_memory_mib: int, instance_types: tuple[str, ...]) -
     """The ``node-template/resources/memory`` tag value: what the kubelet will offer on the
     group's smallest node (its types share one shape; kube-reserved follows each type's
     ``maxPods``), with the memory the kernel reports taken as the instance's less the allowance."""
-    reported = instance_memory_mib * (100 - REPORTED_MEMORY_ALLOWANCE_PERCENT) // 100
+    reported = reported_memory_mib(instance_memory_mib, TEMPLATE_MEMORY_FRACTION)
     return f"{min(allocatable_memory_mib(reported, t) for t in instance_types)}Mi"

@@ -34,8 +34,6 @@ KUBERNETES_RELEASES: dict[str, KubernetesRelease] = {
     )
 }
 
-DEFAULT_KUBERNETES_VERSION = "1.36"
-
 CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
 
 

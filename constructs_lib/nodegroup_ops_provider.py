@@ -18,7 +18,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from cluster_config.node_groups import NODE_TEMPLATE_PREFIX
+from cluster_config.labels import NODE_TEMPLATE_PREFIX
 from constructs_lib.nag_acknowledgments import (
     auto_scaling_group_arn,
     nodegroup_arn,

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from cluster_config.node_groups import NODE_TEMPLATE_PREFIX, NodeGroupSpecs, node_group_specs
+from cluster_config.labels import NODE_TEMPLATE_PREFIX
+from cluster_config.node_groups import NodeGroupSpecs, node_group_specs
 from cluster_config.priority_expander import ON_DEMAND_PRIORITY, SPOT_PRIORITY
 from tests.support import ROOT, config_with, default_data
 

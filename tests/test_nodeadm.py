@@ -48,9 +48,15 @@ def test_cpu_reserved_follows_nodeadm(vcpus: int, millicores: int) -> None:
     assert kube_reserved_cpu_millicores(vcpus) == millicores
 
 
-def test_memory_reserved_follows_nodeadm() -> None:
-    assert kube_reserved_memory_mib(110) == 1465
-    assert kube_reserved_memory_mib(58) == 893
+@pytest.mark.parametrize(
+    ("max_pods_", "reserved_mib"),
+    # nodeadm's own end-to-end vectors (v20260724, nodeadm/test/e2e/cases/*/
+    # expected-kubelet-config.json: maxPods -> kubeReserved.memory): kubelet-config-dir 58,
+    # kubelet-config-new-instance-type 110, custom-max-pods-expression 44
+    [(58, 893), (110, 1465), (44, 739)],
+)
+def test_memory_reserved_follows_nodeadm(max_pods_: int, reserved_mib: int) -> None:
+    assert kube_reserved_memory_mib(max_pods_) == reserved_mib
 
 
 @pytest.mark.parametrize(

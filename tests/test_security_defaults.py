@@ -11,8 +11,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Annotations, Match, Template
 
-from cluster_config.node_groups import NODE_TEMPLATE_PREFIX
-from constructs_lib import nodegroup_ops_provider
+from cluster_config.labels import NODE_TEMPLATE_PREFIX
+from constructs_lib.nodegroup_ops_handler.index import foreign_keys
 from stacks import build_stacks
 from tests.support import Synthesized, config_with, resources, synthesize
 from verify.synth import feature_flags
@@ -118,12 +118,16 @@ def test_autoscaler_reads_this_clusters_node_groups_and_resizes_its_asgs_only(
     )
 
 
-def test_tagging_role_may_write_only_node_template_keys(default_synth: Synthesized) -> None:
-    """Every tag key a spec hands to ScaleFromZeroTags is under the prefix the role allows."""
-    assert nodegroup_ops_provider.NODE_TEMPLATE_PREFIX == "k8s.io/cluster-autoscaler/node-template"
+def test_tagging_role_and_handler_accept_every_node_template_key(
+    default_synth: Synthesized,
+) -> None:
+    """Every tag key a spec hands to ScaleFromZeroTags is under the prefix the role allows, and the
+    Lambda handler (which keeps its own copy of the prefix) does not refuse it: a drift between the
+    two would fail every GPU group's deploy."""
     for spec in default_synth.stacks.node_groups.gpu:
         assert spec.node_template_tags
         assert all(k.startswith(f"{NODE_TEMPLATE_PREFIX}/") for k in spec.node_template_tags)
+        assert foreign_keys(spec.node_template_tags) == []
 
 
 def test_no_hidden_cluster_creator_admin(default_synth: Synthesized) -> None:

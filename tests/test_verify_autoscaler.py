@@ -261,6 +261,33 @@ def test_the_largest_pod_of_the_default_pool(output: dict[str, Any]) -> None:
     )
 
 
+def test_the_largest_pod_follows_upstream_vectors_not_our_formulas(output: dict[str, Any]) -> None:
+    """A second derivation of the default pool's largest pod (g5.xlarge: 4 vCPUs, 16 GiB, maxPods
+    58, 100 GiB root) from upstream's own figures, none computed by cluster_config/nodeadm.py, so a
+    wrong kubelet formula there (which the template tags and verify's live node share) fails here.
+    cpu: EKS's kube-reserved table, 80m for 4 cores. memory: nodeadm e2e vector
+    (kubelet-config-dir, v20260724) maxPods 58 -> kubeReserved 893Mi, evictionHard 100Mi; a live
+    16 GiB node reports 15944120Ki = 15570Mi (cluster-autoscaler compare_nodegroups_test.go), the
+    template tag takes 94% = 15400Mi. ephemeral-storage: (102400 - 512)Mi less 1Gi and 10%. The
+    pods' requests come from the scheduler model; the live node has no kube-proxy mirror pod
+    (100m cpu, no memory)."""
+    simulation = simulate(output["cluster"], output["network"], output["objects"])
+    group = name_of(output, "gpu-spot-ng-a")
+    pods = simulation.templates[group].requested
+    mi, mirror_cpu = 2**20, Fraction(1, 10)
+    largest = simulation.largest[group]
+    assert largest.scales_up == {
+        "cpu": Fraction(3920, 1000) - pods["cpu"],
+        "memory": (15400 - 893 - 100) * mi - pods["memory"],
+        "ephemeral-storage": 90675 * mi,
+    }
+    assert largest.runs == {
+        "cpu": Fraction(3920, 1000) - (pods["cpu"] - mirror_cpu),
+        "memory": (15570 - 893 - 100) * mi - pods["memory"],
+        "ephemeral-storage": 90675 * mi,
+    }
+
+
 def test_a_template_that_promises_the_instances_memory_fails(output: dict[str, Any]) -> None:
     """Without the memory tag the template offers 16 GiB; the node that joins about 14.1 GiB."""
     drop_tag(output, MEMORY_TAG)

@@ -22,13 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from cluster_config.catalog import ALL_INSTANCE_TYPES, InstanceShape
+from cluster_config.labels import GPU_TAINT_KEY, POOL_LABEL
 from cluster_config.nodeadm import (
-    EVICTION_HARD_MEMORY_AVAILABLE_MIB,
+    REPORTED_MEMORY_FRACTION,
     allocatable_cpu_millicores,
+    allocatable_memory_mib,
     ephemeral_storage_allocatable_mib,
     ephemeral_storage_capacity_mib,
-    kube_reserved_memory_mib,
     max_pods,
+    reported_memory_mib,
 )
 from verify.autoscaler_model import (
     NVIDIA_GPU,
@@ -47,7 +49,6 @@ from verify.autoscaler_model import (
 from verify.report import CheckResult
 from verify.scheduler_model import Node, add_pod, daemon_pod_misfit, daemon_pod_spec, fit_failure
 
-GPU_TAINT_KEY = "nvidia.com/gpu"
 DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
 
 GPU_POD: dict[str, Any] = {
@@ -74,18 +75,10 @@ PLAIN_POD: dict[str, Any] = {
     "containers": [{"name": "app", "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}]
 }
 
-POOL_LABEL = "pool"
-"""The label a workload selects a pool by (README, "Using GPUs"): every node of a pool carries
-``pool=<pool name>``, and the autoscaler balances on it."""
 LARGEST_POD_RESOURCES = ("cpu", "memory", "ephemeral-storage")
 
 ADDON_DAEMONSETS = Path(__file__).parent / "data" / "eks-addon-daemonsets.json"
 """The DaemonSets of each EKS add-on, from its published manifest (source and version inside)."""
-
-LIVE_MEMORY_FRACTION = Fraction(15944120, 16 * 1024 * 1024)
-"""A live node reports less memory than its instance type (kernel, firmware): an m5.xlarge
-(16 GiB) reports 15944120Ki in cluster-autoscaler's compare_nodegroups_test.go
-``TestNodesSimilarVariousLargeMemoryRequirementsM5XLarge``: 95%."""
 
 TABLE_LEGEND = (
     "(yes: the pod fits the group's template node at zero, which holds the kube-proxy mirror pod "
@@ -316,7 +309,7 @@ def live_node(
         }
     )
     mib = Fraction(2**20)
-    memory_mib = int(Fraction(instance.memory_mib * 1024) * LIVE_MEMORY_FRACTION) // 1024
+    memory_mib = reported_memory_mib(instance.memory_mib, REPORTED_MEMORY_FRACTION)
     pods = Fraction(max_pods(instance.name))
     capacity = dict(template.capacity)
     capacity.update(
@@ -330,12 +323,7 @@ def live_node(
     allocatable.update(
         {
             "cpu": Fraction(allocatable_cpu_millicores(instance.vcpu), 1000),
-            "memory": (
-                memory_mib
-                - kube_reserved_memory_mib(int(pods))
-                - EVICTION_HARD_MEMORY_AVAILABLE_MIB
-            )
-            * mib,
+            "memory": allocatable_memory_mib(memory_mib, instance.name) * mib,
             "ephemeral-storage": ephemeral_storage_allocatable_mib(disk_gib) * mib,
         }
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from cluster_config.labels import NODE_TEMPLATE_PREFIX
 from verify.scheduler_model import (
     Node,
     Taint,
@@ -29,9 +30,9 @@ from verify.scheduler_model import (
 
 CA_VERSION_READ = "cluster-autoscaler-1.36.1"
 
-NODE_TEMPLATE_LABEL = "k8s.io/cluster-autoscaler/node-template/label/"
-NODE_TEMPLATE_TAINT = "k8s.io/cluster-autoscaler/node-template/taint/"
-NODE_TEMPLATE_RESOURCES = "k8s.io/cluster-autoscaler/node-template/resources/"
+NODE_TEMPLATE_LABEL = f"{NODE_TEMPLATE_PREFIX}/label/"
+NODE_TEMPLATE_TAINT = f"{NODE_TEMPLATE_PREFIX}/taint/"
+NODE_TEMPLATE_RESOURCES = f"{NODE_TEMPLATE_PREFIX}/resources/"
 NVIDIA_GPU = "nvidia.com/gpu"
 TEMPLATE_PODS = 110
 """``Capacity[pods] = 110`` ("TODO: get a real value"): aws_manager.go ``buildNodeFromTemplate``."""

@@ -20,13 +20,14 @@ import yaml
 
 from cluster_config.catalog import GPU_INSTANCE_TYPES
 from cluster_config.gpu_sharing import GPU_RESOURCE, SHARING_CONFIG_LABEL
+from cluster_config.labels import NODE_TEMPLATE_PREFIX
 from verify.manifests import attached_objects
 from verify.report import CheckResult
 from verify.synth import Synthesis
 
 SAMPLE_ASG_UUID = "0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
 """EKS appends the node group's UUID; any UUID shows whether a pattern matches."""
-GPU_TAG = f"k8s.io/cluster-autoscaler/node-template/resources/{GPU_RESOURCE}"
+GPU_TAG = f"{NODE_TEMPLATE_PREFIX}/resources/{GPU_RESOURCE}"
 
 
 def check_capacity(synthesis: Synthesis) -> list[CheckResult]:

@@ -24,12 +24,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cluster_config.labels import POOL_LABEL
 from cluster_config.zone_offerings import RegionOfferings, ZoneOfferings, zone_offerings
 from stacks.network_stack import ZONE_ID_METADATA
 from verify.autoscaler import read_groups
 from verify.report import CheckResult, Status
 
-POOL_LABEL = "pool"
 MIN_SPOT_TYPES = 2
 """In exact mode, a spot pool's zone offering fewer of its types than this warns."""
 
