@@ -40,8 +40,6 @@ def add_policy_checks(app: cdk.App) -> None:
 def build_stacks(app: cdk.App, config: ClusterConfig) -> AppStacks:
     """The stacks of one cluster, named after it so several clusters share an account."""
     env = cdk.Environment(account=config.account, region=config.region)
-    for key, value in config.tags.items():
-        cdk.Tags.of(app).add(key, value)
     node_groups = node_group_specs(config)
     charts = build_charts(config, node_groups)
     network = NetworkStack(app, f"{config.cluster_name}-network", config=config, env=env)
@@ -55,4 +53,8 @@ def build_stacks(app: cdk.App, config: ClusterConfig) -> AppStacks:
         env=env,
         termination_protection=config.termination_protection,
     )
+    # On this cluster's stacks only: another cluster in the same app keeps its own tags.
+    for stack in (network, cluster):
+        for key, value in config.tags.items():
+            cdk.Tags.of(stack).add(key, value)
     return AppStacks(network=network, cluster=cluster, charts=charts, node_groups=node_groups)

@@ -9,6 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from stacks import build_stacks
 from stacks.network_stack import NetworkStack
 from tests.support import Synthesized, config_with, resources, synthesize
 
@@ -63,6 +64,23 @@ def test_nat_gateway_count_and_tags_follow_the_config(
     Template.from_json(synth.cluster).has_resource_properties(
         "AWS::EKS::Cluster", {"Tags": Match.array_with([{"Key": "cost-center", "Value": "42"}])}
     )
+
+
+@pytest.mark.slow
+def test_a_second_cluster_in_one_app_does_not_get_the_first_ones_tags() -> None:
+    """Tags go on each cluster's own stacks, not on the whole App."""
+    app = cdk.App(context={"policy_checks": "false"})
+    build_stacks(app, config_with({"cluster_name": "first", "tags": {"owner-first": "1"}}))
+    second = build_stacks(
+        app, config_with({"cluster_name": "second", "tags": {"owner-second": "1"}})
+    )
+    vpc_tags = {
+        t["Key"]
+        for r in resources(Template.from_stack(second.network).to_json(), "AWS::EC2::VPC").values()
+        for t in r["Properties"]["Tags"]
+    }
+    assert "owner-second" in vpc_tags
+    assert "owner-first" not in vpc_tags
 
 
 def test_subnet_cidrs_are_fixed_slots_chosen_by_zone_letter(default_synth: Synthesized) -> None:
