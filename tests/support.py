@@ -21,7 +21,8 @@ from verify.synth import synthesize as verify_synthesize
 ROOT = Path(__file__).resolve().parents[1]
 FULL_MATRIX = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 """With ``CI`` set, every test takes the user's path (the CLI tier's whole matrix, verify.sh runs);
-locally, a representative subset does and the rest check the same thing in-process."""
+locally, a representative subset does and the rest check the same thing in-process. Everything
+``CI`` changes is listed in docs/development.md, "What ``CI`` changes"."""
 full_matrix_only = pytest.mark.skipif(
     not FULL_MATRIX, reason="full matrix runs in CI (CI set); locally a subset"
 )
