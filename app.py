@@ -6,14 +6,27 @@ from pathlib import Path
 import aws_cdk as cdk
 
 from charts import write_manifests
-from cluster_config.cli import finish, internal_errors_reported, load_config_or_exit, synth_or_exit
+from cluster_config.cli import (
+    OUTCOME_FILE_CONTEXT_KEY,
+    exit_code_of,
+    finish,
+    internal_errors_reported,
+    load_config_or_exit,
+    synth_or_exit,
+)
 from stacks import add_policy_checks, build_stacks
 
 app = cdk.App()
-config = load_config_or_exit(app)
-with internal_errors_reported(Path(app.outdir)):
-    add_policy_checks(app)
-    stacks = build_stacks(app, config)
-    synth_or_exit(app)
-    write_manifests(stacks.charts, Path(app.outdir) / "manifests")
-finish()  # the output is written: skip the slow teardown (cluster_config/cli.py)
+
+
+def synthesize() -> None:
+    config = load_config_or_exit(app)
+    with internal_errors_reported(Path(app.outdir)):
+        add_policy_checks(app)
+        stacks = build_stacks(app, config)
+        synth_or_exit(app)
+        write_manifests(stacks.charts, Path(app.outdir) / "manifests")
+
+
+# The output is written: report the outcome, skip the slow teardown (cluster_config/cli.py).
+finish(exit_code_of(synthesize), app.node.try_get_context(OUTCOME_FILE_CONTEXT_KEY))

@@ -2,8 +2,10 @@
 
 Exit codes of the app (and of ``scripts/synth.sh`` and ``scripts/verify.sh``): 0 synthesized,
 1 a policy check failed, 2 the config is invalid, 3 synth failed for another reason. ``cdk
-synth`` turns any non-zero code of the app into 1, so the app also writes the outcome's name to
-the file named by ``$GPU_SPOT_SYNTH_OUTCOME`` (set by ``scripts/synth.sh``), which maps it back.
+synth`` turns any non-zero code of the app into 1, so ``app.py`` also writes the outcome's name
+to the file named by context ``outcome_file`` (``scripts/synth.sh`` passes ``-c outcome_file=``),
+which maps it back. The steps end with ``SystemExit(code)``; ``exit_code_of`` returns that code to
+``app.py``, whose ``finish`` is the one place that reports it and exits.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -28,7 +30,7 @@ CONFIG_PATH_CONTEXT_KEY = "config"
 EXIT_CONFIG_ERROR = 2
 EXIT_POLICY_FAILURE = 1
 EXIT_INTERNAL_ERROR = 3
-OUTCOME_FILE_ENV = "GPU_SPOT_SYNTH_OUTCOME"
+OUTCOME_FILE_CONTEXT_KEY = "outcome_file"
 _OUTCOMES = {
     EXIT_POLICY_FAILURE: "policy",
     EXIT_CONFIG_ERROR: "config",
@@ -62,7 +64,7 @@ def check_config_or_exit(defaults: Any, config_path: Any, outdir: Path) -> Clust
     except ConfigError as error:
         remove_synth_output(outdir)
         print(error.report(), file=sys.stderr)
-        _exit(EXIT_CONFIG_ERROR)
+        raise SystemExit(EXIT_CONFIG_ERROR) from None
 
 
 @contextmanager
@@ -87,7 +89,7 @@ def internal_errors_reported(outdir: Path) -> Iterator[None]:
             f"config; please report it with the config ({details}).",
             file=sys.stderr,
         )
-        _exit(EXIT_INTERNAL_ERROR)
+        raise SystemExit(EXIT_INTERNAL_ERROR) from None
 
 
 def synth_or_exit(app: cdk.App) -> None:
@@ -121,7 +123,7 @@ def synth_or_exit(app: cdk.App) -> None:
         f"Policy checks failed (see above and {outdir / VALIDATION_REPORT}); nothing to deploy.",
         file=sys.stderr,
     )
-    _exit(EXIT_POLICY_FAILURE)
+    raise SystemExit(EXIT_POLICY_FAILURE)
 
 
 def policy_findings(outdir: Path) -> list[str]:
@@ -167,22 +169,32 @@ def remove_synth_output(outdir: Path) -> None:
             path.unlink()
 
 
-def _exit(code: int) -> NoReturn:
-    """Exit with ``code``, first telling ``scripts/synth.sh`` which outcome it was."""
-    outcome_file = os.environ.get(OUTCOME_FILE_ENV)
-    if outcome_file:
-        Path(outcome_file).write_text(_OUTCOMES[code], encoding="utf-8")
-    raise SystemExit(code)
+def exit_code_of(steps: Callable[[], None]) -> int:
+    """The code ``steps`` end with: 0 when they return, else that of the ``SystemExit`` they
+    raise (each failure above is reported to the user before it is raised)."""
+    try:
+        steps()
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else EXIT_INTERNAL_ERROR
+    return 0
 
 
-def finish(code: int = 0) -> NoReturn:
+def report_outcome(code: int, outcome_file: Any) -> None:
+    """Name a failure's outcome in ``outcome_file`` (a path, or ``None`` when not asked)."""
+    if outcome_file and code in _OUTCOMES:
+        Path(str(outcome_file)).write_text(_OUTCOMES[code], encoding="utf-8")
+
+
+def finish(code: int = 0, outcome_file: Any = None) -> NoReturn:
     """End the process now that its output is written and closed.
 
     A normal exit waits for the jsii kernel (the Node.js child that runs aws-cdk-lib) to exit,
     then finalizes every loaded module: together about 1.5 s of a 7-9 s synth, after the work
     is done. Instead the kernel is told to exit (it ends on its own, as it would on a normal exit),
-    standard streams are flushed and the interpreter ends without its teardown.
+    standard streams are flushed and the interpreter ends without its teardown. A failure's
+    outcome is first named in ``outcome_file`` (``report_outcome``).
     """
+    report_outcome(code, outcome_file)
     sys.stdout.flush()
     sys.stderr.flush()
     try:

@@ -7,12 +7,12 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$ROOT/scripts/setup.sh" synth
 cd "$ROOT"
-# `cdk synth` reports every failure of the app as 1; the app names its outcome in this file
-# (cluster_config/cli.py) so that the codes above survive the CDK CLI.
+# `cdk synth` reports every failure of the app as 1; the app names its outcome in the file given
+# as context outcome_file (cluster_config/cli.py) so that the codes above survive the CDK CLI.
 outcome="$(mktemp)"
 trap 'rm -f "$outcome"' EXIT
 status=0
-GPU_SPOT_SYNTH_OUTCOME="$outcome" cdk synth --quiet "$@" || status=$?
+cdk synth --quiet -c outcome_file="$outcome" "$@" || status=$?
 [ "$status" -eq 0 ] && exit 0
 case "$(cat "$outcome")" in
   policy) exit 1 ;;

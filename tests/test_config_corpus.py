@@ -230,25 +230,30 @@ def test_internal_error_after_the_config_passed_is_one_message_and_exit_3(
     assert not list(tmp_path.glob("*.template.json"))
 
 
-def test_outcome_file_tells_synth_sh_which_failure_it_was(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    outcome = tmp_path / "outcome"
-    monkeypatch.setenv("GPU_SPOT_SYNTH_OUTCOME", str(outcome))
-    with pytest.raises(SystemExit), internal_errors_reported(tmp_path):
-        raise KeyError("x")
-    assert outcome.read_text() == "internal"
-    with pytest.raises(SystemExit):
-        from cluster_config.cli import check_config_or_exit
-        from tests.support import default_data
+def test_each_failure_returns_its_code_and_the_outcome_file_names_it(tmp_path: Path) -> None:
+    """What app.py hands to finish(): the code each step ends with, named for scripts/synth.sh."""
+    from cluster_config.cli import check_config_or_exit, exit_code_of, report_outcome
+    from tests.support import default_data
 
+    def crash() -> None:
+        with internal_errors_reported(tmp_path):
+            raise KeyError("x")
+
+    def bad_config() -> None:
         check_config_or_exit(default_data(), str(tmp_path / "missing.yaml"), tmp_path)
-    assert outcome.read_text() == "config"
-    with pytest.raises(SystemExit):
-        from cluster_config.cli import EXIT_POLICY_FAILURE, _exit
 
-        _exit(EXIT_POLICY_FAILURE)  # what synth_or_exit calls on a cdk-nag failure
+    outcome = tmp_path / "outcome"
+    for steps, code, name in ((crash, 3, "internal"), (bad_config, 2, "config")):
+        assert exit_code_of(steps) == code
+        report_outcome(code, str(outcome))
+        assert outcome.read_text() == name
+    report_outcome(1, str(outcome))  # what synth_or_exit ends with on a cdk-nag failure
     assert outcome.read_text() == "policy"
+    assert exit_code_of(lambda: None) == 0
+    outcome.unlink()
+    report_outcome(0, str(outcome))
+    report_outcome(2, None)  # not asked (python app.py, the tests)
+    assert not outcome.exists()
 
 
 def test_config_with_helper_still_builds_defaults() -> None:
