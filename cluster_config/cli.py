@@ -200,8 +200,10 @@ def finish(code: int = 0, outcome_file: Any = None) -> NoReturn:
     try:
         from jsii._runtime import kernel
 
-        # jsii 1.142 (pinned in requirements.txt): the Node.js process, started by the import of
-        # aws_cdk; the message and the closed stdin are what jsii's own exit hook sends.
+        # Private: jsii has no public call that ends its kernel without waiting for it (its exit
+        # hook, _NodeProcess.stop, waits for the process). jsii 1.142 (pinned in
+        # requirements.txt): the Node.js process, started by the import of aws_cdk; the message
+        # and the closed stdin are what jsii's own exit hook sends.
         provider: Any = kernel.provider  # a ProcessProvider; BaseProvider does not declare it
         node = provider._process._process
         node.stdin.write(b'{"exit":0}\n')
@@ -209,5 +211,6 @@ def finish(code: int = 0, outcome_file: Any = None) -> NoReturn:
         # The kernel's runtime files (a temporary folder jsii's exit would remove; loaded by now).
         provider._process._ctx_stack.close()
     except Exception:  # another jsii: the ordinary exit, which waits for the kernel
+        # tests/test_cli.py fails when this happens, so an upgrade cannot slow synth silently.
         raise SystemExit(code) from None
     os._exit(code)

@@ -10,12 +10,12 @@ from aws_cdk import (
     Acknowledgment,
     Annotations,
     CfnOutput,
-    CfnResource,
     Stack,
     Validations,
 )
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -238,11 +238,13 @@ class ClusterStack(Stack):
         )
         kubectl_provider = self.cluster.kubectl_provider
         assert kubectl_provider is not None
-        # The provider's condition for the ECR Public policy it could not attach: unused.
-        self.node.try_remove_child("HasEcrPublic")
-        provider_handler = kubectl_provider.node.find_child("Handler")
-        handler_function = provider_handler.node.default_child
-        assert isinstance(handler_function, CfnResource)
+        # aws-cdk-lib 2.275 kubectl-provider.ts adds a CfnCondition (ID "HasEcrPublic", in the
+        # role's scope: this stack) for the ECR Public policy it means to attach to the handler's
+        # role; our role takes no policy updates, so nothing uses the condition and cfn-lint would
+        # flag it. No public API leaves it out; tests/test_cluster_stack.py fails if aws-cdk-lib
+        # stops adding it under that ID (then this line has nothing left to do).
+        self.node.try_remove_child(UNUSED_ECR_PUBLIC_CONDITION)
+        handler_function = _function_running_as(kubectl_provider, kubectl_role)
         kubectl_role.log_handler_to_own_group(handler_function)
         reason = (
             "Runtime and Provider framework of aws-cdk-lib's aws_eks_v2 kubectl provider, which "
@@ -277,6 +279,28 @@ class ClusterStack(Stack):
         CfnOutput(self, "SystemNodegroupName", value=self.system_node_group.nodegroup_name)
         for group in self.gpu_node_groups.values():
             CfnOutput(self, f"{group.spec.construct_id}NodegroupName", value=group.nodegroup_name)
+
+
+UNUSED_ECR_PUBLIC_CONDITION = "HasEcrPublic"
+
+
+def _function_running_as(scope: Construct, role: iam.IRole) -> lambda_.CfnFunction:
+    """The one Lambda function under ``scope`` that runs as ``role``: the kubectl provider's
+    handler, found by the role we gave it (public ``CfnFunction.role``), not by its construct ID,
+    which aws-cdk-lib does not document."""
+    stack = Stack.of(scope)
+    wanted = stack.resolve(role.role_arn)
+    functions = [
+        c
+        for c in scope.node.find_all()
+        if isinstance(c, lambda_.CfnFunction) and stack.resolve(c.role) == wanted
+    ]
+    if len(functions) != 1:
+        raise RuntimeError(
+            f"expected one function under {scope.node.path} running as {role.node.path}, "
+            f"found {len(functions)}: aws-cdk-lib's kubectl provider has changed"
+        )
+    return functions[0]
 
 
 def _kubectl_layer(scope: Construct, release: KubernetesRelease) -> lambda_.ILayerVersion:

@@ -487,3 +487,33 @@ def test_every_pool_group_has_an_output_named_after_its_construct(pools_template
         *(f"{c}NodegroupName" for c in ("InferenceA", "InferenceB", "InferenceC")),
         *(f"{c}NodegroupName" for c in ("TrainingA", "TrainingB", "TrainingOdA", "TrainingOdB")),
     }
+
+
+# --- aws-cdk-lib internals the stack works around (stacks/cluster_stack.py) ------------------
+
+
+def test_aws_cdk_lib_still_adds_the_ecr_public_condition_the_stack_removes() -> None:
+    """Guard for an aws-cdk-lib upgrade: ClusterStack removes the kubectl provider's unused
+    condition by its construct ID, which aws-cdk-lib does not document. If this fails, aws-cdk-lib
+    changed it: the removal in ClusterStack no longer does anything; find the condition's new
+    shape (or drop the workaround if it is gone) before the next synth flags it."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_eks_v2 as eks
+    from aws_cdk import aws_iam as iam
+    from aws_cdk.lambda_layer_kubectl_v36 import KubectlV36Layer
+
+    from stacks.cluster_stack import UNUSED_ECR_PUBLIC_CONDITION
+
+    stack = cdk.Stack(cdk.App())
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    eks.Cluster(
+        stack,
+        "Cluster",
+        version=eks.KubernetesVersion.V1_36,
+        default_capacity_type=eks.DefaultCapacityType.NODEGROUP,
+        default_capacity=0,
+        kubectl_provider_options=eks.KubectlProviderOptions(
+            kubectl_layer=KubectlV36Layer(stack, "Layer"), role=role.without_policy_updates()
+        ),
+    )
+    assert isinstance(stack.node.try_find_child(UNUSED_ECR_PUBLIC_CONDITION), cdk.CfnCondition)
