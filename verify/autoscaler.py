@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ from verify.autoscaler_model import (
     sanitized_template_node_info_from_node_info,
     similar_groups,
 )
-from verify.report import CheckResult
+from verify.report import CheckResult, Status
 from verify.scheduler_model import Node, add_pod, daemon_pod_misfit, daemon_pod_spec, fit_failure
 
 DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
@@ -89,6 +89,25 @@ TABLE_LEGEND = (
 )
 """One line under the table, naming its columns."""
 
+TABLE_HEADER = (
+    "group",
+    "pool",
+    "capacity",
+    "zone",
+    "type",
+    "cpu",
+    "memory",
+    "gpu",
+    "disk",
+    "taint",
+    "gpu pod",
+    "pool pod",
+    "+10Gi",
+    "plain",
+    "plugin",
+    "CA",
+)
+
 TEMPLATE_ONLY_LABELS = ("nodegroup-name", "cluster-name", "amiType", "k8sVersion", "diskSize")
 """Labels the autoscaler invents from ASG tags and DescribeNodegroup; no real node has them."""
 
@@ -96,7 +115,7 @@ TEMPLATE_ONLY_LABELS = ("nodegroup-name", "cluster-name", "amiType", "k8sVersion
 # --- facts read from the synthesized output -------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class GroupFacts:
     logical_id: str
     name: str
@@ -107,7 +126,8 @@ class GroupFacts:
     nodegroup: ManagedNodegroup
     root_volume_gib: int
     """From the group's launch template (or ``DiskSize``; EKS's default 20 without either)."""
-    asg_tags: list[tuple[str, str]] = field(default_factory=list)
+    asg_tags: list[tuple[str, str]]
+    """What EKS tags the ASG with, then the node-template tags our custom resource adds."""
 
     @property
     def gpu(self) -> bool:
@@ -135,37 +155,44 @@ def read_groups(cluster: Mapping[str, Any], network: Mapping[str, Any]) -> list[
         r["Properties"]["Name"] for r in resources.values() if r["Type"] == "AWS::EKS::Cluster"
     )
     zones = _subnet_zones(network)
-    groups: dict[str, GroupFacts] = {}
+    template_tags: dict[str, list[tuple[str, str]]] = {}
+    for resource in resources.values():
+        if resource["Type"] == "Custom::AsgNodeTemplateTags":
+            owner = resource["Properties"]["NodegroupName"]["Fn::GetAtt"][0]
+            template_tags.setdefault(owner, []).extend(
+                sorted(resource["Properties"]["Tags"].items())
+            )
+    groups: list[GroupFacts] = []
     for logical_id, resource in resources.items():
         if resource["Type"] != "AWS::EKS::Nodegroup":
             continue
         props = resource["Properties"]
         name = props["NodegroupName"]
-        groups[logical_id] = GroupFacts(
-            logical_id=logical_id,
-            name=name,
-            zones=sorted(zones[_import_name(s)] for s in props["Subnets"]),
-            instance_types=list(props["InstanceTypes"]),
-            min_size=props["ScalingConfig"]["MinSize"],
-            max_size=props["ScalingConfig"]["MaxSize"],
-            nodegroup=ManagedNodegroup(
+        groups.append(
+            GroupFacts(
+                logical_id=logical_id,
                 name=name,
-                ami_type=props.get("AmiType", ""),
-                capacity_type=props.get("CapacityType", ""),
-                version=props.get("Version", ""),
-                disk_size=props.get("DiskSize"),
-                labels=dict(props.get("Labels", {})),
-                tags=dict(props.get("Tags", {})),
-                taints=[(t["Key"], t.get("Value"), t["Effect"]) for t in props.get("Taints", [])],
-            ),
-            root_volume_gib=_root_volume_gib(resources, props),
-            asg_tags=eks_asg_tags(cluster_name, name),
+                zones=sorted(zones[_import_name(s)] for s in props["Subnets"]),
+                instance_types=list(props["InstanceTypes"]),
+                min_size=props["ScalingConfig"]["MinSize"],
+                max_size=props["ScalingConfig"]["MaxSize"],
+                nodegroup=ManagedNodegroup(
+                    name=name,
+                    ami_type=props.get("AmiType", ""),
+                    capacity_type=props.get("CapacityType", ""),
+                    version=props.get("Version", ""),
+                    disk_size=props.get("DiskSize"),
+                    labels=dict(props.get("Labels", {})),
+                    tags=dict(props.get("Tags", {})),
+                    taints=[
+                        (t["Key"], t.get("Value"), t["Effect"]) for t in props.get("Taints", [])
+                    ],
+                ),
+                root_volume_gib=_root_volume_gib(resources, props),
+                asg_tags=[*eks_asg_tags(cluster_name, name), *template_tags.get(logical_id, [])],
+            )
         )
-    for resource in resources.values():
-        if resource["Type"] == "Custom::AsgNodeTemplateTags":
-            owner = resource["Properties"]["NodegroupName"]["Fn::GetAtt"][0]
-            groups[owner].asg_tags.extend(sorted(resource["Properties"]["Tags"].items()))
-    return sorted(groups.values(), key=lambda g: (g.gpu, g.name))
+    return sorted(groups, key=lambda g: (g.gpu, g.name))
 
 
 def _root_volume_gib(resources: Mapping[str, Any], props: Mapping[str, Any]) -> int:
@@ -220,7 +247,7 @@ def discovered(flags_args: Sequence[str], tags: Sequence[tuple[str, str]]) -> bo
     return False
 
 
-# --- nodes ----------------------------------------------------------------------------------
+# --- DaemonSets -------------------------------------------------------------------------------
 
 
 def addon_daemonsets(cluster: Mapping[str, Any]) -> tuple[list[DaemonSet], list[str]]:
@@ -403,10 +430,276 @@ def _amount(resource: str, value: Fraction) -> str:
     return f"{int(value // 2**20)}Mi"
 
 
+# --- what the rules look at -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AutoscalerDeployment:
+    """The autoscaler's Deployment as attached to the cluster (``manifest`` None when it is not),
+    its pod spec and its command line."""
+
+    manifest: Mapping[str, Any] | None
+    pod: Mapping[str, Any] | None
+    args: tuple[str, ...]
+    flags: AutoscalerFlags
+
+    @property
+    def release(self) -> str:
+        image = self.pod["containers"][0]["image"] if self.pod else ""
+        return image.rpartition(":")[2] if ":" in image else "(not deployed)"
+
+
+def read_deployment(objects: Sequence[Mapping[str, Any]]) -> AutoscalerDeployment:
+    deployment = _find(objects, "Deployment", "cluster-autoscaler")
+    if deployment is None:
+        return AutoscalerDeployment(None, None, (), parse_flags([]))
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    args = (*container.get("command", []), *container.get("args", []))
+    return AutoscalerDeployment(deployment, pod, args, parse_flags(list(args)))
+
+
+def pool_pod(pool: str) -> dict[str, Any]:
+    """A GPU pod that selects a pool, as README tells users to write it."""
+    return {**GPU_POD, "nodeSelector": {POOL_LABEL: pool}}
+
+
+def probe_pods(gpu_pools: Sequence[str], autoscaler: AutoscalerDeployment) -> dict[str, Any]:
+    """Pod name -> pod spec of every pod the rules ask about (the autoscaler's own when it is
+    deployed). A new kind of pending pod is one more entry here and a rule that reads its fits."""
+    pods: dict[str, Any] = {
+        "gpu pod": GPU_POD,
+        "gpu pod +10Gi disk": GPU_POD_WITH_STORAGE,
+        "plain pod": PLAIN_POD,
+        **{f"pool pod {pool}": pool_pod(pool) for pool in gpu_pools},
+    }
+    if autoscaler.pod is not None:
+        pods["autoscaler"] = autoscaler.pod
+    return pods
+
+
+def plugin_fits(
+    plugins: Sequence[Mapping[str, Any]], templates: Mapping[str, Node]
+) -> dict[str, str | None]:
+    """Group -> None when a device-plugin DaemonSet runs a pod on its template node, else why
+    not (one DaemonSet, or one per time-slicing config, each selected by its node label)."""
+    why = (
+        "no device-plugin DaemonSet would run a pod on it"
+        if plugins
+        else "no device-plugin DaemonSet"
+    )
+    return {
+        name: next(
+            (
+                None
+                for p in plugins
+                if daemon_pod_misfit(p["spec"]["template"]["spec"], node) is None
+            ),
+            why,
+        )
+        for name, node in templates.items()
+    }
+
+
+@dataclass(frozen=True)
+class Scene:
+    """The groups as the autoscaler sees them: what every rule below reads, none changes."""
+
+    autoscaler: AutoscalerDeployment
+    groups: list[GroupFacts]
+    managed: list[GroupFacts]
+    """The groups the autoscaler's flags discover."""
+    daemonsets: list[DaemonSet]
+    unknown_addons: list[str]
+    """A problem per EKS add-on whose DaemonSets verify does not know."""
+    plugins: list[Mapping[str, Any]]
+    """The DaemonSets running the NVIDIA device plugin."""
+    templates: dict[str, Node]
+    pools: dict[str, str]
+    """Group name -> its nodes' ``pool`` label (``-`` when they have none)."""
+    fits: dict[str, dict[str, str | None]]
+    """Pod name -> group name -> None (fits its template node) or why not."""
+
+    @property
+    def gpu_groups(self) -> list[GroupFacts]:
+        return [g for g in self.managed if g.gpu]
+
+    @property
+    def system_groups(self) -> list[GroupFacts]:
+        return [g for g in self.managed if not g.gpu]
+
+
+def read_scene(
+    cluster: Mapping[str, Any], network: Mapping[str, Any], objects: Sequence[Mapping[str, Any]]
+) -> Scene:
+    autoscaler = read_deployment(objects)
+    manifest_daemonsets = [o for o in objects if o["kind"] == "DaemonSet"]
+    addons, unknown_addons = addon_daemonsets(cluster)
+    daemonsets = [*(DaemonSet.from_manifest(d) for d in manifest_daemonsets), *addons]
+    groups = read_groups(cluster, network)
+    managed = [g for g in groups if discovered(autoscaler.args, g.asg_tags)]
+    templates = {g.name: template_node(g, daemonsets) for g in managed}
+    pools = {g.name: templates[g.name].labels.get(POOL_LABEL, "-") for g in managed}
+    gpu_pools = sorted({pools[g.name] for g in managed if g.gpu})
+    plugins = [d for d in manifest_daemonsets if _runs_image(d, DEVICE_PLUGIN_IMAGE)]
+    fits = {
+        pod: {name: fit_failure(spec, node) for name, node in templates.items()}
+        for pod, spec in probe_pods(gpu_pools, autoscaler).items()
+    }
+    fits["device plugin"] = plugin_fits(plugins, templates)
+    return Scene(
+        autoscaler, groups, managed, daemonsets, unknown_addons, plugins, templates, pools, fits
+    )
+
+
+# --- the rules: each returns its problems -----------------------------------------------------
+
+
+def eks_addons_are_known(scene: Scene) -> list[str]:
+    return list(scene.unknown_addons)
+
+
+def the_autoscaler_is_deployed(scene: Scene) -> list[str]:
+    if scene.autoscaler.manifest is None:
+        return ["no cluster-autoscaler Deployment is attached to the cluster"]
+    return []
+
+
+def every_group_is_discovered(scene: Scene) -> list[str]:
+    if scene.autoscaler.manifest is None:
+        return []
+    return [
+        f"{g.name}: its ASG is not auto-discovered by the autoscaler's flags"
+        for g in scene.groups
+        if g not in scene.managed
+    ]
+
+
+def the_device_plugin_is_deployed(scene: Scene) -> list[str]:
+    if scene.plugins or not scene.gpu_groups:
+        return []
+    return [f"no DaemonSet runs {DEVICE_PLUGIN_IMAGE}: GPU nodes advertise no GPUs"]
+
+
+def gpu_pods_scale_up_every_gpu_group(scene: Scene) -> list[str]:
+    return [
+        f"{g.name}: a {pod} cannot scale it up from zero: {scene.fits[pod][g.name]}"
+        for g in scene.gpu_groups
+        for pod in ("gpu pod", "gpu pod +10Gi disk")
+        if scene.fits[pod][g.name] is not None
+    ]
+
+
+def pool_pods_scale_up_their_pool(scene: Scene) -> list[str]:
+    problems = []
+    for g in scene.gpu_groups:
+        pool = scene.pools[g.name]
+        if pool == "-":
+            problems.append(
+                f"{g.name}: its nodes carry no {POOL_LABEL} label: no pod can select it"
+            )
+        elif (why := scene.fits[f"pool pod {pool}"][g.name]) is not None:
+            problems.append(f"{g.name}: a GPU pod selecting pool {pool} cannot scale it up: {why}")
+    return problems
+
+
+def pool_pods_stay_in_their_pool(scene: Scene) -> list[str]:
+    gpu_pools = sorted({scene.pools[g.name] for g in scene.gpu_groups})
+    return [
+        f"{name}: a GPU pod selecting pool {pool} would scale it up"
+        for pool in gpu_pools
+        for name in scene.templates
+        if scene.pools[name] != pool and scene.fits[f"pool pod {pool}"][name] is None
+    ]
+
+
+def plain_pods_stay_off_gpu_groups(scene: Scene) -> list[str]:
+    return [
+        f"{g.name}: a plain pod (no GPU toleration) would scale up a GPU group"
+        for g in scene.gpu_groups
+        if scene.fits["plain pod"][g.name] is None
+    ]
+
+
+def the_device_plugin_runs_on_gpu_groups_only(scene: Scene) -> list[str]:
+    if not scene.plugins:
+        return []
+    fits = scene.fits["device plugin"]
+    return [
+        f"{g.name}: the device plugin would not run on its nodes: {fits[g.name]}"
+        for g in scene.gpu_groups
+        if fits[g.name] is not None
+    ] + [
+        f"{g.name}: the device plugin would run on this non-GPU group"
+        for g in scene.system_groups
+        if fits[g.name] is None
+    ]
+
+
+def the_autoscaler_stays_off_gpu_groups(scene: Scene) -> list[str]:
+    if scene.autoscaler.pod is None:
+        return []
+    return [
+        f"{g.name}: the autoscaler could run on this GPU group"
+        for g in scene.gpu_groups
+        if scene.fits["autoscaler"][g.name] is None
+    ]
+
+
+def the_autoscaler_has_a_home(scene: Scene) -> list[str]:
+    if scene.autoscaler.pod is None:
+        return []
+    homes = [g for g in scene.system_groups if scene.fits["autoscaler"][g.name] is None]
+    if not homes:
+        return ["the autoscaler fits no group: nothing would scale anything"]
+    if all(g.min_size == 0 for g in homes):
+        return [
+            "the autoscaler runs only on groups with min_size 0: at zero nothing scales them up"
+        ]
+    return []
+
+
+RULES = (
+    eks_addons_are_known,
+    the_autoscaler_is_deployed,
+    every_group_is_discovered,
+    the_device_plugin_is_deployed,
+    gpu_pods_scale_up_every_gpu_group,
+    pool_pods_scale_up_their_pool,
+    plain_pods_stay_off_gpu_groups,
+    the_device_plugin_runs_on_gpu_groups_only,
+    the_autoscaler_stays_off_gpu_groups,
+    pool_pods_stay_in_their_pool,
+    the_autoscaler_has_a_home,
+)
+"""Each rule reads the scene and returns its problems; the order is the report's."""
+
+
+def largest_pods(scene: Scene) -> tuple[dict[str, LargestPod], list[str]]:
+    """Per GPU group, the largest GPU pod it takes (on each type the group may launch), and a
+    problem for every resource a pod may request enough of to scale a node up it cannot run on."""
+    largest: dict[str, LargestPod] = {}
+    problems: list[str] = []
+    for g in scene.gpu_groups:
+        try:
+            joined = [live_node(g, scene.daemonsets, t) for t in g.instance_types]
+        except KeyError as missing:
+            problems.append(f"{g.name}: nodeadm's instance list has no {missing}: maxPods unknown")
+            continue
+        pod = largest[g.name] = largest_pod(g, scene.templates[g.name], joined)
+        problems += [
+            f"{g.name}: a GPU pod requesting more than {_amount(r, pod.runs[r])} and up to "
+            f"{_amount(r, pod.scales_up[r])} of {r} scales a node up from zero that it "
+            "cannot run on (the template does not know the kubelet's reservations)"
+            for r in pod.gaps()
+        ]
+    return largest, problems
+
+
 # --- the check ------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Simulation:
     """Everything the check decided, for the report and for tests."""
 
@@ -422,12 +715,9 @@ class Simulation:
     largest: dict[str, LargestPod]
     """Group name -> the largest GPU pod it takes (GPU groups)."""
     problems: list[str]
-    table: list[str] = field(default_factory=list)
-
-
-def pool_pod(pool: str) -> dict[str, Any]:
-    """A GPU pod that selects a pool, as README tells users to write it."""
-    return {**GPU_POD, "nodeSelector": {POOL_LABEL: pool}}
+    table: list[str]
+    release: str
+    """The autoscaler's image tag (``(not deployed)`` without its Deployment)."""
 
 
 def simulate(
@@ -436,126 +726,23 @@ def simulate(
     objects: Sequence[Mapping[str, Any]],
 ) -> Simulation:
     """Run the autoscaler's decisions over the synthesized groups and manifests."""
-    problems: list[str] = []
-    deployment = _find(objects, "Deployment", "cluster-autoscaler")
-    manifest_daemonsets = [o for o in objects if o["kind"] == "DaemonSet"]
-    addons, addon_problems = addon_daemonsets(cluster)
-    problems += addon_problems
-    daemonsets = [*(DaemonSet.from_manifest(d) for d in manifest_daemonsets), *addons]
-    # One DaemonSet, or one per time-slicing config (each selected by its node label): a node
-    # gets the plugin if any of them lands on it.
-    plugins = [d for d in manifest_daemonsets if _runs_image(d, DEVICE_PLUGIN_IMAGE)]
-    args: list[str] = []
-    autoscaler_pod: dict[str, Any] = {}
-    if deployment is None:
-        problems.append("no cluster-autoscaler Deployment is attached to the cluster")
-    else:
-        autoscaler_pod = deployment["spec"]["template"]["spec"]
-        args = [*autoscaler_pod["containers"][0].get("command", [])]
-        args += autoscaler_pod["containers"][0].get("args", [])
-    flags = parse_flags(args)
-    groups = read_groups(cluster, network)
-    managed = [g for g in groups if discovered(args, g.asg_tags)]
-    problems += [
-        f"{g.name}: its ASG is not auto-discovered by the autoscaler's flags"
-        for g in groups
-        if g not in managed and deployment is not None
-    ]
-    templates = {g.name: template_node(g, daemonsets) for g in managed}
-    gpu_groups = [g for g in managed if g.gpu]
-    system_groups = [g for g in managed if not g.gpu]
-    pools = {g.name: templates[g.name].labels.get(POOL_LABEL, "-") for g in managed}
-    gpu_pools = sorted({pools[g.name] for g in gpu_groups})
-
-    pods: dict[str, Mapping[str, Any]] = {
-        "gpu pod": GPU_POD,
-        "gpu pod +10Gi disk": GPU_POD_WITH_STORAGE,
-        "plain pod": PLAIN_POD,
-        **{f"pool pod {pool}": pool_pod(pool) for pool in gpu_pools},
-    }
-    if autoscaler_pod:
-        pods["autoscaler"] = autoscaler_pod
-    fits = {
-        pod: {name: fit_failure(spec, node) for name, node in templates.items()}
-        for pod, spec in pods.items()
-    }
-    fits["device plugin"] = {
-        name: next(
-            (
-                None
-                for p in plugins
-                if daemon_pod_misfit(p["spec"]["template"]["spec"], node) is None
-            ),
-            "no device-plugin DaemonSet would run a pod on it"
-            if plugins
-            else "no device-plugin DaemonSet",
-        )
-        for name, node in templates.items()
-    }
-
-    if not plugins and gpu_groups:
-        problems.append(f"no DaemonSet runs {DEVICE_PLUGIN_IMAGE}: GPU nodes advertise no GPUs")
-    for g in gpu_groups:
-        for pod in ("gpu pod", "gpu pod +10Gi disk"):
-            if fits[pod][g.name] is not None:
-                problems.append(
-                    f"{g.name}: a {pod} cannot scale it up from zero: {fits[pod][g.name]}"
-                )
-        if pools[g.name] == "-":
-            problems.append(
-                f"{g.name}: its nodes carry no {POOL_LABEL} label: no pod can select it"
-            )
-        elif fits[f"pool pod {pools[g.name]}"][g.name] is not None:
-            why = fits[f"pool pod {pools[g.name]}"][g.name]
-            problems.append(
-                f"{g.name}: a GPU pod selecting pool {pools[g.name]} cannot scale it up: {why}"
-            )
-        if fits["plain pod"][g.name] is None:
-            problems.append(f"{g.name}: a plain pod (no GPU toleration) would scale up a GPU group")
-        if plugins and fits["device plugin"][g.name] is not None:
-            why = fits["device plugin"][g.name]
-            problems.append(f"{g.name}: the device plugin would not run on its nodes: {why}")
-        if autoscaler_pod and fits["autoscaler"][g.name] is None:
-            problems.append(f"{g.name}: the autoscaler could run on this GPU group")
-    for pool in gpu_pools:
-        strays = [n for n in templates if pools[n] != pool and fits[f"pool pod {pool}"][n] is None]
-        problems += [f"{n}: a GPU pod selecting pool {pool} would scale it up" for n in strays]
-    for g in system_groups:
-        if plugins and fits["device plugin"][g.name] is None:
-            problems.append(f"{g.name}: the device plugin would run on this non-GPU group")
-    if autoscaler_pod:
-        homes = [g for g in system_groups if fits["autoscaler"][g.name] is None]
-        if not homes:
-            problems.append("the autoscaler fits no group: nothing would scale anything")
-        elif all(g.min_size == 0 for g in homes):
-            problems.append(
-                "the autoscaler runs only on groups with min_size 0: at zero nothing scales them up"
-            )
-
-    largest: dict[str, LargestPod] = {}
-    for g in gpu_groups:
-        try:
-            joined = [live_node(g, daemonsets, t) for t in g.instance_types]
-            largest[g.name] = largest_pod(g, templates[g.name], joined)
-        except KeyError as missing:
-            problems.append(f"{g.name}: nodeadm's instance list has no {missing}: maxPods unknown")
-            continue
-        for resource in largest[g.name].gaps():
-            up, runs = largest[g.name].scales_up[resource], largest[g.name].runs[resource]
-            problems.append(
-                f"{g.name}: a GPU pod requesting more than {_amount(resource, runs)} and up to "
-                f"{_amount(resource, up)} of {resource} scales a node up from zero that it "
-                "cannot run on (the template does not know the kubelet's reservations)"
-            )
-
-    similar_at_zero, similar_live = _balancing(
-        flags, managed, templates, daemonsets, pools, problems
+    scene = read_scene(cluster, network, objects)
+    largest, largest_problems = largest_pods(scene)
+    balancing = balance(scene)
+    problems = [p for rule in RULES for p in rule(scene)] + largest_problems + balancing.problems
+    return Simulation(
+        flags=scene.autoscaler.flags,
+        groups=scene.groups,
+        templates=scene.templates,
+        fits=scene.fits,
+        similar_at_zero=balancing.at_zero,
+        similar_live=balancing.live,
+        pools=scene.pools,
+        largest=largest,
+        problems=problems,
+        table=_table(scene, largest, balancing),
+        release=scene.autoscaler.release,
     )
-    simulation = Simulation(
-        flags, groups, templates, fits, similar_at_zero, similar_live, pools, largest, problems
-    )
-    simulation.table = _table(simulation, managed)
-    return simulation
 
 
 def _shape(node: Node) -> tuple[Any, ...]:
@@ -567,75 +754,104 @@ def _shape(node: Node) -> tuple[Any, ...]:
     )
 
 
-def _balancing(
-    flags: AutoscalerFlags,
-    managed: Sequence[GroupFacts],
-    templates: Mapping[str, Node],
-    daemonsets: Sequence[DaemonSet],
-    pools: Mapping[str, str],
-    problems: list[str],
-) -> tuple[dict[str, dict[str, str | None]], dict[str, dict[str, str | None]]]:
-    """Which groups a scale-up is balanced across, all at zero and with the group's one live node
-    against the others' templates: a GPU pod's for GPU groups, a plain pod's for the others.
-    Groups of one pool and capacity type (one shape by construction) must be balanced; groups of
-    different pools, capacity types or shapes must not be; the system group with none."""
+@dataclass(frozen=True)
+class Balancing:
+    """Group -> other group -> None (a scale-up is balanced across both) or why not: all at zero,
+    and with the group's one live node against the others' templates; and what is wrong."""
 
-    def pod_for(group: GroupFacts) -> Mapping[str, Any]:
-        return GPU_POD if group.gpu else PLAIN_POD
+    at_zero: dict[str, dict[str, str | None]]
+    live: dict[str, dict[str, str | None]]
+    problems: list[str]
 
+
+def balance(scene: Scene) -> Balancing:
+    """Which groups a scale-up is balanced across: a GPU pod's for GPU groups, a plain pod's for
+    the others. Groups of one pool and capacity type (one shape by construction) must be
+    balanced; groups of different pools, capacity types or shapes must not be; the system group
+    with none."""
+    flags = scene.autoscaler.flags
     at_zero: dict[str, dict[str, str | None]] = {}
     live: dict[str, dict[str, str | None]] = {}
-    for g in managed:
-        pod = pod_for(g)
+    for g in scene.managed:
+        pod = GPU_POD if g.gpu else PLAIN_POD
 
         def fits(node: Node, pod: Mapping[str, Any] = pod) -> bool:
             return fit_failure(pod, node) is None
 
-        at_zero[g.name] = similar_groups(g.name, templates, flags, fits)
-        nodes = {**templates, g.name: live_template(g, daemonsets, flags)}
+        at_zero[g.name] = similar_groups(g.name, scene.templates, flags, fits)
+        nodes = {**scene.templates, g.name: live_template(g, scene.daemonsets, flags)}
         live[g.name] = similar_groups(g.name, nodes, flags, fits)
-    by_name = {g.name: g for g in managed}
-    seen: set[tuple[str, frozenset[str]]] = set()
-    for state, result in (("all at zero", at_zero), ("one live node", live)):
-        for group, others in result.items():
-            for other, why in others.items():
-                if state == "all at zero" and (state, frozenset((group, other))) in seen:
-                    continue
-                seen.add((state, frozenset((group, other))))
-                where = state if state == "all at zero" else f"a live node in {group}"
-                a, b = by_name[group], by_name[other]
-                same_shape = _shape(templates[group]) == _shape(templates[other])
-                expected = (
-                    a.gpu
-                    and b.gpu
-                    and pools[group] == pools[other] != "-"
-                    and a.nodegroup.capacity_type == b.nodegroup.capacity_type
-                )
-                if why is None and not (expected and same_shape):
-                    differ = (
-                        "their nodes differ"
-                        if not same_shape
-                        else "they are different pools"
-                        if pools[group] != pools[other]
-                        else "their capacity types differ"
-                        if a.nodegroup.capacity_type != b.nodegroup.capacity_type
-                        else "one is not a GPU group"
-                    )
-                    problems.append(f"{group} and {other} are balanced ({where}) although {differ}")
-                elif why is not None and expected:
-                    if same_shape:
-                        problems.append(f"{group} and {other} are not balanced ({where}): {why}")
-                    elif state == "all at zero":
-                        problems.append(
-                            f"pool {pools[group]} has groups of different shapes: {group} and "
-                            f"{other}"
-                        )
-    return at_zero, live
+    problems = [
+        problem
+        for state, result in (("all at zero", at_zero), ("one live node", live))
+        for group, other, why in _pairs(state, result)
+        if (problem := _pair_problem(scene, state, group, other, why)) is not None
+    ]
+    return Balancing(at_zero, live, problems)
 
 
-def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
+def _pairs(
+    state: str, result: Mapping[str, Mapping[str, str | None]]
+) -> list[tuple[str, str, str | None]]:
+    """(group, other, why) of every compared pair; all at zero, each unordered pair once."""
+    seen: set[frozenset[str]] = set()
+    pairs = []
+    for group, others in result.items():
+        for other, why in others.items():
+            if state == "all at zero" and frozenset((group, other)) in seen:
+                continue
+            seen.add(frozenset((group, other)))
+            pairs.append((group, other, why))
+    return pairs
+
+
+def _pair_problem(scene: Scene, state: str, group: str, other: str, why: str | None) -> str | None:
+    """What is wrong with the autoscaler balancing (``why`` None) or not balancing two groups."""
+    by_name = {g.name: g for g in scene.managed}
+    a, b = by_name[group], by_name[other]
+    pools = scene.pools
+    same_shape = _shape(scene.templates[group]) == _shape(scene.templates[other])
+    expected = (
+        a.gpu
+        and b.gpu
+        and pools[group] == pools[other] != "-"
+        and a.nodegroup.capacity_type == b.nodegroup.capacity_type
+    )
+    where = state if state == "all at zero" else f"a live node in {group}"
+    if why is None and not (expected and same_shape):
+        differ = (
+            "their nodes differ"
+            if not same_shape
+            else "they are different pools"
+            if pools[group] != pools[other]
+            else "their capacity types differ"
+            if a.nodegroup.capacity_type != b.nodegroup.capacity_type
+            else "one is not a GPU group"
+        )
+        return f"{group} and {other} are balanced ({where}) although {differ}"
+    if why is not None and expected:
+        if same_shape:
+            return f"{group} and {other} are not balanced ({where}): {why}"
+        if state == "all at zero":
+            return f"pool {pools[group]} has groups of different shapes: {group} and {other}"
+    return None
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+def _table(scene: Scene, largest: Mapping[str, LargestPod], balancing: Balancing) -> list[str]:
+    return [
+        *_group_rows(scene),
+        TABLE_LEGEND,
+        *_balancing_lines(scene, balancing),
+        *_largest_lines(scene, largest),
+    ]
+
+
+def _group_rows(scene: Scene) -> list[str]:
     def yes(pod: str, name: str) -> str:
-        return "yes" if simulation.fits.get(pod, {}).get(name, "absent") is None else "no"
+        return "yes" if scene.fits.get(pod, {}).get(name, "absent") is None else "no"
 
     def quantity(node: Node, name: str, unit: int, suffix: str) -> str:
         value = node.capacity.get(name)
@@ -645,29 +861,10 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
             return f"{int(value * 1000)}m"
         return f"{int(value // unit)}{suffix}"
 
-    rows = [
-        (
-            "group",
-            "pool",
-            "capacity",
-            "zone",
-            "type",
-            "cpu",
-            "memory",
-            "gpu",
-            "disk",
-            "taint",
-            "gpu pod",
-            "pool pod",
-            "+10Gi",
-            "plain",
-            "plugin",
-            "CA",
-        ),
-    ]
-    for group in managed:
-        node = simulation.templates[group.name]
-        pool = simulation.pools[group.name]
+    rows = [TABLE_HEADER]
+    for group in scene.managed:
+        node = scene.templates[group.name]
+        pool = scene.pools[group.name]
         rows.append(
             (
                 group.name,
@@ -689,11 +886,13 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
             )
         )
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    lines = [
+    return [
         "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
     ]
-    lines.append(TABLE_LEGEND)
-    flags = simulation.flags
+
+
+def _balancing_lines(scene: Scene, balancing: Balancing) -> list[str]:
+    flags = scene.autoscaler.flags
     how = (
         f"--balancing-label={','.join(flags.balancing_labels)}"
         if flags.balancing_labels
@@ -704,11 +903,11 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
             else ""
         )
     )
-    lines.append(f"balancing ({how}):")
-    by_name = {g.name: g for g in managed}
+    lines = [f"balancing ({how}):"]
+    by_name = {g.name: g for g in scene.managed}
     for state, result in (
-        ("all at zero", simulation.similar_at_zero),
-        ("one live node, others at zero", simulation.similar_live),
+        ("all at zero", balancing.at_zero),
+        ("one live node, others at zero", balancing.live),
     ):
         sets = {
             tuple(sorted([group, *(o for o, why in others.items() if why is None)]))
@@ -717,31 +916,34 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
         for members in sorted(sets, key=lambda s: (not by_name[s[0]].gpu, s)):
             first = by_name[members[0]]
             what = (
-                f"pool {simulation.pools[first.name]} ({first.nodegroup.capacity_type or '-'})"
+                f"pool {scene.pools[first.name]} ({first.nodegroup.capacity_type or '-'})"
                 if first.gpu
                 else f"system group {first.name}"
             )
             spread = " + ".join(members) if len(members) > 1 else f"{members[0]} alone"
             lines.append(f"  {state}: {what}: a scale-up is spread over {spread}")
-    if simulation.largest:
-        lines.append(
-            "largest single GPU pod (cpu, memory, ephemeral-storage): what scales a group up "
-            "from zero / what the node that joins can run:"
-        )
-        shown: set[tuple[str, str]] = set()
-        for group in managed:
-            pod = simulation.largest.get(group.name)
-            key = (simulation.pools[group.name], group.instance_types[0])
-            if pod is None or key in shown:
-                continue
-            shown.add(key)
+    return lines
 
-            def amounts(values: Mapping[str, Fraction]) -> str:
-                return ", ".join(_amount(r, values[r]) for r in LARGEST_POD_RESOURCES)
 
-            lines.append(
-                f"  pool {key[0]} ({key[1]}): {amounts(pod.scales_up)} / {amounts(pod.runs)}"
-            )
+def _largest_lines(scene: Scene, largest: Mapping[str, LargestPod]) -> list[str]:
+    if not largest:
+        return []
+
+    def amounts(values: Mapping[str, Fraction]) -> str:
+        return ", ".join(_amount(r, values[r]) for r in LARGEST_POD_RESOURCES)
+
+    lines = [
+        "largest single GPU pod (cpu, memory, ephemeral-storage): what scales a group up "
+        "from zero / what the node that joins can run:"
+    ]
+    shown: set[tuple[str, str]] = set()
+    for group in scene.managed:
+        pod = largest.get(group.name)
+        key = (scene.pools[group.name], group.instance_types[0])
+        if pod is None or key in shown:
+            continue
+        shown.add(key)
+        lines.append(f"  pool {key[0]} ({key[1]}): {amounts(pod.scales_up)} / {amounts(pod.runs)}")
     return lines
 
 
@@ -763,15 +965,11 @@ def check_autoscaler(
 ) -> CheckResult:
     simulation = simulate(cluster, network, objects)
     gpu = [g for g in simulation.groups if g.gpu]
-    deployment = _find(objects, "Deployment", "cluster-autoscaler")
-    image = deployment["spec"]["template"]["spec"]["containers"][0]["image"] if deployment else ""
-    release = image.rpartition(":")[2] if ":" in image else "(not deployed)"
     pools = sorted({simulation.pools[g.name] for g in gpu if g.name in simulation.pools})
     summary = (
         f"{len(simulation.templates)} groups ({len(gpu)} GPU, {len(pools)} "
-        f"pool{'s' if len(pools) != 1 else ''}) as cluster-autoscaler {release} sees them: "
-        "scale-from-zero, placement, balancing, largest pod"
+        f"pool{'s' if len(pools) != 1 else ''}) as cluster-autoscaler {simulation.release} sees "
+        "them: scale-from-zero, placement, balancing, largest pod"
     )
-    if simulation.problems:
-        return CheckResult("autoscaler", "FAIL", summary, simulation.problems, simulation.table)
-    return CheckResult("autoscaler", "PASS", summary, simulation.problems, simulation.table)
+    status: Status = "FAIL" if simulation.problems else "PASS"
+    return CheckResult("autoscaler", status, summary, simulation.problems, simulation.table)
