@@ -176,3 +176,17 @@ def test_device_plugin_acceptances_cover_every_daemon_set_sharing_can_produce() 
         if not skip.covers(Finding(skip.check, "", name, "nvidia-device-plugin.yaml"))
     ]
     assert uncovered == []
+
+
+def test_cloudformation_acceptances_name_construct_paths_not_logical_ids(
+    default_synth: Synthesized,
+) -> None:
+    """A finding on a template of the cloud assembly is named by its construct path, so an
+    acceptance survives a logical-ID change and a renamed construct cannot inherit one by hash."""
+    paths = checkov.construct_paths(default_synth.outdir / "gpu-spot-cluster.template.json")
+    (node_role,) = [k for k, p in paths.items() if p == "NodeRole/Resource"]
+    assert checkov._by_construct_path(f"AWS::IAM::Role.{node_role}", paths) == (
+        "AWS::IAM::Role.NodeRole/Resource"
+    )
+    patterns = [p for s in load_skips() for p in s.resources if p.startswith("AWS::")]
+    assert all(p.endswith(".*") or "/" in p for p in patterns), patterns

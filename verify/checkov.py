@@ -30,7 +30,9 @@ class Finding:
     check_id: str
     check_name: str
     resource: str
-    """checkov's name for it: ``AWS::Type.LogicalId`` or ``Kind.namespace.name``."""
+    """``AWS::Type.<construct path below the stack>`` (``AWS::IAM::Role.NodeRole/Resource``;
+    checkov's ``AWS::Type.LogicalId`` for a template outside the cloud assembly) or checkov's
+    ``Kind.namespace.name`` for a manifest."""
     file: str
     path: str = ""
     """The scanned file's absolute path (``file`` is its name)."""
@@ -84,17 +86,51 @@ def run_checkov(files: list[Path]) -> list[Finding]:
     except json.JSONDecodeError:
         tail = " | ".join(result.stderr.strip().splitlines()[-3:])
         raise RuntimeError(f"checkov did not run (exit {result.returncode}): {tail}") from None
+    paths = {str(path.resolve()): construct_paths(path) for path in files}
     return [
         Finding(
             c["check_id"],
             c["check_name"],
-            c["resource"],
+            _by_construct_path(c["resource"], paths.get(c.get("file_abs_path", ""), {})),
             Path(c["file_path"]).name,
             c.get("file_abs_path", ""),
         )
         for report in (reports if isinstance(reports, list) else [reports])
         for c in _failed_checks(report)
     ]
+
+
+def construct_paths(template: Path) -> dict[str, str]:
+    """Logical ID -> construct path below the stack (``NodeRole/Resource``) of the stack whose
+    template this is: the cloud assembly's ``aws:cdk:logicalId`` metadata (``manifest.json`` and
+    the stack's ``additionalMetadataFile``). Empty for a file outside a cloud assembly."""
+    manifest_file = template.parent / "manifest.json"
+    if not manifest_file.exists():
+        return {}
+    for artifact in json.loads(manifest_file.read_text())["artifacts"].values():
+        if artifact.get("properties", {}).get("templateFile") != template.name:
+            continue
+        metadata = dict(artifact.get("metadata", {}))
+        if extra := artifact.get("additionalMetadataFile"):
+            metadata.update(json.loads((template.parent / extra).read_text()))
+        return {
+            entry["data"]: path.split("/", 2)[2]
+            for path, entries in metadata.items()
+            for entry in entries
+            if entry["type"] == "aws:cdk:logicalId"
+        }
+    return {}
+
+
+def _by_construct_path(resource: str, paths: dict[str, str]) -> str:
+    """``AWS::Type.LogicalId`` -> ``AWS::Type.<construct path>`` when the path is known, so an
+    acceptance survives a logical-ID change and never matches another resource by a hash."""
+    kind, _, logical_id = resource.rpartition(".")
+    return (
+        f"{kind}.{paths[logical_id]}"
+        if kind.startswith("AWS::") and logical_id in paths
+        else resource
+    )
 
 
 def synthesized_files(outdir: Path) -> list[Path]:
