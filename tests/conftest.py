@@ -3,17 +3,18 @@ from __future__ import annotations
 import pytest
 from hypothesis import settings
 
-from tests.support import Synthesized, config_with, synthesize
+from tests.support import config_with, synthesize
+from verify.synth import Synthesis
 
 
 @pytest.fixture(scope="session")
-def default_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def default_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
     """The default config synthesized once per test session."""
     return synthesize(config_with(), tmp_path_factory.mktemp("cdk.out"))
 
 
 @pytest.fixture(scope="session")
-def gpu_metrics_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def gpu_metrics_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
     """The default config with ``observability.gpu_metrics`` on."""
     return synthesize(
         config_with({"observability": {"gpu_metrics": True}}), tmp_path_factory.mktemp("gpu-m")
@@ -21,7 +22,7 @@ def gpu_metrics_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
-def without_storage_and_metrics_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def without_storage_and_metrics_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
     """The default config with ``ebs_csi_driver`` and ``metrics_server`` off."""
     overrides = {"ebs_csi_driver": False, "metrics_server": False}
     return synthesize(config_with(overrides), tmp_path_factory.mktemp("no-addons"))

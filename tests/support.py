@@ -44,9 +44,6 @@ def charts_for(config: ClusterConfig) -> AddonCharts:
     return build_charts(config, node_group_specs(config))
 
 
-Synthesized = Synthesis
-
-
 def synthesize(config: ClusterConfig, outdir: Path) -> Synthesis:
     """Synthesize like app.py (cdk-nag included); a cdk-nag failure fails the test."""
     synthesis = verify_synthesize(config, outdir)

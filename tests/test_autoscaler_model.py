@@ -18,8 +18,8 @@ from verify.autoscaler_model import (
     DaemonSet,
     DifferenceRatios,
     InstanceType,
-    ManagedNodegroup,
     Node,
+    NodegroupDescription,
     Taint,
     TaintConfig,
     aws_template_node_info,
@@ -169,7 +169,7 @@ def test_build_node_from_template_resources_labels_and_taints() -> None:
 def test_build_node_from_template_with_managed_nodegroup() -> None:
     """TestBuildNodeFromTemplateWithManagedNodegroup: DescribeNodegroup labels win over the
     ASG's label tag, its taints are added, its resources tags set ephemeral-storage."""
-    nodegroup = ManagedNodegroup(
+    nodegroup = NodegroupDescription(
         name="nodegroup-1",
         labels={"labelKey 1": "testValue 1", "labelKey 2": "testValue 2"},
         taints=[("key 1", "value 1", "NO_SCHEDULE"), ("key 2", "value 2", "NO_EXECUTE")],
@@ -200,7 +200,7 @@ def test_build_node_from_template_with_managed_nodegroup() -> None:
 def test_get_managed_nodegroup() -> None:
     """aws_wrapper_test.go TestGetManagedNodegroup: 2 labels + 5 generated, 2 tags, 2 taints."""
     taints, labels, tags = managed_nodegroup_info(
-        ManagedNodegroup(
+        NodegroupDescription(
             name="nodegroupName",
             ami_type="AL2_x86_64",
             capacity_type="ON_DEMAND",
@@ -228,7 +228,7 @@ def test_get_managed_nodegroup_with_nil_values() -> None:
     """aws_wrapper_test.go TestGetManagedNodegroupWithNilValues: only the nodegroup label; a
     taint without a value is dropped."""
     taints, labels, tags = managed_nodegroup_info(
-        ManagedNodegroup(name="nodegroupName", taints=[("key1", None, "NO_SCHEDULE")])
+        NodegroupDescription(name="nodegroupName", taints=[("key1", None, "NO_SCHEDULE")])
     )
     assert (taints, labels, tags) == ([], {"eks.amazonaws.com/nodegroup": "nodegroupName"}, {})
 
@@ -236,7 +236,11 @@ def test_get_managed_nodegroup_with_nil_values() -> None:
 def test_without_eks_tags_describe_nodegroup_is_not_used() -> None:
     """buildNodeFromTemplate calls DescribeNodegroup only with both eks: labels present."""
     node = build_node_from_template(
-        "asg", ["us-west-2a"], C5_XLARGE, [], ManagedNodegroup(name="ng", labels={"pool": "gpu"})
+        "asg",
+        ["us-west-2a"],
+        C5_XLARGE,
+        [],
+        NodegroupDescription(name="ng", labels={"pool": "gpu"}),
     )
     assert "pool" not in node.labels
 

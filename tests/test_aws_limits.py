@@ -12,7 +12,8 @@ import pytest
 
 from cluster_config import aws_limits
 from cluster_config.labels import GPU_TAINT_KEY, GPU_TAINT_VALUE
-from tests.support import ROOT, Synthesized, config_with, resources
+from tests.support import ROOT, config_with, resources
+from verify.synth import Synthesis
 
 
 def test_region_table_matches_the_pinned_botocore() -> None:
@@ -48,7 +49,7 @@ def test_region_rule(region: str, problem: str | None) -> None:
     assert aws_limits.region_problem(region) == problem
 
 
-def test_deployed_node_group_names_follow_the_eks_rule(default_synth: Synthesized) -> None:
+def test_deployed_node_group_names_follow_the_eks_rule(default_synth: Synthesis) -> None:
     names = [
         r["Properties"]["NodegroupName"]
         for r in resources(default_synth.cluster, "AWS::EKS::Nodegroup").values()
@@ -62,7 +63,7 @@ def test_deployed_node_group_names_follow_the_eks_rule(default_synth: Synthesize
     assert not aws_limits.NODEGROUP_NAME.fullmatch(longest + "-abc1234")
 
 
-def test_the_project_gpu_taint_and_labels_are_valid_for_eks(default_synth: Synthesized) -> None:
+def test_the_project_gpu_taint_and_labels_are_valid_for_eks(default_synth: Synthesis) -> None:
     assert aws_limits.taint_problem(GPU_TAINT_KEY, GPU_TAINT_VALUE) is None
     for props in resources(default_synth.cluster, "AWS::EKS::Nodegroup").values():
         nodegroup: dict[str, Any] = props["Properties"]

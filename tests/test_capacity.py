@@ -24,7 +24,6 @@ from cluster_config.loader import _merge, validate_config
 from cluster_config.node_groups import NodeGroupSpecs, node_group_specs
 from cluster_config.nodegroup_names import asg_name_pattern
 from tests.support import (
-    Synthesized,
     charts_for,
     config_with,
     default_data,
@@ -33,6 +32,7 @@ from tests.support import (
     synthesize,
 )
 from verify.cost import check_cost
+from verify.synth import Synthesis
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "capacity-strategy.yaml"
@@ -64,7 +64,7 @@ def charts_of(config: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def example_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def example_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
     return synthesize(example_config(), tmp_path_factory.mktemp("capacity"))
 
 
@@ -140,7 +140,7 @@ def test_on_demand_groups_are_balanced_apart_from_spot_ones() -> None:
     ]
 
 
-def test_synthesized_names_are_the_ones_the_priorities_match(example_synth: Synthesized) -> None:
+def test_synthesized_names_are_the_ones_the_priorities_match(example_synth: Synthesis) -> None:
     groups = specs(example_config())
     synthesized = {
         p["NodegroupName"]: p["CapacityType"]
@@ -159,7 +159,7 @@ def test_capacity_type_must_be_spot_or_on_demand() -> None:
 
 
 def test_time_slicing_advertises_gpus_times_replicas_in_the_template_tag(
-    example_synth: Synthesized,
+    example_synth: Synthesis,
 ) -> None:
     advertised = {
         s.name: s.node_template_resources["nvidia.com/gpu"] for s in specs(example_config()).gpu
@@ -328,7 +328,7 @@ def test_scale_down_bounds(field: str, value: float) -> None:
 # --- 4. node health --------------------------------------------------------------------------
 
 
-def test_node_repair_and_monitoring_agent_are_on_by_default(default_synth: Synthesized) -> None:
+def test_node_repair_and_monitoring_agent_are_on_by_default(default_synth: Synthesis) -> None:
     groups = nodegroups_by_name(default_synth.cluster)
     assert {n: g.get("NodeRepairConfig") for n, g in groups.items()} == {
         n: {"Enabled": True} for n in groups
@@ -408,7 +408,7 @@ def test_cost_line_skips_a_region_without_prices() -> None:
     assert check_cost(config, specs(config)).status == "SKIP"
 
 
-def test_example_config_passes_every_check(example_synth: Synthesized) -> None:
+def test_example_config_passes_every_check(example_synth: Synthesis) -> None:
     from verify.manifests import attached_objects, check_schema, check_security
 
     objects = attached_objects(example_synth.cluster)
@@ -419,7 +419,7 @@ def test_example_config_passes_every_check(example_synth: Synthesized) -> None:
 # --- verify lines, read from the synthesized output ------------------------------------------
 
 
-def capacity_lines(synth: Synthesized, template: dict[str, Any] | None = None) -> dict[str, Any]:
+def capacity_lines(synth: Synthesis, template: dict[str, Any] | None = None) -> dict[str, Any]:
     from verify.capacity import check_capacity
 
     if template is not None:
@@ -429,11 +429,11 @@ def capacity_lines(synth: Synthesized, template: dict[str, Any] | None = None) -
     return {r.name: r for r in check_capacity(synth)}
 
 
-def synth_key(synth: Synthesized) -> str:
+def synth_key(synth: Synthesis) -> str:
     return f"{synth.config.cluster_name}-cluster"
 
 
-def with_manifest_edit(synth: Synthesized, edit: Any) -> dict[str, Any]:
+def with_manifest_edit(synth: Synthesis, edit: Any) -> dict[str, Any]:
     """A copy of the cluster template whose attached manifests went through ``edit``."""
     template = copy.deepcopy(synth.cluster)
     for resource in template["Resources"].values():
@@ -443,7 +443,7 @@ def with_manifest_edit(synth: Synthesized, edit: Any) -> dict[str, Any]:
     return template
 
 
-def test_verify_lines_pass_on_the_example(example_synth: Synthesized) -> None:
+def test_verify_lines_pass_on_the_example(example_synth: Synthesis) -> None:
     lines = capacity_lines(example_synth)
     assert {n: r.status for n, r in lines.items()} == {
         "priority": "PASS",
@@ -455,7 +455,7 @@ def test_verify_lines_pass_on_the_example(example_synth: Synthesized) -> None:
     assert "5 of 5 GPU groups time-sliced" in lines["gpu-sharing"].summary
 
 
-def test_verify_lines_on_the_default_config(default_synth: Synthesized) -> None:
+def test_verify_lines_on_the_default_config(default_synth: Synthesis) -> None:
     lines = capacity_lines(default_synth)
     assert lines["priority"].summary.startswith("--expander=least-waste")
     assert lines["gpu-sharing"].summary.startswith("0 of 3 GPU groups time-sliced")
@@ -465,7 +465,7 @@ def test_verify_lines_on_the_default_config(default_synth: Synthesized) -> None:
     )
 
 
-def test_priority_line_fails_when_on_demand_ranks_with_spot(example_synth: Synthesized) -> None:
+def test_priority_line_fails_when_on_demand_ranks_with_spot(example_synth: Synthesis) -> None:
     def flatten(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for obj in objects:
             if obj["metadata"]["name"] == "cluster-autoscaler-priority-expander":
@@ -480,7 +480,7 @@ def test_priority_line_fails_when_on_demand_ranks_with_spot(example_synth: Synth
     assert "as high as a spot group" in line.details[0]
 
 
-def test_priority_line_fails_without_the_config_map(example_synth: Synthesized) -> None:
+def test_priority_line_fails_without_the_config_map(example_synth: Synthesis) -> None:
     def drop(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [
             o for o in objects if o["metadata"]["name"] != "cluster-autoscaler-priority-expander"
@@ -489,7 +489,7 @@ def test_priority_line_fails_without_the_config_map(example_synth: Synthesized) 
     assert capacity_lines(example_synth, with_manifest_edit(example_synth, drop))["priority"].failed
 
 
-def test_node_health_line_fails_when_a_group_lacks_repair(example_synth: Synthesized) -> None:
+def test_node_health_line_fails_when_a_group_lacks_repair(example_synth: Synthesis) -> None:
     template = copy.deepcopy(example_synth.cluster)
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::EKS::Nodegroup":
@@ -499,7 +499,7 @@ def test_node_health_line_fails_when_a_group_lacks_repair(example_synth: Synthes
 
 
 def test_sharing_line_fails_when_the_template_counts_physical_gpus(
-    example_synth: Synthesized,
+    example_synth: Synthesis,
 ) -> None:
     template = copy.deepcopy(example_synth.cluster)
     for resource in template["Resources"].values():
@@ -513,7 +513,7 @@ def test_sharing_line_fails_when_the_template_counts_physical_gpus(
 
 
 def test_sharing_line_fails_when_no_device_plugin_serves_the_label(
-    example_synth: Synthesized,
+    example_synth: Synthesis,
 ) -> None:
     def drop(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [
@@ -527,7 +527,7 @@ def test_sharing_line_fails_when_no_device_plugin_serves_the_label(
 
 @pytest.mark.slow
 def test_turning_on_sharing_and_switching_node_health_off_only_removes_the_agent(
-    default_synth: Synthesized, tmp_path: Path
+    default_synth: Synthesis, tmp_path: Path
 ) -> None:
     from verify.replacement import check_replacement
 
@@ -553,7 +553,7 @@ def test_turning_on_sharing_and_switching_node_health_off_only_removes_the_agent
 
 @pytest.mark.slow
 def test_adding_an_on_demand_fallback_replaces_no_group(
-    default_synth: Synthesized, tmp_path: Path
+    default_synth: Synthesis, tmp_path: Path
 ) -> None:
     """The fallback's groups are new; the pool's spot groups keep their IDs and names."""
     from verify.replacement import compare

@@ -13,7 +13,6 @@ import yaml
 
 from charts.nvidia_device_plugin import NvidiaDevicePluginChart
 from cluster_config.gpu_sharing import MAX_REPLICAS, MIN_REPLICAS
-from tests.support import Synthesized
 from verify import checkov
 from verify.checkov import (
     Finding,
@@ -23,9 +22,10 @@ from verify.checkov import (
     run_checkov,
     synthesized_files,
 )
+from verify.synth import Synthesis
 
 
-def broken_copies(default_synth: Synthesized, folder: Path) -> list[Path]:
+def broken_copies(default_synth: Synthesis, folder: Path) -> list[Path]:
     """A copy of the cluster template allowing IMDSv1 and of the device plugin's DaemonSet with a
     privileged container: two findings no acceptance covers."""
     template = json.loads((default_synth.outdir / "gpu-spot-cluster.template.json").read_text())
@@ -54,7 +54,7 @@ BROKEN = ("broken.template.json", "broken.yaml")
 
 
 @pytest.fixture(scope="module")
-def scan(default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
+def scan(default_synth: Synthesis, tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
     """One checkov run over the default synth's files and the broken copies (checkov judges each
     file on its own, so a finding's file says which it came from)."""
     broken = broken_copies(default_synth, tmp_path_factory.mktemp("broken"))
@@ -67,7 +67,7 @@ def findings(scan: list[Finding]) -> list[Finding]:
     return [f for f in scan if f.file not in BROKEN]
 
 
-def test_default_synth_scans_every_template_and_manifest(default_synth: Synthesized) -> None:
+def test_default_synth_scans_every_template_and_manifest(default_synth: Synthesis) -> None:
     names = [p.name for p in synthesized_files(default_synth.outdir)]
     assert names == [
         "gpu-spot-cluster.template.json",
@@ -131,7 +131,7 @@ def test_a_skip_without_a_reason_is_refused(tmp_path: Path) -> None:
 
 
 def test_checkov_that_cannot_run_is_a_failure(
-    default_synth: Synthesized, monkeypatch: pytest.MonkeyPatch
+    default_synth: Synthesis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(checkov, "CHECKOV", Path("/nonexistent/checkov"))
     result = check_checkov(synthesized_files(default_synth.outdir))
@@ -179,7 +179,7 @@ def test_device_plugin_acceptances_cover_every_daemon_set_sharing_can_produce() 
 
 
 def test_cloudformation_acceptances_name_construct_paths_not_logical_ids(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     """A finding on a template of the cloud assembly is named by its construct path, so an
     acceptance survives a logical-ID change and a renamed construct cannot inherit one by hash."""

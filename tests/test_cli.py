@@ -16,7 +16,8 @@ from aws_cdk import aws_s3 as s3
 
 from cluster_config.cli import synth_or_exit
 from stacks import add_policy_checks
-from tests.support import ROOT, Synthesized, full_matrix_only
+from tests.support import ROOT, full_matrix_only
+from verify.synth import Synthesis
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +65,7 @@ def test_cdk_synth_exports_every_chart_as_yaml(cli_outdir: Path) -> None:
 
 
 def test_bad_config_exits_non_zero_with_every_problem_no_traceback_and_no_output(
-    default_synth: Synthesized, tmp_path: Path
+    default_synth: Synthesis, tmp_path: Path
 ) -> None:
     """One `cdk synth` of a bad config into the folder of an earlier good synth: every problem
     is reported, and nothing that looks like a successful synth is left there. (A missing

@@ -10,29 +10,29 @@ from aws_cdk.assertions import Match, Template
 from cluster_config import load_config
 from tests.support import (
     ROOT,
-    Synthesized,
     config_with,
     default_data,
     nodegroups_by_name,
     resources,
     synthesize,
 )
+from verify.synth import Synthesis
 
 GPU_GROUPS = ("gpu-spot-ng-a", "gpu-spot-ng-b", "gpu-spot-ng-c")
 TEMPLATE_TAG = "k8s.io/cluster-autoscaler/node-template"
 
 
 @pytest.fixture(scope="module")
-def template(default_synth: Synthesized) -> Template:
+def template(default_synth: Synthesis) -> Template:
     return Template.from_json(default_synth.cluster)
 
 
 @pytest.fixture(scope="module")
-def nodegroups(default_synth: Synthesized) -> dict[str, dict[str, Any]]:
+def nodegroups(default_synth: Synthesis) -> dict[str, dict[str, Any]]:
     return nodegroups_by_name(default_synth.cluster)
 
 
-def subnet_zones(synth: Synthesized, subnet_refs: list[dict[str, Any]]) -> list[str]:
+def subnet_zones(synth: Synthesis, subnet_refs: list[dict[str, Any]]) -> list[str]:
     """AZs of the network-stack subnets a cluster-stack property imports."""
     exports = {
         out["Export"]["Name"]: out["Value"]["Ref"] for out in synth.network["Outputs"].values()
@@ -108,7 +108,7 @@ def test_kubectl_provider_layer_matches_the_kubernetes_minor(template: Template)
     )
 
 
-def test_cluster_networking_and_identity_are_managed_add_ons(default_synth: Synthesized) -> None:
+def test_cluster_networking_and_identity_are_managed_add_ons(default_synth: Synthesis) -> None:
     addons = {
         r["Properties"]["AddonName"]
         for r in resources(default_synth.cluster, "AWS::EKS::Addon").values()
@@ -129,7 +129,7 @@ def test_cluster_networking_and_identity_are_managed_add_ons(default_synth: Synt
     )
 
 
-def test_coredns_waits_for_the_system_nodes(default_synth: Synthesized) -> None:
+def test_coredns_waits_for_the_system_nodes(default_synth: Synthesis) -> None:
     coredns = next(
         r
         for r in resources(default_synth.cluster, "AWS::EKS::Addon").values()
@@ -139,7 +139,7 @@ def test_coredns_waits_for_the_system_nodes(default_synth: Synthesized) -> None:
 
 
 def test_system_group_is_spot_al2023_across_all_zones(
-    default_synth: Synthesized, nodegroups: dict[str, dict[str, Any]]
+    default_synth: Synthesis, nodegroups: dict[str, dict[str, Any]]
 ) -> None:
     system = nodegroups["spot-ng"]
     assert system["CapacityType"] == "SPOT"
@@ -175,7 +175,7 @@ def test_every_group_pins_an_al2023_or_nvidia_ami_type(
 
 
 def test_each_gpu_group_lives_in_one_subnet_of_its_own_zone(
-    default_synth: Synthesized, nodegroups: dict[str, dict[str, Any]]
+    default_synth: Synthesis, nodegroups: dict[str, dict[str, Any]]
 ) -> None:
     zones = {name: subnet_zones(default_synth, nodegroups[name]["Subnets"]) for name in GPU_GROUPS}
     assert zones == {
@@ -212,7 +212,7 @@ def test_gpu_groups_are_similar_for_balancing(nodegroups: dict[str, dict[str, An
     assert len({str(g["InstanceTypes"]) for g in gpu}) == 1
 
 
-def test_scale_from_zero_tags_reach_each_gpu_groups_asg(default_synth: Synthesized) -> None:
+def test_scale_from_zero_tags_reach_each_gpu_groups_asg(default_synth: Synthesis) -> None:
     tagged = {
         r["Properties"]["NodegroupName"]["Fn::GetAtt"][0]: r["Properties"]["Tags"]
         for r in resources(default_synth.cluster, "Custom::AsgNodeTemplateTags").values()
@@ -239,14 +239,14 @@ def test_scale_from_zero_tags_reach_each_gpu_groups_asg(default_synth: Synthesiz
 
 
 @pytest.fixture(scope="module")
-def multi_gpu_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def multi_gpu_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
     pools = default_data()["gpu_pools"]
     pools[0]["instance_types"] = ["g6e.12xlarge"]  # 48 vCPUs, 384 GiB, 4 L40S of 48 GB
     return synthesize(config_with({"gpu_pools": pools}), tmp_path_factory.mktemp("multi"))
 
 
 def test_a_multi_gpu_group_is_tagged_and_labelled_from_the_instance_data(
-    multi_gpu_synth: Synthesized,
+    multi_gpu_synth: Synthesis,
 ) -> None:
     tag_sets = [
         r["Properties"]["Tags"]
@@ -318,7 +318,7 @@ def test_asg_tagging_role_is_least_privilege(template: Template) -> None:
 
 
 def test_every_node_requires_imdsv2(
-    default_synth: Synthesized, nodegroups: dict[str, dict[str, Any]]
+    default_synth: Synthesis, nodegroups: dict[str, dict[str, Any]]
 ) -> None:
     templates = resources(default_synth.cluster, "AWS::EC2::LaunchTemplate")
     for template in templates.values():
@@ -328,7 +328,7 @@ def test_every_node_requires_imdsv2(
         assert group["LaunchTemplate"]["Id"]["Ref"] in templates, name
 
 
-def test_root_volumes_are_encrypted_gp3(default_synth: Synthesized) -> None:
+def test_root_volumes_are_encrypted_gp3(default_synth: Synthesis) -> None:
     sizes = []
     for template in resources(default_synth.cluster, "AWS::EC2::LaunchTemplate").values():
         (device,) = template["Properties"]["LaunchTemplateData"]["BlockDeviceMappings"]
@@ -377,7 +377,7 @@ def test_node_role_has_worker_and_registry_policies_and_session_manager_only(
 
 
 def test_desired_size_comes_from_the_deploy_time_guard(
-    default_synth: Synthesized, nodegroups: dict[str, dict[str, Any]]
+    default_synth: Synthesis, nodegroups: dict[str, dict[str, Any]]
 ) -> None:
     guards = resources(default_synth.cluster, "Custom::NodegroupDesiredSize")
     for name, group in nodegroups.items():
@@ -405,7 +405,7 @@ def test_outputs_name_the_cluster_kubeconfig_command_and_node_groups(template: T
         template.has_output(output, {"Value": {"Fn::GetAtt": [logical_id, "NodegroupName"]}})
 
 
-def test_kubectl_provider_runs_in_the_private_subnets(default_synth: Synthesized) -> None:
+def test_kubectl_provider_runs_in_the_private_subnets(default_synth: Synthesis) -> None:
     handler = next(
         r
         for k, r in resources(default_synth.cluster, "AWS::Lambda::Function").items()
@@ -427,13 +427,13 @@ def test_kubectl_provider_runs_in_the_private_subnets(default_synth: Synthesized
 
 
 @pytest.fixture(scope="module")
-def pools_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def pools_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
     config = load_config(default_data(), str(ROOT / "examples" / "inference-and-training.yaml"))
     return synthesize(config, tmp_path_factory.mktemp("pools"))
 
 
 @pytest.fixture(scope="module")
-def pools_template(pools_synth: Synthesized) -> Template:
+def pools_template(pools_synth: Synthesis) -> Template:
     return Template.from_json(pools_synth.cluster)
 
 
@@ -471,7 +471,7 @@ def test_a_pools_groups_carry_its_pool_label_and_shape_labels(pools_template: Te
     )
 
 
-def test_each_pool_advertises_its_own_gpus_from_zero(pools_synth: Synthesized) -> None:
+def test_each_pool_advertises_its_own_gpus_from_zero(pools_synth: Synthesis) -> None:
     tags = {
         r["Properties"]["Tags"][f"{TEMPLATE_TAG}/label/pool"]: r["Properties"]["Tags"]
         for r in resources(pools_synth.cluster, "Custom::AsgNodeTemplateTags").values()

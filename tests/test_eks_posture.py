@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.support import Synthesized, resources
+from tests.support import resources
 from verify.eks_posture import GUIDE, check_eks_posture, posture_findings, stack_properties
+from verify.synth import Synthesis
 
 Templates = dict[str, dict[str, Any]]
 CLUSTER_STACK = "gpu-spot-cluster"
@@ -19,12 +20,12 @@ NETWORK_STACK = "gpu-spot-network"
 
 
 @pytest.fixture()
-def templates(default_synth: Synthesized) -> Templates:
+def templates(default_synth: Synthesis) -> Templates:
     return copy.deepcopy(default_synth.templates)
 
 
 @pytest.fixture(scope="module")
-def properties(default_synth: Synthesized) -> dict[str, dict[str, Any]]:
+def properties(default_synth: Synthesis) -> dict[str, dict[str, Any]]:
     return stack_properties(default_synth.outdir)
 
 

@@ -9,7 +9,8 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from cdk8s import Testing as Cdk8sTesting
 
-from tests.support import Synthesized, config_with, resources, synthesize
+from tests.support import config_with, resources, synthesize
+from verify.synth import Synthesis
 
 MANIFEST = "Custom::AWSCDK-EKS-KubernetesResource"
 OWNED_BY_THIS_CLUSTER = {
@@ -42,12 +43,12 @@ def without_prune_labels(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def with_smoke_test(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def with_smoke_test(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
     return synthesize(config_with({"gpu_smoke_test": True}), tmp_path_factory.mktemp("smoke"))
 
 
 def test_device_plugin_autoscaler_and_storage_class_are_attached_by_default(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     assert sorted(manifests(default_synth.cluster)) == [
         "DaemonSet/nvidia-device-plugin-daemonset",
@@ -56,7 +57,7 @@ def test_device_plugin_autoscaler_and_storage_class_are_attached_by_default(
     ]
 
 
-def test_attached_manifests_are_the_charts(default_synth: Synthesized) -> None:
+def test_attached_manifests_are_the_charts(default_synth: Synthesis) -> None:
     attached = manifests(default_synth.cluster)
     charts = default_synth.stacks.charts
     assert without_prune_labels(
@@ -67,7 +68,7 @@ def test_attached_manifests_are_the_charts(default_synth: Synthesized) -> None:
     )
 
 
-def test_autoscaler_is_applied_after_its_identity(default_synth: Synthesized) -> None:
+def test_autoscaler_is_applied_after_its_identity(default_synth: Synthesis) -> None:
     autoscaler = manifests(default_synth.cluster)["ServiceAccount/cluster-autoscaler"]
     association = next(iter(resources(default_synth.cluster, "AWS::EKS::PodIdentityAssociation")))
     agent = next(
@@ -79,7 +80,7 @@ def test_autoscaler_is_applied_after_its_identity(default_synth: Synthesized) ->
     assert agent in autoscaler["depends_on"]
 
 
-def test_smoke_test_is_attached_only_when_enabled_and_last(with_smoke_test: Synthesized) -> None:
+def test_smoke_test_is_attached_only_when_enabled_and_last(with_smoke_test: Synthesis) -> None:
     attached = manifests(with_smoke_test.cluster)
     job = attached["Namespace/gpu-smoke-test"]  # the namespace, then the Job, in one manifest
     assert len(attached) == 4
@@ -88,7 +89,7 @@ def test_smoke_test_is_attached_only_when_enabled_and_last(with_smoke_test: Synt
 
 
 def test_pod_identity_binds_the_role_to_the_autoscaler_service_account(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     Template.from_json(default_synth.cluster).has_resource_properties(
         "AWS::EKS::PodIdentityAssociation",
@@ -103,7 +104,7 @@ def test_pod_identity_binds_the_role_to_the_autoscaler_service_account(
     )
 
 
-def test_autoscaler_role_trusts_only_eks_pod_identity(default_synth: Synthesized) -> None:
+def test_autoscaler_role_trusts_only_eks_pod_identity(default_synth: Synthesis) -> None:
     Template.from_json(default_synth.cluster).has_resource_properties(
         "AWS::IAM::Role",
         {
@@ -122,7 +123,7 @@ def test_autoscaler_role_trusts_only_eks_pod_identity(default_synth: Synthesized
     )
 
 
-def test_autoscaler_may_resize_only_this_clusters_groups(default_synth: Synthesized) -> None:
+def test_autoscaler_may_resize_only_this_clusters_groups(default_synth: Synthesis) -> None:
     Template.from_json(default_synth.cluster).has_resource_properties(
         "AWS::IAM::Role",
         {

@@ -15,10 +15,11 @@ from cluster_config import ConfigError
 from cluster_config.cost import estimate
 from cluster_config.labels import SYSTEM_NODE_LABELS
 from cluster_config.node_groups import node_group_specs
-from tests.support import Synthesized, config_with, normalise, resources
+from tests.support import config_with, normalise, resources
 from verify.cost import check_cost
 from verify.manifests import attached_objects
 from verify.replacement import compare
+from verify.synth import Synthesis
 
 
 def addons(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -52,7 +53,7 @@ def managed_policy_names(role: dict[str, Any]) -> list[str]:
 
 
 def test_ebs_csi_controller_runs_on_its_own_conditioned_pod_identity_role(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     template = default_synth.cluster
     role = role_of(template, addons(template)["aws-ebs-csi-driver"])
@@ -68,13 +69,13 @@ def test_ebs_csi_controller_runs_on_its_own_conditioned_pod_identity_role(
     assert conditions["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
 
 
-def test_the_node_role_gets_none_of_the_add_ons_policies(default_synth: Synthesized) -> None:
+def test_the_node_role_gets_none_of_the_add_ons_policies(default_synth: Synthesis) -> None:
     text = json.dumps(Template.from_json(default_synth.cluster).find_resources("AWS::IAM::Role"))
     assert text.count("AmazonEBSCSIDriverPolicy") == 1
     assert "CloudWatchAgentServerPolicy" not in text
 
 
-def test_metrics_server_is_pinned_to_the_system_group(default_synth: Synthesized) -> None:
+def test_metrics_server_is_pinned_to_the_system_group(default_synth: Synthesis) -> None:
     template = default_synth.cluster
     metrics = addons(template)["metrics-server"]
     assert json.loads(metrics["Properties"]["ConfigurationValues"]) == {
@@ -87,7 +88,7 @@ def test_metrics_server_is_pinned_to_the_system_group(default_synth: Synthesized
 
 @pytest.mark.parametrize("name", ["aws-ebs-csi-driver", "metrics-server"])
 def test_day_two_add_ons_wait_for_the_system_nodes_and_the_pod_identity_agent(
-    default_synth: Synthesized, name: str
+    default_synth: Synthesis, name: str
 ) -> None:
     addon = addons(default_synth.cluster)[name]
     assert {"SystemNodeGroupNodegroupD3A5F3AD", "PodIdentityAgentD8D3AD08"} <= set(
@@ -95,12 +96,12 @@ def test_day_two_add_ons_wait_for_the_system_nodes_and_the_pod_identity_agent(
     )
 
 
-def test_gpu_metrics_are_off_by_default(default_synth: Synthesized) -> None:
+def test_gpu_metrics_are_off_by_default(default_synth: Synthesis) -> None:
     assert "amazon-cloudwatch-observability" not in addons(default_synth.cluster)
 
 
 def test_gpu_metrics_install_cloudwatch_observability_without_container_logs(
-    gpu_metrics_synth: Synthesized,
+    gpu_metrics_synth: Synthesis,
 ) -> None:
     template = gpu_metrics_synth.cluster
     addon = addons(template)["amazon-cloudwatch-observability"]
@@ -121,7 +122,7 @@ def test_gpu_metrics_install_cloudwatch_observability_without_container_logs(
 
 
 def test_without_the_ebs_csi_driver_there_is_no_default_storage_class(
-    without_storage_and_metrics_synth: Synthesized,
+    without_storage_and_metrics_synth: Synthesis,
 ) -> None:
     template = without_storage_and_metrics_synth.cluster
     assert not {"aws-ebs-csi-driver", "metrics-server"} & set(addons(template))
@@ -129,7 +130,7 @@ def test_without_the_ebs_csi_driver_there_is_no_default_storage_class(
 
 
 def test_add_ons_with_gpu_metrics_match_snapshot(
-    gpu_metrics_synth: Synthesized, snapshot: SnapshotAssertion
+    gpu_metrics_synth: Synthesis, snapshot: SnapshotAssertion
 ) -> None:
     template = normalise(gpu_metrics_synth.cluster)
     owned = {
@@ -151,7 +152,7 @@ def _only_addon_resources(changes: list[Any]) -> None:
 
 
 def test_turning_gpu_metrics_off_removes_only_its_add_on_and_role(
-    default_synth: Synthesized, gpu_metrics_synth: Synthesized
+    default_synth: Synthesis, gpu_metrics_synth: Synthesis
 ) -> None:
     missing, changes = compare(gpu_metrics_synth.templates, default_synth.templates, "us-west-2")
     assert missing == []
@@ -160,7 +161,7 @@ def test_turning_gpu_metrics_off_removes_only_its_add_on_and_role(
 
 
 def test_turning_storage_and_metrics_off_removes_only_them(
-    default_synth: Synthesized, without_storage_and_metrics_synth: Synthesized
+    default_synth: Synthesis, without_storage_and_metrics_synth: Synthesis
 ) -> None:
     missing, changes = compare(
         default_synth.templates, without_storage_and_metrics_synth.templates, "us-west-2"
@@ -176,9 +177,9 @@ def test_turning_storage_and_metrics_off_removes_only_them(
 
 @pytest.mark.parametrize("added", ["storage and metrics", "gpu metrics"])
 def test_turning_add_ons_on_replaces_nothing(
-    default_synth: Synthesized,
-    gpu_metrics_synth: Synthesized,
-    without_storage_and_metrics_synth: Synthesized,
+    default_synth: Synthesis,
+    gpu_metrics_synth: Synthesis,
+    without_storage_and_metrics_synth: Synthesis,
     added: str,
 ) -> None:
     """Adding an add-on to a deployed cluster: every baseline resource is kept as it was."""

@@ -11,11 +11,12 @@ from aws_cdk.assertions import Match, Template
 
 from stacks import build_stacks
 from stacks.network_stack import NetworkStack
-from tests.support import Synthesized, config_with, resources, synthesize
+from tests.support import config_with, resources, synthesize
+from verify.synth import Synthesis
 
 
 @pytest.fixture(scope="module")
-def template(default_synth: Synthesized) -> Template:
+def template(default_synth: Synthesis) -> Template:
     return Template.from_json(default_synth.network)
 
 
@@ -23,7 +24,7 @@ def test_vpc_uses_the_configured_cidr(template: Template) -> None:
     template.has_resource_properties("AWS::EC2::VPC", {"CidrBlock": "10.0.0.0/16"})
 
 
-def test_one_public_and_one_private_subnet_per_configured_zone(default_synth: Synthesized) -> None:
+def test_one_public_and_one_private_subnet_per_configured_zone(default_synth: Synthesis) -> None:
     subnets = resources(default_synth.network, "AWS::EC2::Subnet").values()
     zones = sorted(s["Properties"]["AvailabilityZone"] for s in subnets)
     assert zones == ["us-west-2a"] * 2 + ["us-west-2b"] * 2 + ["us-west-2c"] * 2
@@ -83,7 +84,7 @@ def test_a_second_cluster_in_one_app_does_not_get_the_first_ones_tags() -> None:
     assert "owner-first" not in vpc_tags
 
 
-def test_subnet_cidrs_are_fixed_slots_chosen_by_zone_letter(default_synth: Synthesized) -> None:
+def test_subnet_cidrs_are_fixed_slots_chosen_by_zone_letter(default_synth: Synthesis) -> None:
     subnets = resources(default_synth.network, "AWS::EC2::Subnet").values()
     layout = sorted(
         (s["Properties"]["AvailabilityZone"], s["Properties"]["CidrBlock"]) for s in subnets
@@ -100,7 +101,7 @@ def test_subnet_cidrs_are_fixed_slots_chosen_by_zone_letter(default_synth: Synth
 
 @pytest.mark.slow
 def test_adding_a_zone_keeps_every_existing_subnet(
-    default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory
+    default_synth: Synthesis, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     zones = ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]
     wider = synthesize(config_with({"availability_zones": zones}), tmp_path_factory.mktemp("4az"))

@@ -7,23 +7,24 @@ from typing import Any
 
 import pytest
 
-from tests.support import Synthesized, config_with, default_data, nodegroups_by_name, synthesize
+from tests.support import config_with, default_data, nodegroups_by_name, synthesize
+from verify.synth import Synthesis
 
 
 @pytest.fixture(scope="module")
-def resized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def resized(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
     data = default_data()
     data["system_node_group"].update(min_size=3, max_size=30)
     data["gpu_pools"][0]["max_size"] = 8
     return synthesize(config_with(data), tmp_path_factory.mktemp("resized"))
 
 
-def scaling(synth: Synthesized) -> dict[str, dict[str, Any]]:
+def scaling(synth: Synthesis) -> dict[str, dict[str, Any]]:
     return {name: g["ScalingConfig"] for name, g in nodegroups_by_name(synth.cluster).items()}
 
 
 def test_template_desired_size_never_changes_with_min_or_max(
-    default_synth: Synthesized, resized: Synthesized
+    default_synth: Synthesis, resized: Synthesis
 ) -> None:
     before, after = scaling(default_synth), scaling(resized)
     assert after["spot-ng"]["MinSize"] == 3 and after["gpu-spot-ng-a"]["MaxSize"] == 8
@@ -33,11 +34,11 @@ def test_template_desired_size_never_changes_with_min_or_max(
 
 
 def test_the_guard_reruns_when_the_bounds_change(
-    default_synth: Synthesized, resized: Synthesized
+    default_synth: Synthesis, resized: Synthesis
 ) -> None:
     """A changed guard property makes CloudFormation update it, so it re-reads the live size."""
 
-    def guard(synth: Synthesized, logical_id: str) -> dict[str, Any]:
+    def guard(synth: Synthesis, logical_id: str) -> dict[str, Any]:
         props: dict[str, Any] = synth.cluster["Resources"][logical_id]["Properties"]
         return props
 
@@ -48,7 +49,7 @@ def test_the_guard_reruns_when_the_bounds_change(
 
 
 def test_guard_fingerprint_changes_with_anything_else_that_updates_the_group(
-    default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory
+    default_synth: Synthesis, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     data = default_data()
     data["gpu_pools"][0]["labels"] = {"team": "vision"}
@@ -62,14 +63,14 @@ def test_guard_fingerprint_changes_with_anything_else_that_updates_the_group(
 
 
 def test_node_group_names_carry_a_digest_of_their_replacement_only_properties(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     names = [g["NodegroupName"] for g in nodegroups_by_name(default_synth.cluster).values()]
     assert all(re.fullmatch(r"[a-z0-9-]+-[0-9a-f]{6}", name) for name in names), names
 
 
 def test_changing_a_pools_instance_types_renames_only_its_groups(
-    default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory
+    default_synth: Synthesis, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """EKS replaces a group to change its types; a new name lets CloudFormation do that."""
     data = default_data()
@@ -84,10 +85,8 @@ def test_changing_a_pools_instance_types_renames_only_its_groups(
     }
 
 
-def test_resizing_keeps_every_node_group_name(
-    default_synth: Synthesized, resized: Synthesized
-) -> None:
-    def names(synth: Synthesized) -> list[str]:
+def test_resizing_keeps_every_node_group_name(default_synth: Synthesis, resized: Synthesis) -> None:
+    def names(synth: Synthesis) -> list[str]:
         return sorted(g["NodegroupName"] for g in nodegroups_by_name(synth.cluster).values())
 
     assert names(default_synth) == names(resized)

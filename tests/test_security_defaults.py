@@ -14,13 +14,13 @@ from aws_cdk.assertions import Annotations, Match, Template
 from cluster_config.labels import NODE_TEMPLATE_PREFIX
 from constructs_lib.nodegroup_ops_handler.index import foreign_keys
 from stacks import build_stacks
-from tests.support import Synthesized, config_with, resources, synthesize
-from verify.synth import feature_flags
+from tests.support import config_with, resources, synthesize
+from verify.synth import Synthesis, feature_flags
 
 CLUSTER_ARN = {"Fn::GetAtt": ["ClusterEB0386A7", "Arn"]}
 
 
-def role(synth: Synthesized, prefix: str) -> dict[str, Any]:
+def role(synth: Synthesis, prefix: str) -> dict[str, Any]:
     (found,) = [
         r["Properties"]
         for k, r in resources(synth.cluster, "AWS::IAM::Role").items()
@@ -38,7 +38,7 @@ def arn(service_and_region: str, rest: str) -> dict[str, Any]:
     [("ClusterAutoscalerIdentityRole", "cluster-autoscaler"), ("VpcCniRole", "aws-node")],
 )
 def test_pod_identity_roles_trust_one_service_account_of_this_cluster_and_account(
-    default_synth: Synthesized, prefix: str, service_account: str
+    default_synth: Synthesis, prefix: str, service_account: str
 ) -> None:
     assert role(default_synth, prefix)["AssumeRolePolicyDocument"]["Statement"] == [
         {
@@ -57,7 +57,7 @@ def test_pod_identity_roles_trust_one_service_account_of_this_cluster_and_accoun
     ]
 
 
-def test_vpc_cni_holds_the_cni_policy_through_its_add_on(default_synth: Synthesized) -> None:
+def test_vpc_cni_holds_the_cni_policy_through_its_add_on(default_synth: Synthesis) -> None:
     cni_role = role(default_synth, "VpcCniRole")
     assert cni_role["ManagedPolicyArns"] == [
         {
@@ -81,7 +81,7 @@ def test_vpc_cni_holds_the_cni_policy_through_its_add_on(default_synth: Synthesi
     assert any(d.startswith("PodIdentityAgent") for d in addon["DependsOn"])
 
 
-def test_no_role_but_the_cni_role_holds_the_cni_policy(default_synth: Synthesized) -> None:
+def test_no_role_but_the_cni_role_holds_the_cni_policy(default_synth: Synthesis) -> None:
     holders = [
         k
         for k, r in resources(default_synth.cluster, "AWS::IAM::Role").items()
@@ -91,7 +91,7 @@ def test_no_role_but_the_cni_role_holds_the_cni_policy(default_synth: Synthesize
 
 
 def test_autoscaler_reads_this_clusters_node_groups_and_resizes_its_asgs_only(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     (policy,) = role(default_synth, "ClusterAutoscalerIdentityRole")["Policies"]
     statements = policy["PolicyDocument"]["Statement"]
@@ -119,7 +119,7 @@ def test_autoscaler_reads_this_clusters_node_groups_and_resizes_its_asgs_only(
 
 
 def test_tagging_role_and_handler_accept_every_node_template_key(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     """Every tag key a spec hands to ScaleFromZeroTags is under the prefix the role allows, and the
     Lambda handler (which keeps its own copy of the prefix) does not refuse it: a drift between the
@@ -130,7 +130,7 @@ def test_tagging_role_and_handler_accept_every_node_template_key(
         assert foreign_keys(spec.node_template_tags) == []
 
 
-def test_no_hidden_cluster_creator_admin(default_synth: Synthesized) -> None:
+def test_no_hidden_cluster_creator_admin(default_synth: Synthesis) -> None:
     Template.from_json(default_synth.cluster).has_resource_properties(
         "AWS::EKS::Cluster",
         {
@@ -148,7 +148,7 @@ ROOT = {"AWS": {"Fn::Join": ["", ["arn:aws:iam::", {"Ref": "AWS::AccountId"}, ":
 
 
 def test_control_plane_log_group_is_created_first_encrypted_and_kept(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     logs = default_synth.cluster["Resources"]["ControlPlaneLogs"]
     assert logs["Properties"] == {
@@ -163,7 +163,7 @@ def test_control_plane_log_group_is_created_first_encrypted_and_kept(
 
 
 def test_cloudwatch_logs_may_use_the_log_key_for_this_log_group_only(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     statements = key_statements(default_synth, LOG_KEY)
     assert statements["CloudWatchLogsForThisLogGroup"] == {
@@ -219,14 +219,14 @@ def test_log_retention_and_removal_follow_the_config(tmp_path: Path) -> None:
     }
 
 
-def key_statements(synth: Synthesized, key_id: str) -> dict[str, dict[str, Any]]:
+def key_statements(synth: Synthesis, key_id: str) -> dict[str, dict[str, Any]]:
     statements = synth.cluster["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
     return {s["Sid"]: s for s in statements}
 
 
 @pytest.mark.parametrize("key_id", [SECRETS_KEY, LOG_KEY])
 def test_keys_separate_administration_from_use_and_deny_deletion_to_everyone(
-    default_synth: Synthesized, key_id: str
+    default_synth: Synthesis, key_id: str
 ) -> None:
     statements = key_statements(default_synth, key_id)
     assert statements["KeyAdministration"]["Principal"] == ROOT
@@ -255,7 +255,7 @@ def test_keys_separate_administration_from_use_and_deny_deletion_to_everyone(
     assert properties["EnableKeyRotation"] is True
 
 
-def test_keys_have_aliases_named_after_the_cluster(default_synth: Synthesized) -> None:
+def test_keys_have_aliases_named_after_the_cluster(default_synth: Synthesis) -> None:
     aliases = {
         r["Properties"]["AliasName"]: r["Properties"]["TargetKeyId"]
         for r in resources(default_synth.cluster, "AWS::KMS::Alias").values()
@@ -282,7 +282,7 @@ def test_synth_warns_when_the_endpoint_is_opened_to_the_world() -> None:
     )
 
 
-def test_the_default_endpoint_is_private(default_synth: Synthesized) -> None:
+def test_the_default_endpoint_is_private(default_synth: Synthesis) -> None:
     Template.from_json(default_synth.cluster).has_resource_properties(
         "AWS::EKS::Cluster",
         {
@@ -295,7 +295,7 @@ def test_the_default_endpoint_is_private(default_synth: Synthesized) -> None:
 
 
 def test_synth_says_how_to_reach_a_private_endpoint_without_admins(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     annotations = Annotations.from_stack(default_synth.stacks.cluster)
     annotations.has_info(
@@ -330,13 +330,13 @@ def test_cluster_stack_is_termination_protected_unless_configured_off() -> None:
 
 
 def test_node_groups_never_force_an_update_past_pod_disruption_budgets(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     groups = resources(default_synth.cluster, "AWS::EKS::Nodegroup").values()
     assert [g["Properties"]["ForceUpdateEnabled"] for g in groups] == [False] * 4
 
 
-def test_vpc_cni_enforces_network_policies(default_synth: Synthesized) -> None:
+def test_vpc_cni_enforces_network_policies(default_synth: Synthesis) -> None:
     Template.from_json(default_synth.cluster).has_resource_properties(
         "AWS::EKS::Addon",
         {"AddonName": "vpc-cni", "ConfigurationValues": '{"enableNetworkPolicy":"true"}'},
@@ -344,7 +344,7 @@ def test_vpc_cni_enforces_network_policies(default_synth: Synthesized) -> None:
 
 
 def test_flow_logs_record_all_traffic_for_this_accounts_flow_logs_only(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     network = Template.from_json(default_synth.network)
     network.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "ALL"})
@@ -366,7 +366,7 @@ def test_flow_logs_record_all_traffic_for_this_accounts_flow_logs_only(
     ]
 
 
-def test_the_tagging_handler_knows_its_own_cluster(default_synth: Synthesized) -> None:
+def test_the_tagging_handler_knows_its_own_cluster(default_synth: Synthesis) -> None:
     (handler,) = [
         r["Properties"]
         for k, r in resources(default_synth.cluster, "AWS::Lambda::Function").items()
@@ -380,7 +380,7 @@ def _managed_policy_names(props: dict[str, Any]) -> list[str]:
 
 
 def test_kubectl_provider_role_holds_no_managed_policy_and_describes_only_this_cluster(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     kubectl_role = role(default_synth, "KubectlProviderRole")
     assert _managed_policy_names(kubectl_role) == []
@@ -408,7 +408,7 @@ def test_kubectl_provider_role_holds_no_managed_policy_and_describes_only_this_c
     assert entry["Properties"]["PrincipalArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
 
 
-def kubectl_handler(synth: Synthesized) -> dict[str, Any]:
+def kubectl_handler(synth: Synthesis) -> dict[str, Any]:
     (handler,) = [
         r["Properties"]
         for k, r in resources(synth.cluster, "AWS::Lambda::Function").items()
@@ -417,7 +417,7 @@ def kubectl_handler(synth: Synthesized) -> dict[str, Any]:
     return handler
 
 
-def test_kubectl_provider_writes_only_to_its_own_log_group(default_synth: Synthesized) -> None:
+def test_kubectl_provider_writes_only_to_its_own_log_group(default_synth: Synthesis) -> None:
     (log_group_id,) = [
         k
         for k in resources(default_synth.cluster, "AWS::Logs::LogGroup")
@@ -440,7 +440,7 @@ def test_kubectl_provider_writes_only_to_its_own_log_group(default_synth: Synthe
 
 
 def test_kubectl_provider_manages_network_interfaces_of_this_account_and_region_only(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     policies = {
         p["PolicyName"]: p["PolicyDocument"]["Statement"]

@@ -18,7 +18,6 @@ from aws_cdk import aws_s3 as s3
 from stacks import add_policy_checks
 from tests.support import (
     ROOT,
-    Synthesized,
     config_with,
     default_data,
     full_matrix_only,
@@ -32,12 +31,12 @@ from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
 from verify.replacement import check_replacement, compare
 from verify.report import CheckResult, print_report
-from verify.synth import stack_templates
+from verify.synth import Synthesis, stack_templates
 
 AUTOSCALER = "Deployment/cluster-autoscaler"
 
 
-def templates_of(synth: Synthesized) -> list[Path]:
+def templates_of(synth: Synthesis) -> list[Path]:
     return sorted(synth.outdir.glob("*.template.json"))
 
 
@@ -45,7 +44,7 @@ def templates_of(synth: Synthesized) -> list[Path]:
 
 
 def test_nag_passes_with_every_finding_acknowledged_at_its_resource(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     result = check_nag(default_synth.validation_report(), default_synth.policy_error)
     assert result.status == "PASS", result.details
@@ -70,13 +69,13 @@ def test_nag_fails_on_an_unacknowledged_finding(tmp_path: Path) -> None:
 # --- cfn-lint --------------------------------------------------------------------------------
 
 
-def test_cfn_lint_passes_on_every_template(default_synth: Synthesized) -> None:
+def test_cfn_lint_passes_on_every_template(default_synth: Synthesis) -> None:
     result = check_cfn_lint(templates_of(default_synth))
     assert (result.status, result.summary) == ("PASS", "2 templates: 0 errors, 0 warnings")
 
 
 def test_cfn_lint_fails_on_an_invalid_template_as_the_command_does(
-    default_synth: Synthesized, tmp_path: Path
+    default_synth: Synthesis, tmp_path: Path
 ) -> None:
     template = copy.deepcopy(default_synth.cluster)
     cluster = next(r for r in template["Resources"].values() if r["Type"] == "AWS::EKS::Cluster")
@@ -127,7 +126,7 @@ def test_every_ignored_cfn_lint_check_has_a_reason() -> None:
 
 
 @pytest.fixture(scope="module")
-def objects(default_synth: Synthesized) -> list[dict[str, Any]]:
+def objects(default_synth: Synthesis) -> list[dict[str, Any]]:
     return attached_objects(default_synth.cluster)
 
 
@@ -228,7 +227,7 @@ PROTECTED_IDS = ("ClusterEB0386A7", "Vpc8378EB38", "SecretsKey317DCF94")
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(DAY_TO_DAY_CHANGES))
 def test_day_to_day_change_keeps_cluster_vpc_and_untouched_groups(
-    default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory, name: str
+    default_synth: Synthesis, tmp_path_factory: pytest.TempPathFactory, name: str
 ) -> None:
     changed = synthesize(config_with(day_to_day(name)), tmp_path_factory.mktemp("change"))
     missing_stacks, changes = compare(default_synth.templates, changed.templates, "us-west-2")
@@ -252,7 +251,7 @@ def test_day_to_day_change_keeps_cluster_vpc_and_untouched_groups(
 
 @pytest.mark.slow
 def test_changing_the_vpc_cidr_is_refused(
-    default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory
+    default_synth: Synthesis, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     changed = synthesize(config_with({"vpc_cidr": "10.1.0.0/16"}), tmp_path_factory.mktemp("cidr"))
     result = check_replacement(default_synth.templates, changed.templates, "us-west-2")
@@ -262,14 +261,14 @@ def test_changing_the_vpc_cidr_is_refused(
     )
 
 
-def test_renaming_the_cluster_is_refused(default_synth: Synthesized) -> None:
+def test_renaming_the_cluster_is_refused(default_synth: Synthesis) -> None:
     renamed = {k.replace("gpu-spot", "other"): v for k, v in default_synth.templates.items()}
     result = check_replacement(default_synth.templates, renamed, "us-west-2")
     assert result.status == "FAIL"
     assert result.details[0].startswith("stack gpu-spot-cluster is no longer produced")
 
 
-def test_vpc_replacement_alone_is_refused(default_synth: Synthesized) -> None:
+def test_vpc_replacement_alone_is_refused(default_synth: Synthesis) -> None:
     changed = copy.deepcopy(default_synth.templates)
     changed["gpu-spot-network"]["Resources"]["Vpc8378EB38"]["Properties"]["CidrBlock"] = (
         "10.7.0.0/16"
@@ -284,7 +283,7 @@ def test_vpc_replacement_alone_is_refused(default_synth: Synthesized) -> None:
     )
 
 
-def test_node_group_replacement_is_a_warning(default_synth: Synthesized) -> None:
+def test_node_group_replacement_is_a_warning(default_synth: Synthesis) -> None:
     changed = copy.deepcopy(default_synth.templates)
     group = changed["gpu-spot-cluster"]["Resources"]["GpuSpotNgANodegroupC50C1657"]
     group["Properties"]["InstanceTypes"] = ["g6.xlarge"]
@@ -298,7 +297,7 @@ def test_node_group_replacement_is_a_warning(default_synth: Synthesized) -> None
     )
 
 
-def test_cluster_replacement_is_refused(default_synth: Synthesized) -> None:
+def test_cluster_replacement_is_refused(default_synth: Synthesis) -> None:
     changed = copy.deepcopy(default_synth.templates)
     changed["gpu-spot-cluster"]["Resources"]["ClusterEB0386A7"]["Properties"]["Name"] = "x"
     result = check_replacement(default_synth.templates, changed, "us-west-2")
@@ -359,7 +358,7 @@ def test_a_failed_report_prints_no_next_step() -> None:
 
 @pytest.mark.slow
 def test_verify_command_fails_on_a_refused_change(
-    default_synth: Synthesized, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    default_synth: Synthesis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "cluster.yaml"
     config.write_text("vpc_cidr: 10.9.0.0/16\n")
@@ -391,7 +390,7 @@ def test_verify_command_reports_a_broken_config_without_a_traceback(
     assert not (tmp_path / "out").exists()
 
 
-def test_cfn_lint_that_cannot_run_is_a_failure(default_synth: Synthesized, tmp_path: Path) -> None:
+def test_cfn_lint_that_cannot_run_is_a_failure(default_synth: Synthesis, tmp_path: Path) -> None:
     unreadable = tmp_path / ".cfnlintrc.yaml"
     unreadable.write_text("ignore_checks: [\n")
     result = check_cfn_lint(templates_of(default_synth), unreadable)
@@ -400,7 +399,7 @@ def test_cfn_lint_that_cannot_run_is_a_failure(default_synth: Synthesized, tmp_p
 
 
 def test_cfn_lint_crashing_is_a_failed_check_not_an_internal_error(
-    default_synth: Synthesized, monkeypatch: pytest.MonkeyPatch
+    default_synth: Synthesis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cfnlint.runner.cli import Runner
 
@@ -459,7 +458,7 @@ REPRESENTATIVE = {
 @pytest.fixture(scope="module")
 def representative(
     tmp_path_factory: pytest.TempPathFactory,
-) -> dict[str, tuple[Synthesized, list[Finding]]]:
+) -> dict[str, tuple[Synthesis, list[Finding]]]:
     """Each representative config synthesized, and checkov's findings on its files, from one
     checkov run over all of them (checkov judges each file on its own)."""
     synths = {
@@ -483,7 +482,7 @@ def representative(
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(REPRESENTATIVE))
 def test_every_check_passes_on_a_representative_config(
-    name: str, representative: dict[str, tuple[Synthesized, list[Finding]]]
+    name: str, representative: dict[str, tuple[Synthesis, list[Finding]]]
 ) -> None:
     synth, findings = representative[name]
     objects = attached_objects(synth.cluster)
@@ -500,7 +499,7 @@ def test_every_check_passes_on_a_representative_config(
 
 
 def test_verify_reads_only_the_stacks_its_synth_wrote(
-    default_synth: Synthesized, tmp_path: Path
+    default_synth: Synthesis, tmp_path: Path
 ) -> None:
     """Another cluster's templates left in the folder are neither read nor scanned."""
     outdir = Path(shutil.copytree(default_synth.outdir, tmp_path / "cdk.out"))

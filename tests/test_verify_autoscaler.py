@@ -14,11 +14,12 @@ import pytest
 from cluster_config.catalog import ALL_INSTANCE_TYPES
 from cluster_config.loader import load_config
 from cluster_config.nodeadm import cpu_quantity, memory_quantity
-from tests.support import CDK_CONTEXT, ROOT, Synthesized, resources, synthesize
+from tests.support import CDK_CONTEXT, ROOT, resources, synthesize
 from verify.autoscaler import GPU_POD, check_autoscaler, provider_template, simulate
 from verify.manifests import MANIFEST_TYPE, attached_objects
 from verify.report import print_report
 from verify.scheduler_model import fit_failure
+from verify.synth import Synthesis
 
 OLD_FLAGS = [
     "--balancing-ignore-label=eks.amazonaws.com/sourceLaunchTemplateId",
@@ -35,7 +36,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 
 
 @pytest.fixture
-def output(default_synth: Synthesized) -> dict[str, Any]:
+def output(default_synth: Synthesis) -> dict[str, Any]:
     """A private copy of the default synth's templates and attached objects."""
     cluster = copy.deepcopy(default_synth.cluster)
     return {
@@ -203,7 +204,7 @@ def test_an_eks_addon_verify_does_not_know_fails(output: dict[str, Any]) -> None
 
 
 def test_gpu_metrics_put_the_agent_and_dcgm_exporter_on_gpu_template_nodes(
-    gpu_metrics_synth: Synthesized,
+    gpu_metrics_synth: Synthesis,
 ) -> None:
     """``observability.gpu_metrics`` installs amazon-cloudwatch-observability (chart 6.4.0
     values, container logs off): its CloudWatch agent (250m/128Mi, every Linux node, tolerates
@@ -525,7 +526,7 @@ def test_groups_the_autoscaler_does_not_discover_fail(output: dict[str, Any]) ->
     assert any("is not auto-discovered" in d for d in result.details)
 
 
-def test_the_check_reads_only_plain_manifests(default_synth: Synthesized) -> None:
+def test_the_check_reads_only_plain_manifests(default_synth: Synthesis) -> None:
     manifests = resources(default_synth.cluster, MANIFEST_TYPE)
     assert all(isinstance(r["Properties"]["Manifest"], str) for r in manifests.values())
 

@@ -14,9 +14,10 @@ from cdk8s import Testing as Cdk8sTesting
 
 from charts import build_charts
 from cluster_config.node_groups import node_group_specs
-from tests.support import ROOT, Synthesized, config_with
+from tests.support import ROOT, config_with
 from verify.autoscaler import simulate
 from verify.manifests import attached_objects
+from verify.synth import Synthesis
 from verify.volume_zones import (
     BETA_REGION,
     BETA_ZONE,
@@ -190,7 +191,7 @@ def test_ebs_csi_driver_volumes_carry_their_zone_in_node_affinity_only() -> None
     )
 
 
-def test_a_zone_bound_gpu_pod_scales_up_only_its_zones_group(default_synth: Synthesized) -> None:
+def test_a_zone_bound_gpu_pod_scales_up_only_its_zones_group(default_synth: Synthesis) -> None:
     cluster, network = default_synth.cluster, default_synth.network
     result = check_volume_zones(cluster, network, attached_objects(cluster))
     assert (result.status, result.details) == ("PASS", [])
@@ -204,7 +205,7 @@ def test_a_zone_bound_gpu_pod_scales_up_only_its_zones_group(default_synth: Synt
 
 
 @pytest.fixture
-def simulation(default_synth: Synthesized) -> Any:
+def simulation(default_synth: Synthesis) -> Any:
     cluster = default_synth.cluster
     return simulate(cluster, default_synth.network, attached_objects(cluster))
 
@@ -235,7 +236,7 @@ def test_a_group_whose_template_claims_another_zone_is_caught(simulation: Any) -
     )
 
 
-def test_the_check_is_skipped_without_the_ebs_csi_driver(default_synth: Synthesized) -> None:
+def test_the_check_is_skipped_without_the_ebs_csi_driver(default_synth: Synthesis) -> None:
     cluster = copy.deepcopy(default_synth.cluster)
     for logical_id, resource in list(cluster["Resources"].items()):
         if resource["Properties"].get("AddonName") == "aws-ebs-csi-driver":

@@ -24,7 +24,6 @@ from stacks.network_stack import ZONE_ID_METADATA
 from tests.support import (
     FULL_MATRIX,
     ROOT,
-    Synthesized,
     config_with,
     default_data,
     resources,
@@ -32,6 +31,7 @@ from tests.support import (
 )
 from verify.replacement import compare
 from verify.report import CheckResult, print_report
+from verify.synth import Synthesis
 from verify.zones import check_zones
 
 US_EAST_1_ZONES = [f"us-east-1{letter}" for letter in "abcdef"]
@@ -128,15 +128,15 @@ def test_a_zone_id_given_twice_is_refused() -> None:
 
 
 @pytest.fixture(scope="module")
-def example_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def example_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
     return synthesize(example_config(), tmp_path_factory.mktemp("zone-ids"))
 
 
-def subnets(synth: Synthesized) -> dict[str, dict[str, Any]]:
+def subnets(synth: Synthesis) -> dict[str, dict[str, Any]]:
     return resources(synth.network, "AWS::EC2::Subnet")
 
 
-def test_each_subnet_records_the_zone_id_of_its_zone(example_synth: Synthesized) -> None:
+def test_each_subnet_records_the_zone_id_of_its_zone(example_synth: Synthesis) -> None:
     config = example_synth.config
     assert config.availability_zone_ids is not None
     expected = dict(zip(config.availability_zones, config.availability_zone_ids, strict=True))
@@ -149,21 +149,21 @@ def test_each_subnet_records_the_zone_id_of_its_zone(example_synth: Synthesized)
 
 
 def test_subnets_keep_their_zone_name_and_get_no_zone_id_property(
-    example_synth: Synthesized,
+    example_synth: Synthesis,
 ) -> None:
     for subnet in subnets(example_synth).values():
         assert "AvailabilityZone" in subnet["Properties"]
         assert "AvailabilityZoneId" not in subnet["Properties"]
 
 
-def test_default_subnets_carry_no_zone_id(default_synth: Synthesized) -> None:
+def test_default_subnets_carry_no_zone_id(default_synth: Synthesis) -> None:
     assert all(
         ZONE_ID_METADATA not in s.get("Metadata", {}) for s in subnets(default_synth).values()
     )
 
 
 def test_adding_zone_ids_to_a_deployed_default_config_replaces_nothing(
-    default_synth: Synthesized, example_synth: Synthesized
+    default_synth: Synthesis, example_synth: Synthesis
 ) -> None:
     missing_stacks, changes = compare(default_synth.templates, example_synth.templates, "us-west-2")
     assert (missing_stacks, changes) == ([], [])
@@ -177,12 +177,12 @@ def test_adding_zone_ids_to_a_deployed_default_config_replaces_nothing(
 # --- The check, on synthesized templates ------------------------------------------------------
 
 
-def zones_of(synth: Synthesized) -> CheckResult:
+def zones_of(synth: Synthesis) -> CheckResult:
     return check_zones(synth.cluster, synth.network, synth.config.region)
 
 
 def test_default_config_passes_naming_the_zone_id_that_lacks_g5(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     result = zones_of(default_synth)
     assert result.status == "PASS", result.details
@@ -192,7 +192,7 @@ def test_default_config_passes_naming_the_zone_id_that_lacks_g5(
     assert gpu_row.split() == ["gpu-spot-ng", "SPOT", "2/2", "2/2", "2/2", "1/2"]
 
 
-def with_zone_id(synth: Synthesized, zone: str, zone_id: str) -> dict[str, Any]:
+def with_zone_id(synth: Synthesis, zone: str, zone_id: str) -> dict[str, Any]:
     """The network template as if the config had given ``zone_id`` for ``zone``."""
     network = copy.deepcopy(synth.network)
     for subnet in resources(network, "AWS::EC2::Subnet").values():
@@ -201,14 +201,14 @@ def with_zone_id(synth: Synthesized, zone: str, zone_id: str) -> dict[str, Any]:
     return network
 
 
-def test_zone_ids_that_offer_every_type_pass_exactly(example_synth: Synthesized) -> None:
+def test_zone_ids_that_offer_every_type_pass_exactly(example_synth: Synthesis) -> None:
     result = zones_of(example_synth)
     assert (result.status, result.details) == ("PASS", [])
     assert "exact" in result.summary
 
 
 def test_a_spot_pool_with_one_offered_type_in_a_zone_warns_in_exact_mode(
-    example_synth: Synthesized,
+    example_synth: Synthesis,
 ) -> None:
     result = check_zones(
         example_synth.cluster, with_zone_id(example_synth, "us-west-2a", "usw2-az4"), "us-west-2"
@@ -219,7 +219,7 @@ def test_a_spot_pool_with_one_offered_type_in_a_zone_warns_in_exact_mode(
     assert "in us-west-2a = usw2-az4: spot from 1 of its instance types only (g6.xlarge)" in warning
 
 
-def test_a_zone_id_the_data_lacks_cannot_be_judged(example_synth: Synthesized) -> None:
+def test_a_zone_id_the_data_lacks_cannot_be_judged(example_synth: Synthesis) -> None:
     result = check_zones(
         example_synth.cluster, with_zone_id(example_synth, "us-west-2c", "usw2-az7"), "us-west-2"
     )
@@ -228,7 +228,7 @@ def test_a_zone_id_the_data_lacks_cannot_be_judged(example_synth: Synthesized) -
 
 
 def test_types_offered_in_no_zone_of_the_region_fail_without_zone_ids(
-    default_synth: Synthesized,
+    default_synth: Synthesis,
 ) -> None:
     cluster = copy.deepcopy(default_synth.cluster)
     for group in resources(cluster, "AWS::EKS::Nodegroup").values():

@@ -37,7 +37,7 @@ from verify.autoscaler_model import (
     AutoscalerFlags,
     DaemonSet,
     InstanceType,
-    ManagedNodegroup,
+    NodegroupDescription,
     TaintConfig,
     aws_template_node_info,
     build_node_from_template,
@@ -123,7 +123,7 @@ class GroupFacts:
     instance_types: list[str]
     min_size: int
     max_size: int
-    nodegroup: ManagedNodegroup
+    nodegroup: NodegroupDescription
     root_volume_gib: int
     """From the group's launch template (or ``DiskSize``; EKS's default 20 without either)."""
     asg_tags: list[tuple[str, str]]
@@ -176,7 +176,7 @@ def read_groups(cluster: Mapping[str, Any], network: Mapping[str, Any]) -> list[
                 instance_types=list(props["InstanceTypes"]),
                 min_size=props["ScalingConfig"]["MinSize"],
                 max_size=props["ScalingConfig"]["MaxSize"],
-                nodegroup=ManagedNodegroup(
+                nodegroup=NodegroupDescription(
                     name=name,
                     ami_type=props.get("AmiType", ""),
                     capacity_type=props.get("CapacityType", ""),

@@ -52,7 +52,7 @@ class InstanceType:
 
 
 @dataclass(frozen=True)
-class ManagedNodegroup:
+class NodegroupDescription:
     """What ``eks:DescribeNodegroup`` returns that the autoscaler reads."""
 
     name: str
@@ -134,7 +134,7 @@ _EKS_TAINT_EFFECTS = {
 
 
 def managed_nodegroup_info(
-    nodegroup: ManagedNodegroup,
+    nodegroup: NodegroupDescription,
 ) -> tuple[list[Taint], dict[str, str], dict[str, str]]:
     """Taints, labels and tags from DescribeNodegroup: labels ``diskSize`` (only when set),
     ``amiType``, ``eks.amazonaws.com/capacityType``, ``k8sVersion``,
@@ -165,7 +165,7 @@ def build_node_from_template(
     availability_zones: Sequence[str],
     instance: InstanceType,
     asg_tags: Sequence[tuple[str, str]],
-    nodegroup: ManagedNodegroup | None = None,
+    nodegroup: NodegroupDescription | None = None,
 ) -> Node:
     """The template node of a group with no usable node: aws_manager.go
     ``getAsgTemplate`` (first zone; region = zone minus its letter) and
