@@ -4,6 +4,9 @@ with exactly that row's shape; nothing the data does not list is accepted."""
 from __future__ import annotations
 
 import csv
+import gzip
+import json
+from importlib import resources as package_files
 from pathlib import Path
 
 import pytest
@@ -68,12 +71,42 @@ def test_the_repo_copy_names_its_upstream_source_and_date() -> None:
     assert "2026-01-22" in header
 
 
-def test_the_catalog_holds_every_row_of_the_list_and_nothing_else() -> None:
-    assert len(ROWS) > 1000
-    assert {
-        name: (s.vcpus, s.memory_mib, s.gpus, s.architecture)
-        for name, s in ALL_INSTANCE_TYPES.items()
-    } == ROWS
+def ec2_shapes() -> dict[str, tuple[int, int, int]]:
+    """EC2's own DescribeInstanceTypes data as moto 5.2.5 ships it
+    (``moto/ec2/resources/instance_types.json.gz``): name -> (vCPU, memory MiB, GPUs). A source
+    independent of the autoscaler's list the catalog is built from."""
+    data = json.loads(
+        gzip.decompress(
+            package_files.files("moto")
+            .joinpath("ec2/resources/instance_types.json.gz")
+            .read_bytes()
+        )
+    )
+    return {
+        name: (
+            d["VCpuInfo"]["DefaultVCpus"],
+            d["MemoryInfo"]["SizeInMiB"],
+            sum(g["Count"] for g in d.get("GpuInfo", {}).get("Gpus", [])),
+        )
+        for name, d in data.items()
+    }
+
+
+def test_the_catalog_agrees_with_ec2s_own_instance_data() -> None:
+    """Catches a wrong row or a misread column (which a second parser of the same file would
+    share): every type both know has EC2's vCPUs, memory and GPU count."""
+    ec2 = ec2_shapes()
+    known = {name: s for name, s in ALL_INSTANCE_TYPES.items() if name in ec2}
+    assert len(known) > 1000
+    assert {name: (s.vcpus, s.memory_mib, s.gpus) for name, s in known.items()} == {
+        name: ec2[name] for name in known
+    }
+    # EC2 no longer lists P3 (FACTS); the autoscaler's list still has it
+    assert sorted(n for n in GPU_INSTANCE_TYPES if n not in ec2) == [
+        "p3.16xlarge",
+        "p3.2xlarge",
+        "p3.8xlarge",
+    ]
 
 
 @pytest.mark.parametrize(
