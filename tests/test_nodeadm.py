@@ -11,7 +11,6 @@ from cluster_config.nodeadm import (
     allocatable_ephemeral_storage_bytes,
     allocatable_memory_mib,
     cpu_quantity,
-    ephemeral_storage_allocatable_mib,
     ephemeral_storage_quantity,
     kube_reserved_cpu_millicores,
     kube_reserved_memory_mib,
@@ -20,15 +19,6 @@ from cluster_config.nodeadm import (
     standard_max_pods,
 )
 from verify.autoscaler_model import parse_quantity
-
-
-@pytest.mark.parametrize("gib", [20, 50, 100, 500, 16384])
-def test_allocatable_is_capacity_less_kube_reserved_and_the_eviction_threshold(gib: int) -> None:
-    capacity = gib * 1024 - ROOT_FILESYSTEM_OVERHEAD_MIB
-    allocatable = ephemeral_storage_allocatable_mib(gib)
-    # 1Gi kube-reserved, 10% nodefs.available hard eviction (config.go, v20260724)
-    assert capacity - 1024 - capacity / 10 - 1 < allocatable <= capacity - 1024 - capacity / 10
-    assert allocatable < gib * 1024 * 0.9 - 1024  # never the raw disk
 
 
 def test_the_default_gpu_disk_offers_about_88_gib() -> None:
