@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import settings
 
-from tests.support import config_with, synthesize
+from tests.support import REPRESENTATIVE, broken_copies, config_with, synthesize
+from verify.checkov import Finding, run_checkov, synthesized_files
 from verify.synth import Synthesis
 
 
@@ -26,6 +27,32 @@ def without_storage_and_metrics_synth(tmp_path_factory: pytest.TempPathFactory) 
     """The default config with ``ebs_csi_driver`` and ``metrics_server`` off."""
     overrides = {"ebs_csi_driver": False, "metrics_server": False}
     return synthesize(config_with(overrides), tmp_path_factory.mktemp("no-addons"))
+
+
+@pytest.fixture(scope="session")
+def representative_synths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Synthesis]:
+    """Each of ``REPRESENTATIVE``'s configs synthesized (with cdk-nag)."""
+    return {
+        name: synthesize(config_with(overrides), tmp_path_factory.mktemp("representative"))
+        for name, overrides in REPRESENTATIVE.items()
+    }
+
+
+@pytest.fixture(scope="session")
+def checkov_scan(
+    default_synth: Synthesis,
+    representative_synths: dict[str, Synthesis],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> list[Finding]:
+    """The session's one checkov run (checkov is ~15 s of start-up per run): the default synth's
+    files, each representative config's and two broken copies (``broken_copies``). Each finding
+    carries its file's path, so a test takes the findings of the files it is about."""
+    synths = [default_synth, *representative_synths.values()]
+    files = [path for synth in synths for path in synthesized_files(synth.outdir)]
+    broken = broken_copies(default_synth, tmp_path_factory.mktemp("broken"))
+    findings = run_checkov([*files, *broken])
+    assert {f.path for f in findings} <= {str(p.resolve()) for p in [*files, *broken]}
+    return findings
 
 
 # Every run of the same code draws the same examples, locally and in CI: a result never hinges on

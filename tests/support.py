@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from charts import AddonCharts, build_charts
 from cluster_config import ClusterConfig
@@ -72,3 +73,66 @@ _HASH = re.compile(r"\b[0-9a-f]{64}\b")
 def normalise(template: dict[str, Any]) -> dict[str, Any]:
     """Asset hashes (which change with aws-cdk-lib releases and handler code) replaced."""
     return json.loads(_HASH.sub("<asset-hash>", json.dumps(template)))
+
+
+# Configs that differ from the default in every dimension that changes the output: each goes
+# through every check (tests/test_verify.py) and the session's one checkov run (conftest.py).
+REPRESENTATIVE = {
+    "oldest minor, two zones, smoke test on": {
+        "kubernetes_version": "1.33",
+        "availability_zones": ["us-west-2a", "us-west-2b"],
+        "gpu_pools": [
+            {
+                "name": "gpu",
+                "instance_types": ["g6e.2xlarge"],
+                "min_size": 0,
+                "max_size": 2,
+            },
+        ],
+        "gpu_smoke_test": True,
+    },
+    "big GPUs, private endpoint, admins, tags": {
+        "endpoint": {"public_access_cidrs": [], "private_access": True},
+        "admin_principal_arns": ["arn:aws:iam::123456789012:role/Platform"],
+        "tags": {"team": "ml"},
+        "nat_gateways": 3,
+        "gpu_pools": [
+            {
+                "name": "h100",
+                "availability_zones": ["us-west-2c"],
+                "instance_types": ["p5.48xlarge"],
+                "min_size": 0,
+                "max_size": 1,
+                "labels": {"gpu-class": "training"},
+            },
+        ],
+    },
+}
+
+
+BROKEN = ("broken.template.json", "broken.yaml")
+
+
+def broken_copies(default_synth: Synthesis, folder: Path) -> list[Path]:
+    """A copy of the cluster template allowing IMDSv1 and of the device plugin's DaemonSet with a
+    privileged container: two findings no acceptance covers."""
+    template = json.loads((default_synth.outdir / "gpu-spot-cluster.template.json").read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::EC2::LaunchTemplate":
+            resource["Properties"]["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] = (
+                "optional"
+            )
+    broken_template = folder / "broken.template.json"
+    broken_template.write_text(json.dumps(template))
+    (daemon_set,) = [
+        o
+        for o in yaml.safe_load_all(
+            (default_synth.outdir / "manifests" / "nvidia-device-plugin.yaml").read_text()
+        )
+        if o["kind"] == "DaemonSet"
+    ]
+    (container,) = daemon_set["spec"]["template"]["spec"]["containers"]
+    container["securityContext"]["privileged"] = True
+    broken_manifest = folder / "broken.yaml"
+    broken_manifest.write_text(yaml.safe_dump(daemon_set))
+    return [broken_template, broken_manifest]

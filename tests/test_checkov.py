@@ -4,67 +4,37 @@ and is still needed, and a template or manifest that breaks a rule fails the che
 from __future__ import annotations
 
 import fnmatch
-import json
 from pathlib import Path
 
 import cdk8s
 import pytest
-import yaml
 
 from charts.nvidia_device_plugin import NvidiaDevicePluginChart
 from cluster_config.gpu_sharing import MAX_REPLICAS, MIN_REPLICAS
+from tests.support import BROKEN
 from verify import checkov
 from verify.checkov import (
     Finding,
     check_checkov,
     judge,
     load_skips,
-    run_checkov,
     synthesized_files,
 )
 from verify.synth import Synthesis
 
 
-def broken_copies(default_synth: Synthesis, folder: Path) -> list[Path]:
-    """A copy of the cluster template allowing IMDSv1 and of the device plugin's DaemonSet with a
-    privileged container: two findings no acceptance covers."""
-    template = json.loads((default_synth.outdir / "gpu-spot-cluster.template.json").read_text())
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::EC2::LaunchTemplate":
-            resource["Properties"]["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] = (
-                "optional"
-            )
-    broken_template = folder / "broken.template.json"
-    broken_template.write_text(json.dumps(template))
-    (daemon_set,) = [
-        o
-        for o in yaml.safe_load_all(
-            (default_synth.outdir / "manifests" / "nvidia-device-plugin.yaml").read_text()
-        )
-        if o["kind"] == "DaemonSet"
-    ]
-    (container,) = daemon_set["spec"]["template"]["spec"]["containers"]
-    container["securityContext"]["privileged"] = True
-    broken_manifest = folder / "broken.yaml"
-    broken_manifest.write_text(yaml.safe_dump(daemon_set))
-    return [broken_template, broken_manifest]
-
-
-BROKEN = ("broken.template.json", "broken.yaml")
+@pytest.fixture(scope="module")
+def scan(checkov_scan: list[Finding]) -> list[Finding]:
+    """The session's one checkov run (tests/conftest.py): the default synth's files, the
+    representative configs' and the broken copies (checkov judges each file on its own, so a
+    finding's path says which it came from)."""
+    return checkov_scan
 
 
 @pytest.fixture(scope="module")
-def scan(default_synth: Synthesis, tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
-    """One checkov run over the default synth's files and the broken copies (checkov judges each
-    file on its own, so a finding's file says which it came from)."""
-    broken = broken_copies(default_synth, tmp_path_factory.mktemp("broken"))
-    return run_checkov([*synthesized_files(default_synth.outdir), *broken])
-
-
-@pytest.fixture(scope="module")
-def findings(scan: list[Finding]) -> list[Finding]:
+def findings(scan: list[Finding], default_synth: Synthesis) -> list[Finding]:
     """The findings on the default synth."""
-    return [f for f in scan if f.file not in BROKEN]
+    return [f for f in scan if Path(f.path).is_relative_to(default_synth.outdir.resolve())]
 
 
 def test_default_synth_scans_every_template_and_manifest(default_synth: Synthesis) -> None:

@@ -17,6 +17,7 @@ from aws_cdk import aws_s3 as s3
 
 from stacks import add_policy_checks
 from tests.support import (
+    REPRESENTATIVE,
     ROOT,
     config_with,
     default_data,
@@ -25,7 +26,7 @@ from tests.support import (
 )
 from verify.__main__ import main, next_steps
 from verify.cfn_lint import check_cfn_lint
-from verify.checkov import Finding, judge, load_skips, run_checkov, synthesized_files
+from verify.checkov import Finding, judge, load_skips, synthesized_files
 from verify.eks_posture import check_eks_posture, stack_properties
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
@@ -422,55 +423,18 @@ def test_policy_checks_can_be_skipped_for_quick_local_synths(tmp_path: Path) -> 
     assert "AwsSolutions" not in [p["pluginName"] for p in plugins]
 
 
-REPRESENTATIVE = {
-    "oldest minor, two zones, smoke test on": {
-        "kubernetes_version": "1.33",
-        "availability_zones": ["us-west-2a", "us-west-2b"],
-        "gpu_pools": [
-            {
-                "name": "gpu",
-                "instance_types": ["g6e.2xlarge"],
-                "min_size": 0,
-                "max_size": 2,
-            },
-        ],
-        "gpu_smoke_test": True,
-    },
-    "big GPUs, private endpoint, admins, tags": {
-        "endpoint": {"public_access_cidrs": [], "private_access": True},
-        "admin_principal_arns": ["arn:aws:iam::123456789012:role/Platform"],
-        "tags": {"team": "ml"},
-        "nat_gateways": 3,
-        "gpu_pools": [
-            {
-                "name": "h100",
-                "availability_zones": ["us-west-2c"],
-                "instance_types": ["p5.48xlarge"],
-                "min_size": 0,
-                "max_size": 1,
-                "labels": {"gpu-class": "training"},
-            },
-        ],
-    },
-}
-
-
 @pytest.fixture(scope="module")
 def representative(
-    tmp_path_factory: pytest.TempPathFactory,
+    representative_synths: dict[str, Synthesis], checkov_scan: list[Finding]
 ) -> dict[str, tuple[Synthesis, list[Finding]]]:
-    """Each representative config synthesized, and checkov's findings on its files, from one
-    checkov run over all of them (checkov judges each file on its own)."""
-    synths = {
-        name: synthesize(config_with(overrides), tmp_path_factory.mktemp("representative"))
-        for name, overrides in REPRESENTATIVE.items()
-    }
-    files = {name: synthesized_files(synth.outdir) for name, synth in synths.items()}
-    findings = run_checkov([path for paths in files.values() for path in paths])
-    assert {f.path for f in findings} <= {str(p.resolve()) for ps in files.values() for p in ps}
+    """Each representative config synthesized, with checkov's findings on its files (from the
+    session's one checkov run, tests/conftest.py)."""
     by_config = {
-        name: (synth, [f for f in findings if Path(f.path).is_relative_to(synth.outdir.resolve())])
-        for name, synth in synths.items()
+        name: (
+            synth,
+            [f for f in checkov_scan if Path(f.path).is_relative_to(synth.outdir.resolve())],
+        )
+        for name, synth in representative_synths.items()
     }
     # Each config's files were scanned: each has its accepted findings (the handlers' logs...).
     assert all(found for _, found in by_config.values()), {
