@@ -32,7 +32,8 @@ NODE_TEMPLATE_PREFIX = "k8s.io/cluster-autoscaler/node-template"
 ``<prefix>/label/<k>``, ``<prefix>/taint/<k>``, ``<prefix>/resources/<name>`` (cluster-autoscaler
 ``cloudprovider/aws/aws_manager.go`` ``buildNodeFromTemplate``, 1.36.1). The node-group ops Lambda
 keeps its own copy (``constructs_lib/nodegroup_ops_handler/index.py``): it is deployed alone and
-checks tag keys against it whatever its inputs say; a test checks it accepts every tag made here."""
+checks tag keys against it whatever its inputs say (its IAM condition is built from that copy); a
+test checks it accepts every tag made here."""
 
 GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_TAINT_VALUE = "true"

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct, IDependable
 
-from cluster_config.labels import SYSTEM_NODE_LABELS
 from constructs_lib.cloudwatch_observability import CLOUDWATCH_OBSERVABILITY
 from constructs_lib.ebs_csi_driver import EBS_CSI_DRIVER
 from constructs_lib.pod_identity_addon import PodIdentityAddon
 
 METRICS_SERVER = "metrics-server"
-METRICS_SERVER_CONFIGURATION = {"nodeSelector": dict(SYSTEM_NODE_LABELS)}
-"""On the system group, like the autoscaler. ``nodeSelector`` is one of the scheduling values EKS
-add-on configuration schemas expose (with ``tolerations``, ``affinity``; read in the add-on's
-Helm values, kubernetes-sigs/metrics-server ``charts/metrics-server/values.yaml``)."""
 
 
 class ManagedAddons(Construct):
@@ -24,7 +19,10 @@ class ManagedAddons(Construct):
     (``after``: the system node group, and the Pod Identity agent that serves the roles) exist:
 
     - ``ebs_csi_driver``: ``aws-ebs-csi-driver`` (``constructs_lib/ebs_csi_driver.py``);
-    - ``metrics_server``: the ``metrics-server`` add-on (no AWS permissions), on the system group;
+    - ``metrics_server``: the ``metrics-server`` add-on (no AWS permissions), on the nodes
+      ``system_node_labels`` select (``nodeSelector``, one of the scheduling values EKS add-on
+      configuration schemas expose, with ``tolerations`` and ``affinity``: the add-on's Helm
+      values, kubernetes-sigs/metrics-server ``charts/metrics-server/values.yaml``);
     - ``gpu_metrics``: ``amazon-cloudwatch-observability``
       (``constructs_lib/cloudwatch_observability.py``).
 
@@ -41,6 +39,7 @@ class ManagedAddons(Construct):
         ebs_csi_driver: bool,
         metrics_server: bool,
         gpu_metrics: bool,
+        system_node_labels: Mapping[str, str],
         after: Sequence[IDependable],
     ) -> None:
         super().__init__(scope, construct_id)
@@ -58,7 +57,7 @@ class ManagedAddons(Construct):
                 "MetricsServer",
                 addon_name=METRICS_SERVER,
                 cluster=cluster,
-                configuration_values=METRICS_SERVER_CONFIGURATION,
+                configuration_values={"nodeSelector": dict(system_node_labels)},
             )
             self.metrics_server.node.add_dependency(*after)
         self.cloudwatch_observability = (

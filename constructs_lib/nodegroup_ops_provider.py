@@ -18,16 +18,16 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from cluster_config.labels import NODE_TEMPLATE_PREFIX
 from constructs_lib.nag_acknowledgments import (
     auto_scaling_group_arn,
     nodegroup_arn,
     nodegroup_wildcard,
     wildcard_resource,
 )
+from constructs_lib.nodegroup_ops_handler.index import NODE_TEMPLATE_PREFIX
 
 HANDLER_DIR = Path(__file__).parent / "nodegroup_ops_handler"
-# The only tag keys the handler writes: NODE_TEMPLATE_PREFIX, where the node-group specs make them.
+# The only tag keys the handler writes: those its own NODE_TEMPLATE_PREFIX allows.
 
 
 class NodegroupOpsProvider(Construct):
@@ -79,7 +79,7 @@ class NodegroupOpsProvider(Construct):
                     "StringEquals": {"aws:ResourceTag/eks:cluster-name": cluster_name},
                     # Only the autoscaler's node-template keys (Amazon EC2 Auto Scaling user
                     # guide, "Control which tag keys and tag values can be used").
-                    "ForAllValues:StringLike": {"aws:TagKeys": [f"{NODE_TEMPLATE_PREFIX}/*"]},
+                    "ForAllValues:StringLike": {"aws:TagKeys": [f"{NODE_TEMPLATE_PREFIX}*"]},
                 },
             )
         )

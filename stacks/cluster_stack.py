@@ -22,6 +22,7 @@ from constructs import Construct
 from charts import AddonCharts
 from charts import cluster_autoscaler as autoscaler_chart
 from cluster_config import ClusterConfig
+from cluster_config.labels import SYSTEM_NODE_LABELS
 from cluster_config.node_groups import NodeGroupSpecs
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
@@ -208,6 +209,7 @@ class ClusterStack(Stack):
             ebs_csi_driver=config.ebs_csi_driver,
             metrics_server=config.metrics_server,
             gpu_metrics=config.observability.gpu_metrics,
+            system_node_labels=SYSTEM_NODE_LABELS,
             after=[self.system_node_group.nodegroup, self.pod_identity_agent],
         )
 
