@@ -151,9 +151,7 @@ GPU_INSTANCE_TYPES: dict[str, InstanceShape] = {
 """Types a GPU group may use."""
 
 GENERAL_INSTANCE_TYPES: dict[str, InstanceShape] = {
-    name: ALL_INSTANCE_TYPES[name]
-    for name, ec2 in EC2_DATA.types.items()
-    if _is_general_type(ec2)
+    name: ALL_INSTANCE_TYPES[name] for name, ec2 in EC2_DATA.types.items() if _is_general_type(ec2)
 }
 """Types the system group may use."""
 
@@ -217,9 +215,7 @@ def why_not_accepted(name: str, *, gpu: bool) -> str:
             close = difflib.get_close_matches(
                 name, GPU_INSTANCE_TYPES if gpu else ALL_INSTANCE_TYPES
             )
-            reason = f"{data} does not list it" + (
-                f" (close: {', '.join(close)})" if close else ""
-            )
+            reason = f"{data} does not list it" + (f" (close: {', '.join(close)})" if close else "")
             if facts is not None:
                 reason += f"; {family}: {facts.note}"
     elif facts is not None and facts.use == "none":

@@ -47,7 +47,7 @@ class Ec2InstanceType:
     vcpus: int
     memory_mib: int
     architectures: tuple[str, ...]
-    """``ProcessorInfo.SupportedArchitectures`` in EC2's order (``i386``, ``x86_64``, ``arm64``...)."""
+    """``ProcessorInfo.SupportedArchitectures`` in EC2's order (``i386``, ``x86_64``, ...)."""
     gpus: int
     """Whole GPUs: the sum of ``GpuInfo.Gpus[].Count`` (0 for a fractional GPU such as g6f)."""
     gpu_manufacturer: str | None
@@ -100,9 +100,9 @@ def _parse(cells: list[str]) -> Ec2InstanceType:
         gpu_manufacturer=_optional(c["gpu_manufacturer"]),
         gpu_name=_optional(c["gpu_name"]),
         gpu_memory_mib=None if c["gpu_memory_mib"] == "-" else int(c["gpu_memory_mib"]),
-        other_accelerators=() if c["other_accelerators"] == "-" else tuple(
-            c["other_accelerators"].split(",")
-        ),
+        other_accelerators=()
+        if c["other_accelerators"] == "-"
+        else tuple(c["other_accelerators"].split(",")),
         efa_supported=c["efa_supported"] == "true",
         max_efa_interfaces=int(c["max_efa_interfaces"]),
         network_cards=cards,
