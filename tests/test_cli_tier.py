@@ -263,15 +263,10 @@ def test_each_gpu_family_passes_verify(family: str, tmp_path: Path) -> None:
         pools=[gpu_pool(f"gpu-{family}", ["us-west-2a"], [instance_type], max_size=1)],
     )
     config = write_config(tmp_path, data)
-    if not zone_offerings().regions["us-west-2"].zones_offering(instance_type):
-        # EC2 offers the type in no zone of the region (the offerings data, e.g. p3.2xlarge):
-        # verify must say so before deploy rather than pass a group that never gets a node.
-        outdir = tmp_path / "cdk.out"
-        result = run("verify.sh", "--outdir", str(outdir), "-c", f"config={config}")
-        assert result.returncode == 1, result.stdout[-4000:]
-        assert f"no zone ID of us-west-2 offers any of {instance_type}" in result.stdout
-        assert result.stdout.rstrip().endswith("verify: FAILED (zones)"), result.stdout[-500:]
-        assert_offline(result, outdir)
-        return
     report = assert_verified(config, tmp_path)
+    if not zone_offerings().regions["us-west-2"].zones_offering(instance_type):
+        # The snapshot lists the type in no zone of the region: verify says so and prints the
+        # command to ask the account (a WARN: the snapshot may predate the type's launch there).
+        assert "the snapshot lists no zone ID of us-west-2 offering any of" in report
+        assert "aws ec2 describe-instance-type-offerings --region us-west-2" in report
     assert instance_type in report
