@@ -21,6 +21,7 @@ from verify.cost import check_cost
 from verify.eks_posture import check_eks_posture, stack_properties
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
+from verify.quotas import check_quotas
 from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report
 from verify.synth import ROOT, Synthesis, stack_templates, synthesize
@@ -84,6 +85,7 @@ def _results(
         _replacement(baseline, synthesis),
         *check_capacity(synthesis),
         check_zones(synthesis.cluster, synthesis.network, config.region),
+        check_quotas(config.region, synthesis.stacks.node_groups),
         check_cost(config, synthesis.stacks.node_groups),
     ]
     return [*before, checkov.result(), *after]
