@@ -14,6 +14,7 @@ from typing import Any
 
 from cluster_config import ClusterConfig, ConfigError, load_config
 from cluster_config.cli import finish, internal_errors_reported
+from cluster_config.cost import offline_prices, with_live
 from verify.autoscaler import check_autoscaler
 from verify.capacity import check_capacity
 from verify.cfn_lint import check_cfn_lint
@@ -72,8 +73,14 @@ def _results(
     config = synthesis.config
     outdir = Path(args.outdir)
     node_groups = synthesis.stacks.node_groups
-    live = ask_account(config.region, node_groups) if args.live else None
+    offline = offline_prices(config.region)
+    live = ask_account(config.region, node_groups, priced=offline.on_demand) if args.live else None
     facts = live if isinstance(live, LiveFacts) else None
+    prices = (
+        with_live(offline, facts.on_demand_prices, facts.spot_prices, facts.asked_on)
+        if facts
+        else offline
+    )
     before = [
         CheckResult(
             "config",
@@ -101,7 +108,7 @@ def _results(
             facts.quotas if facts else None,
             facts.asked_on if facts else None,
         ),
-        check_cost(config, node_groups),
+        check_cost(config, node_groups, prices=prices),
         *([check_live(live)] if args.live else []),
     ]
     return [*before, checkov.result(), *after]
