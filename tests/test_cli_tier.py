@@ -70,11 +70,13 @@ def _user_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
 
 
-def run(script: str, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def run(
+    script: str, *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", f"scripts/{script}", *args],
         cwd=cwd,
-        env=_user_env(),
+        env=env or _user_env(),
         capture_output=True,
         text=True,
         timeout=600,
@@ -213,6 +215,27 @@ def test_the_capacity_example_passes_verify(tmp_path: Path) -> None:
     checks += ("autoscaler", "gpu-sharing", "priority", "zones", "volume-zone")
     for check in checks:
         assert re.search(rf"^  PASS  {check} ", report, flags=re.M), check
+
+
+@full_matrix_only
+def test_verify_live_without_credentials_is_one_skip_line(tmp_path: Path) -> None:
+    """``verify.sh --live`` as a user without AWS credentials runs: the offline checks and one
+    SKIP line, exit 0 (no crash, no hang; the instance-role lookup is off so CI asks no one)."""
+    env = {k: v for k, v in _user_env().items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+    )
+    outdir = tmp_path / "cdk.out"
+    result = run("verify.sh", "--outdir", str(outdir), "--live", env=env)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert re.search(
+        r"^  SKIP  live          --live: no AWS credentials found by boto3's standard chain",
+        result.stdout,
+        flags=re.M,
+    ), result.stdout[-2000:]
+    assert_offline(result, outdir)
 
 
 @full_matrix_only

@@ -128,7 +128,7 @@ def gather(
     for pool, specs in _by_pool(spot).items():
         scores = _call(
             facts,
-            "ec2:GetSpotPlacementScores",
+            f"ec2:GetSpotPlacementScores (pool {pool})",
             lambda specs=specs: _placement_scores(ec2, region, specs),  # type: ignore[misc]
         )
         if scores is not None:
