@@ -481,6 +481,9 @@ def test_kubectl_provider_outside_the_vpc_gets_no_network_interface_policy(
         "DescribeCluster",
         "OwnLogs",
     ]
+    framework = role(synth, "ClusterKubectlProviderProviderFrameworkRole")
+    assert "ManagedPolicyArns" not in framework
+    assert [p["PolicyName"] for p in framework["Policies"]] == ["OwnLogs"]
 
 
 CLUSTER_ROLE = "ClusterRoleFA261979"
