@@ -58,6 +58,9 @@ _BOUND_REASONS = {
     "nat_gateways": "one NAT gateway per availability zone, and a cluster has at most 6 zones",
     "root_volume_gib": "EBS gp3 volumes are 1-16384 GiB; the EKS AL2023 AMIs need at least 20",
     "gpu_root_volume_gib": "EBS gp3 volumes are 1-16384 GiB; the EKS AL2023 AMIs need at least 20",
+    "size_gib": "EBS gp3 volumes are 1-16384 GiB; the EKS AL2023 AMIs need at least 20",
+    "throughput_mibps": "EBS gp3 throughput is 125-2000 MiB/s",
+    "iops": "EBS gp3 volumes have 3000-80000 IOPS",
     "scale_down_unneeded_minutes": "the autoscaler's --scale-down-unneeded-time, up to a day",
     "scale_down_delay_after_add_minutes": "the autoscaler's --scale-down-delay-after-add, "
     "up to a day",
