@@ -237,6 +237,9 @@ def _describe(error: ValidationError) -> list[str]:
 
 # Keys of earlier releases, by what replaced them: too far apart for a spelling match.
 _RENAMED_KEYS = {"gpu_node_groups": "gpu_pools"}
+# Other tools' names for a group's bounds, at any level: "max_nodes" is closer to "warm_nodes"
+# as spelled than to "max_size", which it means.
+_OTHER_TOOLS_KEYS = {"max_nodes": "max_size", "min_nodes": "min_size"}
 
 
 def _unknown_key(loc: list[Any]) -> str:
@@ -246,6 +249,8 @@ def _unknown_key(loc: list[Any]) -> str:
     if not allowed:
         return "unknown key"
     renamed = _RENAMED_KEYS.get(str(loc[-1])) if len(loc) == 1 else None
+    if _OTHER_TOOLS_KEYS.get(str(loc[-1])) in allowed:
+        renamed = _OTHER_TOOLS_KEYS[str(loc[-1])]
     close = (
         [renamed] if renamed else difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.55)
     )

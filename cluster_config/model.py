@@ -300,6 +300,10 @@ class GpuPoolConfig(_NodeGroupConfig):
     """nodeadm's experimental ``FastImagePull`` (SOCI parallel pull and unpack); the pool gets a
     launch template of its own, and a root volume of at least 600 MiB/s unless one is set."""
 
+    warm_nodes: NodeCount = 0
+    """Nodes of the pool kept ready for the next GPU pod (a CapacityBuffer, or pause pods where
+    the cluster's autoscaler has no CapacityBuffer API); each is billed like a running node."""
+
     @property
     def own_launch_template(self) -> bool:
         """Whether the pool has launch settings of its own (else it shares the GPU template)."""
@@ -435,6 +439,7 @@ class ClusterConfig(_Frozen):
             *_group_problems(self),
             *_aws_limit_problems(self),
             *_root_volume_problems(self),
+            *_warm_capacity_problems(self),
         ]
         if problems:
             raise _rule_violations(problems)
@@ -569,6 +574,31 @@ def _root_volume_problems(config: ClusterConfig) -> list[str]:
             throughput = nodeadm.FAST_IMAGE_PULL_MIN_THROUGHPUT_MIBPS
         broken = ebs.gp3_problems(size, throughput, volume.iops)
         problems.extend(f"gpu_pools.{i}.root_volume.{p}" for p in broken)
+    return problems
+
+
+def _warm_capacity_problems(config: ClusterConfig) -> list[str]:
+    """Warm nodes within the pool's groups; pause pods that the device plugin would admit."""
+    problems = []
+    buffers = KUBERNETES_RELEASES[config.kubernetes_version].capacity_buffer_api is not None
+    for i, pool in enumerate(config.gpu_pools):
+        if not pool.warm_nodes:
+            continue
+        zones = len(pool.availability_zones or config.availability_zones)
+        if pool.warm_nodes > pool.max_size * zones:
+            problems.append(
+                f"gpu_pools.{i}.warm_nodes: {pool.warm_nodes} is more than the pool's "
+                f"{pool.max_size * zones} nodes (max_size {pool.max_size} x {zones} zones); "
+                "allowed: 0 to that"
+            )
+        sharing = pool.gpu_sharing
+        if not buffers and sharing and sharing.fail_requests_greater_than_one:
+            problems.append(
+                f"gpu_pools.{i}.warm_nodes: on Kubernetes {config.kubernetes_version} warm "
+                "nodes are held by pause pods asking for every GPU replica of a node, which "
+                "gpu_sharing.fail_requests_greater_than_one refuses; use Kubernetes 1.34+ "
+                "(CapacityBuffer) or set it to false"
+            )
     return problems
 
 

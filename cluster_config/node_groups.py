@@ -57,6 +57,7 @@ from cluster_config.priority_expander import (
     expander_flag,
     expander_priorities,
 )
+from cluster_config.warm_capacity import WarmPool
 
 CapacityType = Literal["SPOT", "ON_DEMAND"]
 TaintEffectName = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
@@ -144,6 +145,8 @@ class NodeGroupSpec:
     zero; the group then gets no node-template tags)."""
     priority: int
     """The priority expander's priority: higher is tried first."""
+    warm_nodes: int
+    """The pool's ``warm_nodes`` (0 on the system group and on on-demand fallback groups)."""
     sharing: GpuSharingConfig | None
     kubernetes_version: str
     release_version: str | None
@@ -196,6 +199,19 @@ class NodeGroupSpecs:
     def launch_templates(self) -> tuple[LaunchSpec, ...]:
         """Every launch template the groups use, each once, in config order."""
         return tuple(dict.fromkeys(spec.launch for spec in self.all))
+
+    @property
+    def warm_pools(self) -> tuple[WarmPool, ...]:
+        """Each pool with ``warm_nodes``: the buffer pods the warm-capacity chart makes."""
+        return tuple(
+            WarmPool(
+                pool=name,
+                nodes=groups[0].warm_nodes,
+                gpus_per_node=int(groups[0].node_template_resources[GPU_RESOURCE]),
+            )
+            for name, groups in self.pools.items()
+            if groups[0].warm_nodes
+        )
 
     @property
     def gpu_instance_types(self) -> tuple[str, ...]:
@@ -266,6 +282,7 @@ def _system_spec(config: ClusterConfig) -> NodeGroupSpec:
         # toleration and a GPU); it has a priority so that the expander still uses it.
         priority=SPOT_PRIORITY,
         sharing=None,
+        warm_nodes=0,
     )
 
 
@@ -345,6 +362,7 @@ def _pool_specs(config: ClusterConfig, index: int, pool: GpuPoolConfig) -> list[
                     node_template_resources=resources,
                     priority=SPOT_PRIORITY if capacity_type == "SPOT" else ON_DEMAND_PRIORITY,
                     sharing=pool.gpu_sharing,
+                    warm_nodes=0 if is_fallback else pool.warm_nodes,
                 )
             )
     return specs
@@ -371,6 +389,7 @@ def _spec(
     node_template_resources: Mapping[str, str],
     priority: int,
     sharing: GpuSharingConfig | None,
+    warm_nodes: int,
 ) -> NodeGroupSpec:
     """A spec, with what every group takes from the cluster (version, AMI release, repair)."""
     return NodeGroupSpec(
@@ -400,6 +419,7 @@ def _spec(
         node_template_resources=MappingProxyType(dict(node_template_resources)),
         priority=priority,
         sharing=sharing,
+        warm_nodes=warm_nodes,
         kubernetes_version=config.kubernetes_version,
         release_version=config.node_ami_release_version,
         node_auto_repair=config.node_auto_repair,

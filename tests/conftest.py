@@ -39,11 +39,12 @@ FAST_START_POOL = {
     "min_size": 0,
     "max_size": 2,
     "fast_image_pull": True,
+    "warm_nodes": 1,
 }
 
 
 @pytest.fixture(scope="session")
 def fast_start_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """The default pool plus a pool with every cold-start lever (fast image pull)."""
+    """The default pool plus a pool with every cold-start lever (fast image pull, warm node)."""
     pools = [*default_data()["gpu_pools"], FAST_START_POOL]
     return synthesize(config_with({"gpu_pools": pools}), tmp_path_factory.mktemp("fast"))
