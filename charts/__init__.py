@@ -19,6 +19,7 @@ from charts.cluster_autoscaler import (
     autoscaler_args,
     capacity_buffer_args,
     scale_down_args,
+    scale_up_latency_args,
 )
 from charts.ebs_storage_class import EbsStorageClassChart
 from charts.gpu_smoke_test import GpuSmokeTestChart
@@ -102,6 +103,10 @@ def _autoscaler_args(
             max_node_provision_minutes=tuning.max_node_provision_minutes,
             utilization_threshold=tuning.scale_down_utilization_threshold,
             gpu_utilization_threshold=tuning.scale_down_gpu_utilization_threshold,
+        )
+        + scale_up_latency_args(
+            scan_interval_seconds=tuning.scan_interval_seconds,
+            new_pod_scale_up_delay_seconds=tuning.new_pod_scale_up_delay_seconds,
         )
         + (capacity_buffer_args(release.cluster_autoscaler_tag) if buffers else []),
     )

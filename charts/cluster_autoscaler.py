@@ -135,6 +135,18 @@ def capacity_buffer_args(cluster_autoscaler_tag: str) -> list[str]:
     ]
 
 
+def scale_up_latency_args(
+    *, scan_interval_seconds: int, new_pod_scale_up_delay_seconds: int
+) -> list[str]:
+    """How soon a pending pod is scaled up for (``config/flags/flags.go``: ``--scan-interval``
+    default ``config.DefaultScanInterval`` = 10s, ``config/const.go``; ``--new-pod-scale-up-delay``
+    default 0s). Written even at the defaults, so the deployed value is visible."""
+    return [
+        f"--scan-interval={scan_interval_seconds}s",
+        f"--new-pod-scale-up-delay={new_pod_scale_up_delay_seconds}s",
+    ]
+
+
 def scale_down_args(
     *,
     unneeded_minutes: int,

@@ -67,6 +67,11 @@ _BOUND_REASONS = {
     "max_node_provision_minutes": "the autoscaler's --max-node-provision-time: a GPU node needs "
     "about 5 minutes to join; beyond an hour a failed launch blocks scale-up too long",
     "scale_down_utilization_threshold": "a fraction of the node's requests",
+    "scan_interval_seconds": "the autoscaler's --scan-interval (upstream 10s): below 1 s is "
+    "no faster (a loop takes seconds), above 60 s a pending pod waits longer than the "
+    "autoscaler's own 30 s SLO",
+    "new_pod_scale_up_delay_seconds": "the autoscaler's --new-pod-scale-up-delay (upstream 0s), "
+    "up to 10 minutes",
     "scale_down_gpu_utilization_threshold": "a fraction of the node's GPUs",
 }
 

@@ -219,6 +219,10 @@ class AutoscalerConfig(_Frozen):
     max_node_provision_minutes: Annotated[int, Field(strict=True, ge=5, le=60)]
     scale_down_utilization_threshold: Annotated[float, Field(gt=0, le=1)]
     scale_down_gpu_utilization_threshold: Annotated[float, Field(gt=0, le=1)]
+    scan_interval_seconds: Annotated[int, Field(strict=True, ge=1, le=60)]
+    """``--scan-interval``: how often the autoscaler looks for pending pods (upstream 10 s)."""
+    new_pod_scale_up_delay_seconds: Annotated[int, Field(strict=True, ge=0, le=600)]
+    """``--new-pod-scale-up-delay``: pods younger than this are not scaled up for (upstream 0)."""
 
 
 class OnDemandFallbackConfig(_Frozen):
