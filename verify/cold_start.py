@@ -102,11 +102,10 @@ def pool_starts(
     # core/static_autoscaler.go: filterOutYoungPods (the delay), then allPodsAreNew (30 s for a
     # GPU pod); the loop that first sees the pod old enough comes half a scan later on average.
     reaction = max(delay, _figure("gpu_pod_wait_seconds")) + scan * _figure("scan_wait")
-    images = {p.name: p.image_size_gb for p in config.gpu_pools}
     starts = []
     for pool, groups in node_groups.pools.items():
         launch = groups[0].launch
-        image_gb = images.get(pool) or int(_figure("default_image_gb"))
+        image_gb = groups[0].image_size_gb or int(_figure("default_image_gb"))
         throughput = launch.effective_throughput_mibps
         pull, rate = pull_seconds(image_gb, throughput, fast=launch.fast_image_pull)
         starts.append(
