@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 from hypothesis import settings
 
-from tests.support import REPRESENTATIVE, broken_copies, config_with, synthesize
+from tests.support import (
+    REPRESENTATIVE,
+    broken_copies,
+    config_with,
+    default_data,
+    synthesize,
+    warm_capacity_manifests,
+)
 from verify.checkov import Finding, run_checkov, synthesized_files
 from verify.synth import Synthesis
 
@@ -45,13 +52,16 @@ def checkov_scan(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> list[Finding]:
     """The session's one checkov run (checkov is ~15 s of start-up per run): the default synth's
-    files, each representative config's and two broken copies (``broken_copies``). Each finding
+    files, each representative config's, the warm-capacity chart both ways and two broken copies
+    (``broken_copies``). Each finding
     carries its file's path, so a test takes the findings of the files it is about."""
     synths = [default_synth, *representative_synths.values()]
     files = [path for synth in synths for path in synthesized_files(synth.outdir)]
-    broken = broken_copies(default_synth, tmp_path_factory.mktemp("broken"))
-    findings = run_checkov([*files, *broken])
-    assert {f.path for f in findings} <= {str(p.resolve()) for p in [*files, *broken]}
+    folder = tmp_path_factory.mktemp("broken")
+    broken = broken_copies(default_synth, folder)
+    warm = warm_capacity_manifests(folder)
+    findings = run_checkov([*files, *warm, *broken])
+    assert {f.path for f in findings} <= {str(p.resolve()) for p in [*files, *warm, *broken]}
     return findings
 
 
@@ -60,3 +70,20 @@ def checkov_scan(
 settings.register_profile("deterministic", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, print_blob=True)
 settings.load_profile("deterministic")
+
+
+FAST_START_POOL = {
+    "name": "fast",
+    "instance_types": ["g6e.xlarge"],
+    "min_size": 0,
+    "max_size": 2,
+    "fast_image_pull": True,
+    "warm_nodes": 1,
+}
+
+
+@pytest.fixture(scope="session")
+def fast_start_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    """The default pool plus a pool with every cold-start lever (fast image pull, warm node)."""
+    pools = [*default_data()["gpu_pools"], FAST_START_POOL]
+    return synthesize(config_with({"gpu_pools": pools}), tmp_path_factory.mktemp("fast"))

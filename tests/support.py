@@ -9,13 +9,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+import cdk8s
 import pytest
 import yaml
 
 from charts import AddonCharts, build_charts
+from charts.warm_capacity import WarmCapacityChart
 from cluster_config import ClusterConfig
 from cluster_config.loader import _merge, validate_config
 from cluster_config.node_groups import node_group_specs
+from cluster_config.warm_capacity import WarmPool
 from verify.synth import Synthesis
 from verify.synth import synthesize as verify_synthesize
 
@@ -136,3 +139,20 @@ def broken_copies(default_synth: Synthesis, folder: Path) -> list[Path]:
     broken_manifest = folder / "broken.yaml"
     broken_manifest.write_text(yaml.safe_dump(daemon_set))
     return [broken_template, broken_manifest]
+
+
+def warm_capacity_manifests(folder: Path) -> list[Path]:
+    """The warm-capacity chart both ways (CapacityBuffer, and the pause pods of Kubernetes 1.33),
+    which the default config does not make."""
+    paths = []
+    for name, api in (("buffer", "v1beta1"), ("pause", None)):
+        chart = WarmCapacityChart(
+            cdk8s.App(),
+            "Warm",
+            pools=[WarmPool(pool="gpu-spot-ng", nodes=1, gpus_per_node=1)],
+            capacity_buffer_api=api,
+        )
+        path = folder / f"gpu-warm-capacity-{name}.yaml"
+        path.write_text(yaml.safe_dump_all(chart.to_json()))
+        paths.append(path)
+    return paths

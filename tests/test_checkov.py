@@ -26,8 +26,8 @@ from verify.synth import Synthesis
 @pytest.fixture(scope="module")
 def scan(checkov_scan: list[Finding]) -> list[Finding]:
     """The session's one checkov run (tests/conftest.py): the default synth's files, the
-    representative configs' and the broken copies (checkov judges each file on its own, so a
-    finding's path says which it came from)."""
+    representative configs', the warm-capacity manifests and the broken copies (checkov judges
+    each file on its own, so a finding's path says which it came from)."""
     return checkov_scan
 
 
