@@ -141,6 +141,10 @@ def broken_copies(default_synth: Synthesis, folder: Path) -> list[Path]:
     return [broken_template, broken_manifest]
 
 
+WARM_CAPACITY_PREFIX = "gpu-warm-capacity-"
+"""File names of ``warm_capacity_manifests``."""
+
+
 def warm_capacity_manifests(folder: Path) -> list[Path]:
     """The warm-capacity chart both ways (CapacityBuffer, and the pause pods of Kubernetes 1.33),
     which the default config does not make."""
@@ -152,7 +156,7 @@ def warm_capacity_manifests(folder: Path) -> list[Path]:
             pools=[WarmPool(pool="gpu-spot-ng", nodes=1, gpus_per_node=1)],
             capacity_buffer_api=api,
         )
-        path = folder / f"gpu-warm-capacity-{name}.yaml"
+        path = folder / f"{WARM_CAPACITY_PREFIX}{name}.yaml"
         path.write_text(yaml.safe_dump_all(chart.to_json()))
         paths.append(path)
     return paths
