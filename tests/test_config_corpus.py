@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from cluster_config.cli import EXIT_CONFIG_ERROR, EXIT_INTERNAL_ERROR, internal_errors_reported
-from cluster_config.loader import MAX_REPORTED_PROBLEMS
+from cluster_config.problems import MAX_REPORTED_PROBLEMS
 from tests.support import ROOT, config_with, full_matrix_only, resources, synthesize
 
 CORPUS = ROOT / "tests" / "config_corpus"

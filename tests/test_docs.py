@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel
 
 from charts import build_charts, write_manifests
-from cluster_config.loader import _merge, validate_config
+from cluster_config.loader import merge_override, validate_config
 from cluster_config.model import ClusterConfig
 from cluster_config.node_groups import node_group_specs
 from tests.support import ROOT, config_with, default_data
@@ -171,7 +171,7 @@ def _as_kubernetes(example: dict[str, Any]) -> dict[str, Any]:
 def test_every_yaml_example_is_a_valid_config_or_valid_kubernetes(where: str, example: Any) -> None:
     assert isinstance(example, dict), where
     if set(example) <= CONFIG_KEYS:
-        validate_config(_merge(default_data(), example))
+        validate_config(merge_override(default_data(), example))
     else:
         kubernetes_validate.validate(_as_kubernetes(example), "1.36.0", strict=True)
 
