@@ -182,6 +182,8 @@ def _problem(model: type[BaseModel], loc: tuple[Any, ...], item: Any) -> Problem
         message = _length(item)
     elif code == "BadFormat":
         message = _hint(model, loc) or message
+    elif code == "NotAllowed":
+        message = f"must be {item['ctx']['expected']}"
     if code in ("OutOfRange", "WrongLength") or kind == code:  # the message shows the value
         return Problem(code, path, message)
     return Problem(code, path, f"{message} (got: {show(value)})")

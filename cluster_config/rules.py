@@ -25,7 +25,7 @@ from cluster_config.labels import RESERVED_GPU_LABELS, SYSTEM_POOL
 from cluster_config.model import ClusterConfig
 from cluster_config.nodegroup_names import group_name
 from cluster_config.problems import Problem
-from cluster_config.public_cidrs import MAX_PUBLIC_ACCESS_CIDRS, not_public_reason
+from cluster_config.public_cidrs import MAX_PUBLIC_ACCESS_CIDRS, internet_share, not_public_reason
 from cluster_config.zone_offerings import zone_id_problem
 
 MAX_GPU_NODE_GROUPS = 20
@@ -223,10 +223,8 @@ def endpoint_reachable(config: ClusterConfig, _: ClusterConfig) -> Findings:
 @rule("PrivateAccessNeeded")
 def kubectl_provider_reaches_endpoint(config: ClusterConfig, _: ClusterConfig) -> Findings:
     endpoint = config.endpoint
-    restricted = endpoint.public_access_cidrs and all(
-        c.prefixlen > 0 for c in endpoint.public_access_cidrs
-    )
-    if restricted and not endpoint.private_access:
+    cidrs = endpoint.public_access_cidrs
+    if cidrs and internet_share(cidrs) < 1 and not endpoint.private_access:
         yield (
             "endpoint.private_access",
             "false while public_access_cidrs is restricted: the kubectl provider that applies "

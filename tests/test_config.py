@@ -667,3 +667,38 @@ def test_every_rule_has_a_distinct_pascal_case_code() -> None:
     codes = rules.codes()
     assert len(set(codes)) == len(codes)
     assert all(re.fullmatch(r"[A-Z][A-Za-z]+", code) for code in codes)
+
+
+def test_a_key_with_terminal_escapes_is_echoed_escaped(tmp_path: Path) -> None:
+    """A key holding an escape sequence once reached the terminal raw (recolouring it, or
+    worse); every character below U+0020, DEL, C1 and bidi controls are shown as \\uXXXX."""
+    path = tmp_path / "team.yaml"
+    path.write_text('"\\e[2J\\e[31mred\\u202e": 1\ncluster_name: "a\\u0007b"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(default_data(), str(path))
+    report = caught.value.report()
+    assert caught.value.codes[0][0] == "BadFormat"
+    assert not re.search(r"[\x00-\x1f\x7f-\x9f\u202e]", report.replace("\n", ""))
+    assert "\\u001b[2J" in report and "\\u202e" in report and "\\u0007" in report
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (".env", "AWS_SECRET_ACCESS_KEY: wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY\n"),
+        ("config.json", '{"auths": {"registry.example": {"auth": "c2VjcmV0OnBhc3N3b3Jk"}}}'),
+        ("dotenv", "TOKEN=ghp_16C7e42F292c6912E7710c838347Ae178B4a\n"),
+    ],
+)
+def test_a_credentials_file_given_by_mistake_never_prints_the_secret(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    """Values of unknown keys are never shown (not only those that look like secrets: no
+    pattern catches every credential, and a misspelt key's value is on the user's screen)."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(default_data(), str(path))
+    report = caught.value.report()
+    for secret in ("wJalrXUtnFEMIK7MDENG", "c2VjcmV0OnBhc3N3b3Jk", "ghp_16C7e42F"):
+        assert secret not in report
