@@ -702,3 +702,45 @@ def test_a_credentials_file_given_by_mistake_never_prints_the_secret(
     report = caught.value.report()
     for secret in ("wJalrXUtnFEMIK7MDENG", "c2VjcmV0OnBhc3N3b3Jk", "ghp_16C7e42F"):
         assert secret not in report
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "what"),
+    [
+        ("gpu_pools: !!set {a: null, b: null}\n", "line 1", "a set"),
+        ("cluster_name: !!binary bWwtdGVhbQ==\n", "line 1", "bytes"),
+        ("tags:\n  since: 2026-01-01\n", "line 2", "a date or time"),
+        ("cluster_name: !vault secret/name\n", "line 1", "tag '!vault'"),
+    ],
+)
+def test_only_plain_yaml_values_are_accepted(
+    tmp_path: Path, text: str, line: str, what: str
+) -> None:
+    """``!!set`` ordered pools by the interpreter's hash seed (two synths of one file differed,
+    and a redeploy replaced every GPU group); ``!!binary`` turned a name into its bytes."""
+    path = tmp_path / "team.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(default_data(), str(path))
+    (problem,) = caught.value.problems
+    assert problem.code == "YamlTag"
+    assert f"{line}, column" in problem.message
+    assert f"{what} is not a config value" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("account", "１２３４５６７８９０１２"),  # fullwidth digits
+        ("account", "١٢٣٤٥٦٧٨٩٠١٢"),  # Arabic-Indic digits
+        ("availability_zone_ids", ["usw2-az١", "usw2-az2", "usw2-az3"]),
+        ("node_ami_release_version", "1.36.0-２０２６１１２０"),
+        ("admin_principal_arns", ["arn:aws:iam::１２３４５６７８９０１２:role/Admin"]),
+        ("admin_principal_arns", ["arn:aws:iam::123456789012:role/Ädmin"]),
+    ],
+)
+def test_only_ascii_digits_and_letters_where_aws_means_ascii(field: str, value: Any) -> None:
+    """Unicode digits once passed ``\\d`` and reached the templates."""
+    codes = codes_of({field: value})
+    assert [code for code, _ in codes] == ["BadFormat"], codes
+    assert codes[0][1].startswith(field)
