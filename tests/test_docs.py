@@ -257,3 +257,10 @@ def test_the_defaults_check_reads_cdk_json_and_the_model() -> None:
     assert _default_of("gpu_pools[].on_demand_fallback") is None
     assert _default_of("account") is None
     assert _default_of("autoscaler") == SECTION
+
+
+def test_shell_commands_use_the_users_cluster_name_not_the_default() -> None:
+    """docs/using-gpus.md's first command once read the stack of the default cluster name."""
+    commands = "\n".join(block for page in PAGES for block in fenced(page.read_text(), "sh"))
+    assert "gpu-spot-cluster" not in commands and "gpu-spot-network" not in commands
+    assert re.search(r"--stack-name\s+[\"']?\$", commands)

@@ -583,3 +583,12 @@ def test_an_instance_type_affinity_scales_from_zero_only_with_the_first_type(
         assert fit_failure(pod_for(group.instance_types[1:]), node) == (
             "required node affinity does not match"
         )
+
+
+def test_the_groups_table_fits_100_columns(output: dict[str, Any]) -> None:
+    """It was one table of 16 columns, about 170 wide; printed under a 10-column indent."""
+    table = run(output).table
+    legend = next(i for i, line in enumerate(table) if line.startswith("(yes: "))
+    headers = [line for line in table[:legend] if line.startswith("group ")]
+    assert len(headers) == 3
+    assert max(len(line) for line in table[: legend + 5]) + len(" " * 10) <= 100

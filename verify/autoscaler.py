@@ -15,6 +15,7 @@ pod each pool takes, from zero and on the node that then joins.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -87,6 +88,12 @@ LIVE_MEMORY_FRACTION = Fraction(15944120, 16 * 1024 * 1024)
 (16 GiB) reports 15944120Ki in cluster-autoscaler's compare_nodegroups_test.go
 ``TestNodesSimilarVariousLargeMemoryRequirementsM5XLarge``: 95%."""
 
+TABLE_COLUMNS = (
+    ("group", "pool", "capacity", "zone", "type"),
+    ("group", "cpu", "memory", "gpu", "disk", "taint"),
+    ("group", "gpu pod", "pool pod", "+10Gi", "plain", "plugin", "CA"),
+)
+"""The groups table, in three parts so each fits 100 columns (one table was about 170)."""
 TABLE_LEGEND = (
     "(yes: the pod fits the group's template node at zero, which holds the kube-proxy mirror pod "
     "and every DaemonSet's pod. gpu pod: 1 nvidia.com/gpu and the GPU toleration, no selector; "
@@ -94,7 +101,7 @@ TABLE_LEGEND = (
     "plain: no toleration; plugin: the NVIDIA device plugin; CA: the autoscaler itself; disk: "
     "ephemeral storage the template offers)"
 )
-"""One line under the table, naming its columns."""
+"""Under the tables (wrapped to fit 100 columns), naming their columns."""
 
 TEMPLATE_ONLY_LABELS = ("nodegroup-name", "cluster-name", "amiType", "k8sVersion", "diskSize")
 """Labels the autoscaler invents from ASG tags and DescribeNodegroup; no real node has them."""
@@ -700,11 +707,8 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
                 yes("autoscaler", group.name),
             )
         )
-    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
-    ]
-    lines.append(TABLE_LEGEND)
+    lines = [line for columns in TABLE_COLUMNS for line in _columns(rows, columns)]
+    lines.extend(textwrap.wrap(TABLE_LEGEND, 88))
     flags = simulation.flags
     how = (
         f"--balancing-label={','.join(flags.balancing_labels)}"
@@ -787,3 +791,10 @@ def check_autoscaler(
     if simulation.problems:
         return CheckResult("autoscaler", "FAIL", summary, simulation.problems, simulation.table)
     return CheckResult("autoscaler", "PASS", summary, simulation.problems, simulation.table)
+
+
+def _columns(rows: Sequence[tuple[str, ...]], columns: tuple[str, ...]) -> list[str]:
+    """``columns`` of ``rows`` (the first row names them), each padded to its widest cell."""
+    picked = [tuple(str(r[rows[0].index(c)]) for c in columns) for r in rows]
+    widths = [max(len(r[i]) for r in picked) for i in range(len(columns))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in picked]
