@@ -47,6 +47,7 @@ def build_charts(config: ClusterConfig, node_groups: NodeGroupSpecs) -> AddonCha
             "NvidiaDevicePlugin",
             gpu_instance_types=node_groups.gpu_instance_types,
             sharing_configs=node_groups.device_plugin_configs,
+            image_registry_mirror=config.image_registry_mirror,
         ),
         autoscaler=ClusterAutoscalerChart(
             cdk8s.App(),
@@ -57,8 +58,11 @@ def build_charts(config: ClusterConfig, node_groups: NodeGroupSpecs) -> AddonCha
             node_selector=node_groups.system.labels,
             args=_autoscaler_args(config, node_groups),
             expander_priorities=node_groups.expander_priorities,
+            image_registry_mirror=config.image_registry_mirror,
         ),
-        smoke_test=GpuSmokeTestChart(cdk8s.App(), "GpuSmokeTest"),
+        smoke_test=GpuSmokeTestChart(
+            cdk8s.App(), "GpuSmokeTest", image_registry_mirror=config.image_registry_mirror
+        ),
         storage_class=EbsStorageClassChart(cdk8s.App(), "EbsStorageClass"),
     )
 

@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from cluster_config import aws_limits
 from cluster_config.catalog import GENERAL_INSTANCE_TYPES, GPU_INSTANCE_TYPES, why_not_accepted
 from cluster_config.gpu_sharing import MAX_REPLICAS, MIN_REPLICAS, rename_problem, strategy_problem
+from cluster_config.images import registry_mirror_problem
 from cluster_config.versions import KUBERNETES_RELEASES
 
 T = TypeVar("T")
@@ -311,3 +312,9 @@ class ClusterConfig(_Frozen):
     metrics_server: Flag
     """The ``metrics-server`` EKS add-on (``kubectl top``, HorizontalPodAutoscaler)."""
     observability: ObservabilityConfig
+    image_registry_mirror: (
+        Annotated[str, field_rule("RegistryMirror", registry_mirror_problem)] | None
+    ) = None
+    """Optional: a registry that serves every image this project deploys (``charts.images``),
+    e.g. an ECR pull-through cache in a China region; unset, images come from their own
+    registries (registry.k8s.io, nvcr.io, docker.io)."""

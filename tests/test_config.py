@@ -728,15 +728,23 @@ def test_only_plain_yaml_values_are_accepted(
     assert f"{what} is not a config value" in problem.message
 
 
+def _digits(text: str, zero: int) -> str:
+    """``text`` with its ASCII digits written in another script (``zero``: its digit zero)."""
+    return "".join(chr(zero + int(c)) if c.isdigit() else c for c in text)
+
+
+FULLWIDTH, ARABIC_INDIC = 0xFF10, 0x0660
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("account", "１２３４５６７８９０１２"),  # fullwidth digits
-        ("account", "١٢٣٤٥٦٧٨٩٠١٢"),  # Arabic-Indic digits
-        ("availability_zone_ids", ["usw2-az١", "usw2-az2", "usw2-az3"]),
-        ("node_ami_release_version", "1.36.0-２０２６１１２０"),
-        ("admin_principal_arns", ["arn:aws:iam::１２３４５６７８９０１２:role/Admin"]),
-        ("admin_principal_arns", ["arn:aws:iam::123456789012:role/Ädmin"]),
+        ("account", _digits("123456789012", FULLWIDTH)),
+        ("account", _digits("123456789012", ARABIC_INDIC)),
+        ("availability_zone_ids", [_digits("usw2-az1", ARABIC_INDIC), "usw2-az2", "usw2-az3"]),
+        ("node_ami_release_version", "1.36.0-" + _digits("20261120", FULLWIDTH)),
+        ("admin_principal_arns", [f"arn:aws:iam::{_digits('123456789012', FULLWIDTH)}:role/A"]),
+        ("admin_principal_arns", ["arn:aws:iam::123456789012:role/\u00c4dmin"]),
     ],
 )
 def test_only_ascii_digits_and_letters_where_aws_means_ascii(field: str, value: Any) -> None:

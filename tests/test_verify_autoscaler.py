@@ -592,3 +592,14 @@ def test_the_groups_table_fits_100_columns(output: dict[str, Any]) -> None:
     headers = [line for line in table[:legend] if line.startswith("group ")]
     assert len(headers) == 3
     assert max(len(line) for line in table[: legend + 5]) + len(" " * 10) <= 100
+
+
+def test_a_device_plugin_pulled_through_a_mirror_is_still_found(output: dict[str, Any]) -> None:
+    """With ``image_registry_mirror`` the plugin's image is ``<mirror>/nvcr.io/...``; verify
+    once looked for the image by its start and reported that no DaemonSet ran the plugin."""
+    for obj in output["objects"]:
+        if obj["kind"] == "DaemonSet":
+            for container in obj["spec"]["template"]["spec"]["containers"]:
+                container["image"] = "mirror.example.cn:5000/m/" + container["image"]
+    result = run(output)
+    assert result.status == "PASS", result.details

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster_config.catalog import ALL_INSTANCE_TYPES, InstanceShape
+from cluster_config.images import repository_of
 from cluster_config.nodeadm import (
     EVICTION_HARD_MEMORY_AVAILABLE_MIB,
     allocatable_cpu_millicores,
@@ -762,8 +763,10 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
 
 
 def _runs_image(obj: Mapping[str, Any], image: str) -> bool:
+    """Whether a container runs ``image`` (from its registry, or from a mirror of it)."""
     containers = obj["spec"]["template"]["spec"]["containers"]
-    return any(c.get("image", "").startswith(f"{image}:") for c in containers)
+    repositories = [repository_of(c.get("image", "")) for c in containers]
+    return any(r == image or r.endswith(f"/{image}") for r in repositories)
 
 
 def _find(objects: Sequence[Mapping[str, Any]], kind: str, name: str) -> Mapping[str, Any] | None:
