@@ -248,7 +248,10 @@ def test_non_gpu_type_in_a_gpu_group_is_rejected() -> None:
 def test_p2_is_rejected_because_the_al2023_nvidia_ami_does_not_support_it() -> None:
     problem = only_problem({"gpu_pools": gpu_pools(instance_types=["p2.xlarge"])})
     assert problem.code == "InstanceTypeNotSupported"
-    assert "the autoscaler's instance list has no such type" in problem.message
+    assert "'p2.xlarge' is not a supported GPU instance type: EC2's instance-type data (moto " in (
+        problem.message
+    )
+    assert ") does not list it" in problem.message
 
 
 def test_gpu_type_in_the_system_group_is_rejected() -> None:
