@@ -392,7 +392,7 @@ def test_an_endpoint_opened_to_the_internet_in_pieces_warns_too(
     """``0.0.0.0/1`` + ``128.0.0.0/1`` is the whole internet; it once passed the check."""
     vpc = cluster_props(templates)["ResourcesVpcConfig"]
     vpc.update(EndpointPublicAccess=True, PublicAccessCidrs=["0.0.0.0/1", "128.0.0.0/1"])
-    (finding,) = findings(templates, properties)
+    (finding,) = not_info(findings(templates, properties))
     assert (finding.level, finding.rule) == ("WARN", "endpoint")
 
 
@@ -401,4 +401,4 @@ def test_an_endpoint_open_to_one_office_does_not_warn(
 ) -> None:
     vpc = cluster_props(templates)["ResourcesVpcConfig"]
     vpc.update(EndpointPublicAccess=True, PublicAccessCidrs=["198.51.100.0/24", "17.0.0.0/8"])
-    assert findings(templates, properties) == []
+    assert not_info(findings(templates, properties)) == []
