@@ -20,6 +20,7 @@ import yaml
 
 from cluster_config import ConfigError
 from cluster_config.loader import merge_override, validate_config
+from cluster_config.zone_offerings import OFFERINGS_FILE
 from stacks.network_stack import ZONE_ID_METADATA
 from tests.support import (
     FULL_MATRIX,
@@ -244,13 +245,20 @@ def test_types_the_snapshot_lists_in_no_zone_warn_with_the_command_to_ask_the_ac
     ) in "\n".join(result.table)
 
 
+SNAPSHOT_DATE = re.search(
+    r"^# source: .*generated (\d{4}-\d{2}-\d{2}) ", OFFERINGS_FILE.read_text(), re.MULTILINE
+)[1]  # type: ignore[index]
+"""The generation date the offerings file's own header states (read here, not by the code)."""
+
+
 def test_every_offline_verdict_names_the_snapshot_and_its_date(
     default_synth: Synthesized, example_synth: Synthesized
 ) -> None:
     """Bug caught: a verdict from bundled data that does not say how old the data is."""
     for synth in (default_synth, example_synth):
         summary = zones_of(synth).summary
-        assert "offline snapshot: moto 5.2.5's EC2 offerings, file generated 2026-12-01" in summary
+        label = f"offline snapshot: moto 5.2.5's EC2 offerings, file generated {SNAPSHOT_DATE}"
+        assert label in summary
 
 
 @pytest.mark.slow
@@ -263,8 +271,8 @@ def test_a_region_without_data_is_skipped(tmp_path_factory: pytest.TempPathFacto
     assert result.status == "SKIP"
     assert result.summary.startswith(
         "no offerings data for ap-east-2 (moto 5.2.5 has 30 regions; offline snapshot: moto "
-        "5.2.5's EC2 offerings, file generated 2026-12-01); check your zones yourself, or run "
-        "verify --live:"
+        f"5.2.5's EC2 offerings, file generated {SNAPSHOT_DATE}); check your zones yourself, "
+        "or run verify --live:"
     )
     assert result.table[0].startswith("aws ec2 describe-availability-zones --region ap-east-2 ")
 
