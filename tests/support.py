@@ -16,7 +16,7 @@ import yaml
 from charts import AddonCharts, build_charts
 from charts.warm_capacity import WarmCapacityChart
 from cluster_config import ClusterConfig
-from cluster_config.loader import _merge, validate_config
+from cluster_config.loader import merge_override, validate_config
 from cluster_config.node_groups import node_group_specs
 from cluster_config.warm_capacity import WarmPool
 from verify.synth import Synthesis
@@ -40,7 +40,7 @@ def default_data() -> dict[str, Any]:
 
 def config_with(overrides: dict[str, Any] | None = None) -> ClusterConfig:
     """Defaults overridden the way ``-c config=PATH`` overrides them."""
-    return validate_config(_merge(default_data(), overrides or {}))
+    return validate_config(merge_override(default_data(), overrides or {}))
 
 
 def charts_for(config: ClusterConfig) -> AddonCharts:

@@ -15,6 +15,7 @@ pod each pool takes, from zero and on the node that then joins.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster_config.catalog import ALL_INSTANCE_TYPES, InstanceShape
+from cluster_config.images import repository_of
 from cluster_config.labels import GPU_TAINT_KEY, POOL_LABEL
 from cluster_config.nodeadm import (
     REPORTED_MEMORY_FRACTION,
@@ -81,6 +83,12 @@ LARGEST_POD_RESOURCES = ("cpu", "memory", "ephemeral-storage")
 ADDON_DAEMONSETS = Path(__file__).parent / "data" / "eks-addon-daemonsets.json"
 """The DaemonSets of each EKS add-on, from its published manifest (source and version inside)."""
 
+TABLE_COLUMNS = (
+    ("group", "pool", "capacity", "zone", "type"),
+    ("group", "cpu", "memory", "gpu", "disk", "taint"),
+    ("group", "gpu pod", "pool pod", "+10Gi", "plain", "plugin", "CA"),
+)
+"""The groups table, in three parts so each fits 100 columns (one table was about 170)."""
 TABLE_LEGEND = (
     "(yes: the pod fits the group's template node at zero, which holds the kube-proxy mirror pod "
     "and every DaemonSet's pod. gpu pod: 1 nvidia.com/gpu and the GPU toleration, no selector; "
@@ -88,7 +96,7 @@ TABLE_LEGEND = (
     "plain: no toleration; plugin: the NVIDIA device plugin; CA: the autoscaler itself; disk: "
     "ephemeral storage the template offers)"
 )
-"""One line under the table, naming its columns."""
+"""Under the tables (wrapped to fit 100 columns), naming their columns."""
 
 TABLE_HEADER = (
     "group",
@@ -981,7 +989,7 @@ def _table(
 ) -> list[str]:
     return [
         *_group_rows(scene),
-        TABLE_LEGEND,
+        *textwrap.wrap(TABLE_LEGEND, 88),
         *_balancing_lines(scene, balancing),
         *_largest_lines(scene, largest),
         *_buffer_lines(buffers),
@@ -1024,10 +1032,7 @@ def _group_rows(scene: Scene) -> list[str]:
                 yes("autoscaler", group.name),
             )
         )
-    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    return [
-        "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
-    ]
+    return [line for columns in TABLE_COLUMNS for line in _columns(rows, columns)]
 
 
 def _balancing_lines(scene: Scene, balancing: Balancing) -> list[str]:
@@ -1096,8 +1101,10 @@ def _buffer_lines(buffers: Mapping[str, Sequence[str]]) -> list[str]:
 
 
 def _runs_image(obj: Mapping[str, Any], image: str) -> bool:
+    """Whether a container runs ``image`` (from its registry, or from a mirror of it)."""
     containers = obj["spec"]["template"]["spec"]["containers"]
-    return any(c.get("image", "").startswith(f"{image}:") for c in containers)
+    repositories = [repository_of(c.get("image", "")) for c in containers]
+    return any(r == image or r.endswith(f"/{image}") for r in repositories)
 
 
 def _find(objects: Sequence[Mapping[str, Any]], kind: str, name: str) -> Mapping[str, Any] | None:
@@ -1121,3 +1128,10 @@ def check_autoscaler(
     )
     status: Status = "FAIL" if simulation.problems else "PASS"
     return CheckResult("autoscaler", status, summary, simulation.problems, simulation.table)
+
+
+def _columns(rows: Sequence[tuple[str, ...]], columns: tuple[str, ...]) -> list[str]:
+    """``columns`` of ``rows`` (the first row names them), each padded to its widest cell."""
+    picked = [tuple(str(r[rows[0].index(c)]) for c in columns) for r in rows]
+    widths = [max(len(r[i]) for r in picked) for i in range(len(columns))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in picked]
