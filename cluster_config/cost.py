@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cluster_config import ebs
 from cluster_config.model import ClusterConfig
 from cluster_config.node_groups import NodeGroupSpec, NodeGroupSpecs
 
@@ -55,6 +56,11 @@ class PoolCost:
     included: what an idle node costs until the autoscaler removes it."""
     fallback_node_hour: float | None
     """One on-demand fallback node for an hour, when the pool has a fallback."""
+    warm_nodes: int = 0
+    """Nodes kept ready by ``warm_nodes`` beyond the groups' ``min_size`` (priced in ``idle``:
+    the buffer keeps them running with no pod of yours on them)."""
+    warm: Range = Range(0, 0)
+    """Monthly, those nodes (at the first group's price)."""
 
 
 @dataclass(frozen=True)
@@ -152,16 +158,20 @@ def _pool_cost(prices: dict[str, Any], specs: tuple[NodeGroupSpec, ...]) -> Pool
         on_demand = _node_hour(prices, spec.instance_types, "ON_DEMAND")[0]
         if hour is None or on_demand is None:
             return None
-        volume_hour = spec.root_volume_gib * prices["ebs_gp3_gb_month"] / hours
+        volume_hour = _volume_month(prices, spec) / hours
         node_hours.append(hour + Range(volume_hour, volume_hour))
         on_demand_hours.append(on_demand.high + volume_hour)
     zero = Range(0, 0)
     fallback = [h for s, h in zip(ordered, on_demand_hours, strict=True) if s.fallback]
+    # A buffer's pods fill the groups' min_size nodes first; only the rest are extra nodes.
+    primary = [s for s in ordered if not s.fallback]
+    warm_nodes = max(ordered[0].warm_nodes - sum(s.min_size for s in primary), 0)
+    warm = node_hours[0].scaled(warm_nodes * hours)
     return PoolCost(
         groups=len(ordered),
         capacity_types=tuple(dict.fromkeys(s.capacity_type for s in ordered)),
         idle=sum(
-            (h.scaled(s.min_size * hours) for s, h in zip(ordered, node_hours, strict=True)), zero
+            (h.scaled(s.min_size * hours) for s, h in zip(ordered, node_hours, strict=True)), warm
         ),
         full=sum(
             (h.scaled(s.max_size * hours) for s, h in zip(ordered, node_hours, strict=True)), zero
@@ -171,4 +181,18 @@ def _pool_cost(prices: dict[str, Any], specs: tuple[NodeGroupSpec, ...]) -> Pool
         ),
         node_hour=node_hours[0],
         fallback_node_hour=fallback[0] if fallback else None,
+        warm_nodes=warm_nodes,
+        warm=warm,
+    )
+
+
+def _volume_month(prices: dict[str, Any], spec: NodeGroupSpec) -> float:
+    """A node's root volume per month: size, and throughput and IOPS above gp3's baseline."""
+    launch = spec.launch
+    extra_throughput = launch.effective_throughput_mibps - ebs.GP3_BASELINE_THROUGHPUT_MIBPS
+    extra_iops = (launch.iops or ebs.GP3_BASELINE_IOPS) - ebs.GP3_BASELINE_IOPS
+    return float(
+        spec.root_volume_gib * prices["ebs_gp3_gb_month"]
+        + extra_throughput * prices["ebs_gp3_mibps_month"]
+        + extra_iops * prices["ebs_gp3_iops_month"]
     )

@@ -50,11 +50,24 @@ def physical_nodegroup_name(
     capacity_type: str,
     ami_type: str,
     availability_zones: Sequence[str],
+    launch_template: str | None = None,
 ) -> str:
-    """``<name_prefix>-<6 hex>``: the digest changes exactly when EKS must replace the group."""
-    digest = fingerprint(list(instance_types), capacity_type, ami_type, list(availability_zones))[
-        :6
+    """``<name_prefix>-<6 hex>``: the digest changes exactly when EKS must replace the group.
+
+    ``launch_template`` (the construct ID of a pool's own template; ``None`` for the shared
+    ones, so their groups keep their names) counts too: EKS cannot move a group to another
+    launch template ("After node group creation, you cannot use a different ID", EKS API
+    Reference, ``LaunchTemplateSpecification``).
+    """
+    parts: list[object] = [
+        list(instance_types),
+        capacity_type,
+        ami_type,
+        list(availability_zones),
     ]
+    if launch_template is not None:
+        parts.append(launch_template)
+    digest = fingerprint(*parts)[:6]
     return f"{name_prefix}-{digest}"
 
 

@@ -21,6 +21,7 @@ from verify.cost import check_cost
 from verify.eks_posture import check_eks_posture, stack_properties
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
+from verify.node_user_data import check_node_user_data
 from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report
 from verify.synth import ROOT, Synthesis, stack_templates, synthesize
@@ -78,6 +79,7 @@ def _results(
         check_nag(synthesis.validation_report(), synthesis.policy_error),
         check_cfn_lint(list(stack_templates(outdir).values())),
         check_eks_posture(synthesis.templates, stack_properties(outdir)),
+        check_node_user_data(synthesis.templates),
     ]
     after = [
         *_manifest_checks(synthesis),

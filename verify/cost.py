@@ -31,6 +31,11 @@ def check_cost(config: ClusterConfig, node_groups: NodeGroupSpecs) -> CheckResul
                     f"; an on-demand fallback node {_hourly(figures.fallback_node_hour)}/hour"
                 )
             details.append(idle_node)
+            if figures.warm_nodes:
+                details.append(
+                    f"{pool}: warm_nodes keep {figures.warm_nodes} node(s) beyond min_size "
+                    f"running: {figures.warm.text()}/month (in idle)"
+                )
     if cost.observability is not None:
         details.append(
             f"gpu_metrics (Container Insights): {cost.observability.text()}/month from idle to "
