@@ -61,6 +61,7 @@ _BOUND_REASONS = {
     "size_gib": "EBS gp3 volumes are 1-16384 GiB; the EKS AL2023 AMIs need at least 20",
     "throughput_mibps": "EBS gp3 throughput is 125-2000 MiB/s",
     "iops": "EBS gp3 volumes have 3000-80000 IOPS",
+    "image_size_gb": "an image size in GB for the cold-start budget",
     "scale_down_unneeded_minutes": "the autoscaler's --scale-down-unneeded-time, up to a day",
     "scale_down_delay_after_add_minutes": "the autoscaler's --scale-down-delay-after-add, "
     "up to a day",

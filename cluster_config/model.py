@@ -308,6 +308,10 @@ class GpuPoolConfig(_NodeGroupConfig):
     """Nodes of the pool kept ready for the next GPU pod (a CapacityBuffer, or pause pods where
     the cluster's autoscaler has no CapacityBuffer API); each is billed like a running node."""
 
+    image_size_gb: Annotated[int, Field(strict=True, ge=1, le=1000)] | None = None
+    """The size of the pool's typical image, for verify's cold-start budget only (unset: 15 GB,
+    the low end of the deep-learning images AWS's SOCI post measures)."""
+
     @property
     def own_launch_template(self) -> bool:
         """Whether the pool has launch settings of its own (else it shares the GPU template)."""

@@ -3,12 +3,16 @@ budget (issue 25)."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 
 from cluster_config import ConfigError
-from tests.support import charts_for, config_with
+from cluster_config.node_groups import node_group_specs
+from tests.support import charts_for, config_with, default_data
+from verify.cold_start import PoolStart, check_cold_start, pool_starts, pull_seconds
+from verify.report import print_report
 
 
 def problems(overrides: dict[str, Any]) -> list[str]:
@@ -30,8 +34,9 @@ def test_the_defaults_are_upstreams_and_are_written() -> None:
 def test_latency_flags_follow_the_config() -> None:
     tuning = {"scan_interval_seconds": 5, "new_pod_scale_up_delay_seconds": 30}
     args = charts_for(config_with({"autoscaler": tuning})).autoscaler.args
-    assert ["--scan-interval=5s", "--new-pod-scale-up-delay=30s"] == [
-        a for a in args if a.startswith(("--scan-interval", "--new-pod-scale-up-delay"))
+    assert [a for a in args if a.startswith(("--scan-interval", "--new-pod-scale-up-delay"))] == [
+        "--scan-interval=5s",
+        "--new-pod-scale-up-delay=30s",
     ]
 
 
@@ -57,3 +62,62 @@ def test_latency_flags_follow_the_config() -> None:
 )
 def test_latency_bounds_name_the_flag(field: str, value: int, expected: str) -> None:
     assert problems({"autoscaler": {field: value}}) == [expected]
+
+
+# --- the cold-start budget ------------------------------------------------------------------
+
+
+def budget(overrides: dict[str, Any] | None = None) -> tuple[list[PoolStart], list[str]]:
+    config = config_with(overrides)
+    specs = node_group_specs(config)
+    objects = charts_for(config).autoscaler.to_json()
+    out = io.StringIO()
+    print_report("test", [check_cold_start(config, specs, objects)], out)
+    args = next(o for o in objects if o["kind"] == "Deployment")["spec"]["template"]["spec"]
+    starts = pool_starts(config, specs, args["containers"][0]["command"])
+    return starts, out.getvalue().splitlines()
+
+
+def test_the_default_pools_budget_is_the_sum_of_its_cited_terms() -> None:
+    """Catches: a term dropped from the sum or a figure that drifts from its source file."""
+    (start,), lines = budget()
+    assert (start.reaction, start.boot, start.join, start.plugin) == (5, 100, 30, 10)
+    assert round(start.pull) == 257  # 15 GB at 58.3 MB/s (AWS ML blog: 15-20 GB in 4-6 min)
+    assert round(start.total) == 402
+    assert "          pool gpu-spot-ng: ~6m42s (estimate)" in lines
+    assert "            CA 5s + boot 1m40s + join 30s + plugin 10s + pull 4m17s" in lines
+
+
+def test_fast_pull_and_a_declared_image_size_change_the_pull() -> None:
+    pools = default_data()["gpu_pools"]
+    pools[0] |= {"fast_image_pull": True, "image_size_gb": 10}
+    (start,), lines = budget({"gpu_pools": pools})
+    assert (start.image_gb, start.throughput_mibps, round(start.pull)) == (10, 600, 86)
+    assert "            fast_image_pull (on): saves 1m26s of the pull" in lines
+
+
+def test_a_slow_disk_caps_the_pull_rate() -> None:
+    """Catches: a pull faster than the root volume can write."""
+    seconds, rate = pull_seconds(10, 40, fast=False)
+    assert (round(rate, 1), round(seconds)) == (41.9, 238)
+
+
+def test_the_reaction_follows_the_deployed_scan_interval_and_delay() -> None:
+    tuning = {"scan_interval_seconds": 2, "new_pod_scale_up_delay_seconds": 30}
+    (start,), _ = budget({"autoscaler": tuning})
+    assert start.reaction == 31
+
+
+def test_warm_nodes_leave_only_the_pull() -> None:
+    pools = default_data()["gpu_pools"]
+    pools[0]["warm_nodes"] = 1
+    (start,), lines = budget({"gpu_pools": pools})
+    assert start.warm_total == start.pull
+    assert "            warm_nodes (1): ~4m17s while one is free (the pull alone)" in lines
+
+
+def test_every_budget_line_fits_100_columns() -> None:
+    pools = default_data()["gpu_pools"]
+    pools[0] |= {"name": "a" * 51, "root_volume": {"throughput_mibps": 2000, "iops": 8000}}
+    _, lines = budget({"gpu_pools": pools})
+    assert max(len(line) for line in lines) <= 100

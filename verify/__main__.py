@@ -17,6 +17,7 @@ from verify.autoscaler import check_autoscaler
 from verify.capacity import check_capacity
 from verify.cfn_lint import check_cfn_lint
 from verify.checkov import check_checkov, synthesized_files
+from verify.cold_start import check_cold_start
 from verify.cost import check_cost
 from verify.eks_posture import check_eks_posture, stack_properties
 from verify.manifests import attached_objects, check_schema, check_security
@@ -87,6 +88,11 @@ def _results(
         *check_capacity(synthesis),
         check_zones(synthesis.cluster, synthesis.network, config.region),
         check_cost(config, synthesis.stacks.node_groups),
+        check_cold_start(
+            config,
+            synthesis.stacks.node_groups,
+            attached_objects(synthesis.cluster),
+        ),
     ]
     return [*before, checkov.result(), *after]
 
