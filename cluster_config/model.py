@@ -31,6 +31,8 @@ from cluster_config.catalog import (
     InstanceShape,
     why_not_accepted,
 )
+from cluster_config.efa import efa_problems
+from cluster_config.efa import region_problem as efa_region_problem
 from cluster_config.gpu_sharing import sharing_problems
 from cluster_config.labels import RESERVED_GPU_LABELS, SYSTEM_POOL
 from cluster_config.nodegroup_names import group_name
@@ -312,14 +314,22 @@ class GpuPoolConfig(_NodeGroupConfig):
     """The size of the pool's typical image, for verify's cold-start budget only (unset: 15 GB,
     the low end of the deep-learning images AWS's SOCI post measures)."""
 
+    efa: Flag = False
+    """Multi-node training: every EFA interface the type has (``cluster_config/efa.py``), a
+    cluster placement group per zone group, a security group open to itself and the EFA device
+    plugin; each group gets a launch template of its own. Every type must support EFA. SPOT is
+    allowed (EC2 offers every EFA GPU type as spot), ON_DEMAND is what a long job wants."""
+
     @property
     def own_launch_template(self) -> bool:
         """Whether the pool has launch settings of its own (else it shares the GPU template)."""
-        return self.root_volume is not None or self.fast_image_pull
+        return self.root_volume is not None or self.fast_image_pull or self.efa
 
     @model_validator(mode="after")
     def _check_pool(self) -> Self:
         problems = _fast_image_pull_problems(self)
+        if self.efa:
+            problems += efa_problems(self.instance_types)
         reserved = sorted(k for k in self.labels if k in RESERVED_GPU_LABELS)
         if reserved:
             problems.append(f"labels: {reserved} are set by this project; choose other keys")
@@ -448,6 +458,7 @@ class ClusterConfig(_Frozen):
             *_aws_limit_problems(self),
             *_root_volume_problems(self),
             *_warm_capacity_problems(self),
+            *_efa_region_problems(self),
         ]
         if problems:
             raise _rule_violations(problems)
@@ -608,6 +619,16 @@ def _warm_capacity_problems(config: ClusterConfig) -> list[str]:
                 "(CapacityBuffer) or set it to false"
             )
     return problems
+
+
+def _efa_region_problems(config: ClusterConfig) -> list[str]:
+    """An EFA pool needs the device plugin's image, which EKS publishes per region."""
+    problem = efa_region_problem(config.region)
+    return [
+        f"gpu_pools.{i}.efa: {problem}"
+        for i, pool in enumerate(config.gpu_pools)
+        if pool.efa and problem
+    ]
 
 
 def _size_and_shape_problems(
