@@ -165,6 +165,8 @@ class NodeGroupSpec:
     """The priority expander's priority: higher is tried first."""
     warm_nodes: int
     """The pool's ``warm_nodes`` (0 on the system group and on on-demand fallback groups)."""
+    image_size_gb: int | None
+    """The pool's ``image_size_gb`` (verify's cold-start budget only)."""
     sharing: GpuSharingConfig | None
     kubernetes_version: str
     release_version: str | None
@@ -315,6 +317,7 @@ def _system_spec(config: ClusterConfig) -> NodeGroupSpec:
         priority=SPOT_PRIORITY,
         sharing=None,
         warm_nodes=0,
+        image_size_gb=None,
     )
 
 
@@ -411,6 +414,7 @@ def _pool_specs(config: ClusterConfig, index: int, pool: GpuPoolConfig) -> list[
                     priority=SPOT_PRIORITY if capacity_type == "SPOT" else ON_DEMAND_PRIORITY,
                     sharing=pool.gpu_sharing,
                     warm_nodes=0 if is_fallback else pool.warm_nodes,
+                    image_size_gb=pool.image_size_gb,
                 )
             )
     return specs
@@ -438,6 +442,7 @@ def _spec(
     priority: int,
     sharing: GpuSharingConfig | None,
     warm_nodes: int,
+    image_size_gb: int | None,
 ) -> NodeGroupSpec:
     """A spec, with what every group takes from the cluster (version, AMI release, repair)."""
     return NodeGroupSpec(
@@ -468,6 +473,7 @@ def _spec(
         priority=priority,
         sharing=sharing,
         warm_nodes=warm_nodes,
+        image_size_gb=image_size_gb,
         kubernetes_version=config.kubernetes_version,
         release_version=config.node_ami_release_version,
         node_auto_repair=config.node_auto_repair,

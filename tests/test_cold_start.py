@@ -81,11 +81,12 @@ def budget(overrides: dict[str, Any] | None = None) -> tuple[list[PoolStart], li
 def test_the_default_pools_budget_is_the_sum_of_its_cited_terms() -> None:
     """Catches: a term dropped from the sum or a figure that drifts from its source file."""
     (start,), lines = budget()
-    assert (start.reaction, start.boot, start.join, start.plugin) == (5, 100, 30, 10)
+    # the autoscaler's fixed 30 s wait for a GPU pod, then half of the 10 s scan interval
+    assert (start.reaction, start.boot, start.join, start.plugin) == (35, 100, 30, 10)
     assert round(start.pull) == 257  # 15 GB at 58.3 MB/s (AWS ML blog: 15-20 GB in 4-6 min)
-    assert round(start.total) == 402
-    assert "          pool gpu-spot-ng: ~6m42s (estimate)" in lines
-    assert "            CA 5s + boot 1m40s + join 30s + plugin 10s + pull 4m17s" in lines
+    assert round(start.total) == 432
+    assert "          pool gpu-spot-ng: ~7m12s (estimate)" in lines
+    assert "            CA 35s + boot 1m40s + join 30s + plugin 10s + pull 4m17s" in lines
 
 
 def test_fast_pull_and_a_declared_image_size_change_the_pull() -> None:
@@ -103,9 +104,17 @@ def test_a_slow_disk_caps_the_pull_rate() -> None:
 
 
 def test_the_reaction_follows_the_deployed_scan_interval_and_delay() -> None:
-    tuning = {"scan_interval_seconds": 2, "new_pod_scale_up_delay_seconds": 30}
+    tuning = {"scan_interval_seconds": 2, "new_pod_scale_up_delay_seconds": 60}
     (start,), _ = budget({"autoscaler": tuning})
-    assert start.reaction == 31
+    assert start.reaction == 61
+
+
+def test_a_delay_shorter_than_the_gpu_pod_wait_changes_nothing() -> None:
+    """Catches: a budget that ignores the autoscaler's fixed 30 s wait for GPU pods
+    (``unschedulablePodWithGpuTimeBuffer``), which no flag changes."""
+    tuning = {"scan_interval_seconds": 10, "new_pod_scale_up_delay_seconds": 20}
+    (start,), _ = budget({"autoscaler": tuning})
+    assert start.reaction == 35
 
 
 def test_warm_nodes_leave_only_the_pull() -> None:

@@ -195,8 +195,7 @@ def test_user_data_parses_as_the_multipart_message_nodeadm_reads(
     result = check_node_user_data(fast_start_synth.templates)
     assert (result.status, result.summary) == (
         "PASS",
-        "1 launch template(s) with a NodeConfig part (MIME multi-part, nodeadm schema valid), "
-        "FastImagePull in 1",
+        "1 NodeConfig part(s): MIME multi-part, nodeadm's schema; FastImagePull in 1",
     )
 
 

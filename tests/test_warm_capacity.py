@@ -11,8 +11,9 @@ import pytest
 
 from charts import build_charts
 from cluster_config import ConfigError
-from cluster_config.cost import estimate
+from cluster_config.cost import InstancePrices, estimate
 from cluster_config.node_groups import node_group_specs
+from cluster_config.quotas import quota_needs
 from tests.conftest import FAST_START_POOL
 from tests.support import Synthesized, config_with, default_data
 from verify.autoscaler import simulate
@@ -211,7 +212,18 @@ def test_the_cost_line_prices_the_warm_nodes() -> None:
     """Catches: warm nodes shown as free (they run with no pod of the user's on them)."""
     config = warm_config()
     cold = warm_config(warm_nodes=0)
-    warm_cost = estimate(config, node_group_specs(config)).pools["fast"]
-    cold_cost = estimate(cold, node_group_specs(cold)).pools["fast"]
+    types = {t: 1.0 for t in ("g5.xlarge", "g6.xlarge", "g6e.xlarge", "m6i.xlarge", "m6a.xlarge")}
+    types |= {"m5.xlarge": 0.2, "m5a.xlarge": 0.2, "m7i.xlarge": 0.2}
+    prices = InstancePrices("us-west-2", "USD", types, "a test table")
+    warm_cost = estimate(config, node_group_specs(config), prices=prices).pools["fast"]
+    cold_cost = estimate(cold, node_group_specs(cold), prices=prices).pools["fast"]
     assert warm_cost.warm_nodes == 1
     assert warm_cost.idle == cold_cost.idle + warm_cost.node_hour.scaled(730)
+
+
+def test_the_quota_needs_count_the_warm_nodes() -> None:
+    """Catches: a warm node the G and VT spot quota cannot start (a new account has 0)."""
+    warm, cold = warm_config(), warm_config(warm_nodes=0)
+    need = {n.quota.code: n.min_vcpus for n in quota_needs(node_group_specs(warm)).needs}
+    base = {n.quota.code: n.min_vcpus for n in quota_needs(node_group_specs(cold)).needs}
+    assert need["L-3819A6DF"] == base.get("L-3819A6DF", 0) + 4  # one g6e.xlarge, 4 vCPUs

@@ -1,8 +1,9 @@
 """The cold-start budget: how long a GPU pod waits on an idle cluster, per pool (an estimate).
 
 Terms, each from ``verify/data/cold-start-figures.json`` (a published figure or an upstream
-default, with its source) or from the deployed settings: the autoscaler's reaction (half its
-``--scan-interval`` on average, plus ``--new-pod-scale-up-delay``), the instance's launch and
+default, with its source) or from the deployed settings: the autoscaler's reaction (it leaves a
+GPU pod alone for its first 30 s, or ``--new-pod-scale-up-delay`` if longer, then acts at its
+next loop: half its ``--scan-interval`` on average), the instance's launch and
 boot, the node joining, the device plugin registering the GPUs, and the image pull (the pool's
 ``image_size_gb`` at the normal pull rate, at most the root volume's throughput; with fast pull
 up to half of that time saved). Then what each lever would change.
@@ -98,12 +99,13 @@ def pool_starts(
     config: ClusterConfig, node_groups: NodeGroupSpecs, autoscaler_args: Sequence[str]
 ) -> list[PoolStart]:
     scan, delay = autoscaler_seconds(autoscaler_args)
-    reaction = scan * _figure("scan_wait") + delay
-    images = {p.name: p.image_size_gb for p in config.gpu_pools}
+    # core/static_autoscaler.go: filterOutYoungPods (the delay), then allPodsAreNew (30 s for a
+    # GPU pod); the loop that first sees the pod old enough comes half a scan later on average.
+    reaction = max(delay, _figure("gpu_pod_wait_seconds")) + scan * _figure("scan_wait")
     starts = []
     for pool, groups in node_groups.pools.items():
         launch = groups[0].launch
-        image_gb = images.get(pool) or int(_figure("default_image_gb"))
+        image_gb = groups[0].image_size_gb or int(_figure("default_image_gb"))
         throughput = launch.effective_throughput_mibps
         pull, rate = pull_seconds(image_gb, throughput, fast=launch.fast_image_pull)
         starts.append(

@@ -115,8 +115,8 @@ def check_node_user_data(templates: Mapping[str, Mapping[str, Any]]) -> CheckRes
     if problems:
         return CheckResult("node-userdata", "FAIL", "nodeadm would refuse user data", problems)
     summary = (
-        f"{with_config} launch template(s) with a NodeConfig part (MIME multi-part, "
-        f"nodeadm schema valid), FastImagePull in {gated}"
+        f"{with_config} NodeConfig part(s): MIME multi-part, nodeadm's schema; "
+        f"FastImagePull in {gated}"
         if with_config
         else "no launch template has user data (EKS writes the node's own)"
     )
