@@ -77,3 +77,22 @@ def test_a_missing_efa_plugin_is_a_problem(efa_synth: Synthesized) -> None:
             resource["Properties"]["Manifest"] = "[]"
     problems = simulated(cluster, efa_synth).problems
     assert any(p.startswith("no DaemonSet runs the EFA device plugin") for p in problems), problems
+
+
+def test_an_efa_plugin_on_a_group_without_efa_is_a_problem(efa_synth: Synthesized) -> None:
+    # Bug caught: the plugin on a node without EFA interfaces (it finds nothing, never ready).
+    cluster = copy.deepcopy(efa_synth.cluster)
+    for resource in resources(cluster, "Custom::AWSCDK-EKS-KubernetesResource").values():
+        manifest = resource["Properties"]["Manifest"]
+        if isinstance(manifest, str) and "aws-efa-k8s-device-plugin" in manifest:
+            resource["Properties"]["Manifest"] = manifest.replace(
+                '"values":["training"]', '"values":["inference","training"]'
+            ).replace(
+                '"values":["p5.48xlarge"]', '"values":["g5.xlarge","g6.xlarge","p5.48xlarge"]'
+            )
+            assert resource["Properties"]["Manifest"] != manifest
+    problems = simulated(cluster, efa_synth).problems
+    assert any(
+        p.startswith("inference-a") and "EFA device plugin would run on this group" in p
+        for p in problems
+    ), problems

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from cluster_config.efa import NetworkInterface
 from tests.support import Synthesized, nodegroups_by_name, resources
 
 
@@ -111,3 +114,28 @@ def test_the_efa_group_asg_gets_the_efa_resource_tag(efa_synth: Synthesized) -> 
     assert list(with_efa.values()) == ["32"]
     (group,) = with_efa
     assert group.startswith("TrainingA")
+
+
+# --- the launch template construct on its own ----------------------------------------------
+
+
+def _template(**kwargs: Any) -> None:
+    from aws_cdk import App, Stack
+
+    from constructs_lib.node_launch_template import NodeLaunchTemplate
+
+    NodeLaunchTemplate(Stack(App(), "S"), "Lt", root_volume_gib=100, **kwargs)
+
+
+def test_a_template_with_interfaces_but_no_security_group_is_refused() -> None:
+    # Bug caught: EKS adds no cluster security group to a template with interfaces; without
+    # one of ours the node could reach nothing.
+    with pytest.raises(ValueError, match="network interfaces need security groups"):
+        _template(network_interfaces=[NetworkInterface(0, 0, "interface")])
+
+
+def test_a_template_whose_first_interface_is_not_the_primary_is_refused() -> None:
+    with pytest.raises(ValueError, match="the first network interface must be the primary"):
+        _template(
+            network_interfaces=[NetworkInterface(1, 0, "efa-only")], security_group_ids=["sg-1"]
+        )
