@@ -53,6 +53,9 @@ from verify.report import CheckResult, Status
 from verify.scheduler_model import Node, add_pod, daemon_pod_misfit, daemon_pod_spec, fit_failure
 
 DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
+EFA_RESOURCE = "vpc.amazonaws.com/efa"
+EFA_PLUGIN_REPOSITORY = "/eks/aws-efa-k8s-device-plugin"
+"""The EFA plugin's image, in any region's EKS registry (charts/efa_device_plugin.py)."""
 
 GPU_POD: dict[str, Any] = {
     "tolerations": [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}],
@@ -94,7 +97,8 @@ TABLE_LEGEND = (
     "and every DaemonSet's pod. gpu pod: 1 nvidia.com/gpu and the GPU toleration, no selector; "
     "pool pod: the same with nodeSelector pool=<its pool>; +10Gi: with 10Gi ephemeral storage; "
     "plain: no toleration; plugin: the NVIDIA device plugin; CA: the autoscaler itself; disk: "
-    "ephemeral storage the template offers)"
+    "ephemeral storage the template offers; efa: vpc.amazonaws.com/efa the template offers; efa "
+    "pod: every GPU and EFA of an EFA pool's node, no selector; efa plugin: the EFA device plugin)"
 )
 """Under the tables (wrapped to fit 100 columns), naming their columns."""
 
@@ -109,12 +113,15 @@ TABLE_HEADER = (
     "gpu",
     "disk",
     "taint",
+    "efa",
     "gpu pod",
     "pool pod",
     "+10Gi",
     "plain",
     "plugin",
     "CA",
+    "efa pod",
+    "efa plugin",
 )
 
 TEMPLATE_ONLY_LABELS = ("nodegroup-name", "cluster-name", "amiType", "k8sVersion", "diskSize")
@@ -476,12 +483,37 @@ def read_deployment(objects: Sequence[Mapping[str, Any]]) -> AutoscalerDeploymen
     return AutoscalerDeployment(deployment, pod, args, parse_flags(list(args)))
 
 
+def efa_pod(gpus: Fraction, efa: Fraction) -> dict[str, Any]:
+    """A multi-node training worker as docs/using-gpus.md ("Multi-node training") writes it: the
+    GPU toleration, every GPU and every EFA of a node, no selector."""
+    limits = {NVIDIA_GPU: str(int(gpus)), EFA_RESOURCE: str(int(efa))}
+    return {
+        "tolerations": GPU_POD["tolerations"],
+        "containers": [{"name": "worker", "resources": {"limits": limits}}],
+    }
+
+
+def efa_pods_of(managed: Sequence[GroupFacts], templates: Mapping[str, Node]) -> dict[str, Any]:
+    """Pool -> its worker pod, for the pools whose templates advertise EFA (the node-template
+    resources tag): one pod each, sized to a whole node of the pool."""
+    return {
+        templates[g.name].labels.get(POOL_LABEL, "-"): efa_pod(
+            templates[g.name].capacity.get(NVIDIA_GPU, Fraction(0)),
+            templates[g.name].capacity[EFA_RESOURCE],
+        )
+        for g in managed
+        if g.gpu and templates[g.name].capacity.get(EFA_RESOURCE)
+    }
+
+
 def pool_pod(pool: str) -> dict[str, Any]:
     """A GPU pod that selects a pool, as README tells users to write it."""
     return {**GPU_POD, "nodeSelector": {POOL_LABEL: pool}}
 
 
-def probe_pods(gpu_pools: Sequence[str], autoscaler: AutoscalerDeployment) -> dict[str, Any]:
+def probe_pods(
+    gpu_pools: Sequence[str], efa_pods: Mapping[str, Any], autoscaler: AutoscalerDeployment
+) -> dict[str, Any]:
     """Pod name -> pod spec of every pod the rules ask about (the autoscaler's own when it is
     deployed). A new kind of pending pod is one more entry here and a rule that reads its fits."""
     pods: dict[str, Any] = {
@@ -489,6 +521,7 @@ def probe_pods(gpu_pools: Sequence[str], autoscaler: AutoscalerDeployment) -> di
         "gpu pod +10Gi disk": GPU_POD_WITH_STORAGE,
         "plain pod": PLAIN_POD,
         **{f"pool pod {pool}": pool_pod(pool) for pool in gpu_pools},
+        **{f"efa pod {pool}": pod for pool, pod in efa_pods.items()},
     }
     if autoscaler.pod is not None:
         pods["autoscaler"] = autoscaler.pod
@@ -496,15 +529,17 @@ def probe_pods(gpu_pools: Sequence[str], autoscaler: AutoscalerDeployment) -> di
 
 
 def plugin_fits(
-    plugins: Sequence[Mapping[str, Any]], templates: Mapping[str, Node]
+    plugins: Sequence[Mapping[str, Any]],
+    templates: Mapping[str, Node],
+    why: tuple[str, str] = (
+        "no device-plugin DaemonSet would run a pod on it",
+        "no device-plugin DaemonSet",
+    ),
 ) -> dict[str, str | None]:
-    """Group -> None when a device-plugin DaemonSet runs a pod on its template node, else why
-    not (one DaemonSet, or one per time-slicing config, each selected by its node label)."""
-    why = (
-        "no device-plugin DaemonSet would run a pod on it"
-        if plugins
-        else "no device-plugin DaemonSet"
-    )
+    """Group -> None when one of the plugin's DaemonSets runs a pod on its template node, else
+    why not (``why``: with DaemonSets, without any). The NVIDIA plugin has one DaemonSet, or one
+    per time-slicing config, each selected by its node label."""
+    why_not = why[0] if plugins else why[1]
     return {
         name: next(
             (
@@ -512,7 +547,7 @@ def plugin_fits(
                 for p in plugins
                 if daemon_pod_misfit(p["spec"]["template"]["spec"], node) is None
             ),
-            why,
+            why_not,
         )
         for name, node in templates.items()
     }
@@ -531,6 +566,10 @@ class Scene:
     """A problem per EKS add-on whose DaemonSets verify does not know."""
     plugins: list[Mapping[str, Any]]
     """The DaemonSets running the NVIDIA device plugin."""
+    efa_plugins: list[Mapping[str, Any]]
+    """The DaemonSets running the EFA device plugin."""
+    efa_pods: dict[str, Any]
+    """EFA pool -> its multi-node training worker pod (``efa_pods_of``)."""
     templates: dict[str, Node]
     pools: dict[str, str]
     """Group name -> its nodes' ``pool`` label (``-`` when they have none)."""
@@ -559,13 +598,27 @@ def read_scene(
     pools = {g.name: templates[g.name].labels.get(POOL_LABEL, "-") for g in managed}
     gpu_pools = sorted({pools[g.name] for g in managed if g.gpu})
     plugins = [d for d in manifest_daemonsets if _runs_image(d, DEVICE_PLUGIN_IMAGE)]
+    efa_plugins = [d for d in manifest_daemonsets if _runs_repository(d, EFA_PLUGIN_REPOSITORY)]
+    efa_pods = efa_pods_of(managed, templates)
     fits = {
         pod: {name: fit_failure(spec, node) for name, node in templates.items()}
-        for pod, spec in probe_pods(gpu_pools, autoscaler).items()
+        for pod, spec in probe_pods(gpu_pools, efa_pods, autoscaler).items()
     }
     fits["device plugin"] = plugin_fits(plugins, templates)
+    no_efa = "no EFA device-plugin DaemonSet would run a pod on it"
+    fits["efa plugin"] = plugin_fits(efa_plugins, templates, (no_efa, no_efa))
     return Scene(
-        autoscaler, groups, managed, daemonsets, unknown_addons, plugins, templates, pools, fits
+        autoscaler,
+        groups,
+        managed,
+        daemonsets,
+        unknown_addons,
+        plugins,
+        efa_plugins,
+        efa_pods,
+        templates,
+        pools,
+        fits,
     )
 
 
@@ -590,6 +643,40 @@ def every_group_is_discovered(scene: Scene) -> list[str]:
         for g in scene.groups
         if g not in scene.managed
     ]
+
+
+def efa_pools_scale_up_and_run_the_efa_plugin(scene: Scene) -> list[str]:
+    """An EFA pool's worker pod scales its groups up from zero and no group of another pool
+    without EFA; the EFA device plugin runs on every EFA group's nodes and on no other."""
+    problems = []
+    if scene.efa_pods and not scene.efa_plugins:
+        problems.append(
+            f"no DaemonSet runs the EFA device plugin: EFA nodes advertise no {EFA_RESOURCE}"
+        )
+    plugin = scene.fits["efa plugin"]
+    for g in scene.managed:
+        pool = scene.pools[g.name]
+        if pool in scene.efa_pods:
+            pod = scene.efa_pods[pool]["containers"][0]["resources"]["limits"]
+            why = scene.fits[f"efa pod {pool}"][g.name]
+            if why is not None:
+                problems.append(
+                    f"{g.name}: a pod asking for {pod[NVIDIA_GPU]} GPUs and {pod[EFA_RESOURCE]} "
+                    f"EFA cannot scale it up from zero: {why}"
+                )
+            if scene.efa_plugins and plugin[g.name] is not None:
+                problems.append(
+                    f"{g.name}: the EFA device plugin would not run on its nodes: {plugin[g.name]}"
+                )
+            continue
+        problems += [
+            f"{g.name}: an EFA pod of pool {other} would scale it up, but its nodes have no EFA"
+            for other in scene.efa_pods
+            if scene.fits[f"efa pod {other}"][g.name] is None
+        ]
+        if plugin[g.name] is None:
+            problems.append(f"{g.name}: the EFA device plugin would run on this group without EFA")
+    return problems
 
 
 def the_device_plugin_is_deployed(scene: Scene) -> list[str]:
@@ -680,6 +767,7 @@ RULES = (
     eks_addons_are_known,
     the_autoscaler_is_deployed,
     every_group_is_discovered,
+    efa_pools_scale_up_and_run_the_efa_plugin,
     the_device_plugin_is_deployed,
     gpu_pods_scale_up_every_gpu_group,
     pool_pods_scale_up_their_pool,
@@ -1000,6 +1088,16 @@ def _group_rows(scene: Scene) -> list[str]:
     def yes(pod: str, name: str) -> str:
         return "yes" if scene.fits.get(pod, {}).get(name, "absent") is None else "no"
 
+    def efa_pod_fits(name: str) -> str:
+        """Its own pool's EFA pod on an EFA group; any EFA pod on another ("-" without one)."""
+        efa = [pod for pod in scene.fits if pod.startswith("efa pod ")]
+        own = f"efa pod {scene.pools[name]}"
+        if own in efa:
+            return yes(own, name)
+        if not efa:
+            return "-"
+        return "yes" if any(scene.fits[pod][name] is None for pod in efa) else "no"
+
     def quantity(node: Node, name: str, unit: int, suffix: str) -> str:
         value = node.capacity.get(name)
         if not value:
@@ -1024,12 +1122,15 @@ def _group_rows(scene: Scene) -> list[str]:
                 quantity(node, NVIDIA_GPU, 1, ""),
                 quantity(node, "ephemeral-storage", 2**30, "Gi"),
                 ",".join(sorted({f"{t.key}:{t.effect}" for t in node.taints})) or "-",
+                quantity(node, EFA_RESOURCE, 1, ""),
                 yes("gpu pod", group.name),
                 yes(f"pool pod {pool}", group.name) if group.gpu else "-",
                 yes("gpu pod +10Gi disk", group.name),
                 yes("plain pod", group.name),
                 yes("device plugin", group.name),
                 yes("autoscaler", group.name),
+                efa_pod_fits(group.name),
+                yes("efa plugin", group.name),
             )
         )
     return [line for columns in TABLE_COLUMNS for line in _columns(rows, columns)]
@@ -1105,6 +1206,12 @@ def _runs_image(obj: Mapping[str, Any], image: str) -> bool:
     containers = obj["spec"]["template"]["spec"]["containers"]
     repositories = [repository_of(c.get("image", "")) for c in containers]
     return any(r == image or r.endswith(f"/{image}") for r in repositories)
+
+
+def _runs_repository(obj: Mapping[str, Any], repository: str) -> bool:
+    """A container image ``<any registry><repository>:<tag>``."""
+    containers = obj["spec"]["template"]["spec"]["containers"]
+    return any(f"{repository}:" in c.get("image", "") for c in containers)
 
 
 def _find(objects: Sequence[Mapping[str, Any]], kind: str, name: str) -> Mapping[str, Any] | None:
