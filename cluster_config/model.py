@@ -328,6 +328,12 @@ class ClusterConfig(_Frozen):
     )
     """Optional: the zone ID of each of ``availability_zones`` in the deploying account, same
     order; the ``zones`` check then knows exactly which zones a group lands in."""
+    control_plane_availability_zones: (
+        Annotated[tuple[AvailabilityZone, ...], Field(min_length=2, max_length=6)] | None
+    ) = None
+    """Zones of the control plane's subnets; unset: every zone of ``availability_zones``. EKS
+    keeps a cluster in the zones it was created with (EKS User Guide, "View Amazon EKS
+    networking requirements for VPC and subnets"), so set it to those before adding a zone."""
     vpc_cidr: Cidr
     nat_gateways: Annotated[int, Field(strict=True, ge=1, le=6)]
     endpoint: EndpointConfig
@@ -368,6 +374,11 @@ class ClusterConfig(_Frozen):
     """The ``metrics-server`` EKS add-on (``kubectl top``, HorizontalPodAutoscaler)."""
     observability: ObservabilityConfig
 
+    @property
+    def control_plane_zones(self) -> tuple[str, ...]:
+        """The control plane's zones: ``control_plane_availability_zones``, else every zone."""
+        return self.control_plane_availability_zones or self.availability_zones
+
     @model_validator(mode="after")
     def _check_cross_field_rules(self) -> ClusterConfig:
         problems = [
@@ -392,6 +403,7 @@ def _network_problems(config: ClusterConfig) -> list[str]:
     if len(set(config.availability_zones)) != len(config.availability_zones):
         problems.append(f"availability_zones: {list(config.availability_zones)} lists a zone twice")
     problems.extend(_zone_id_problems(config))
+    problems.extend(_control_plane_zone_problems(config))
     if config.nat_gateways > len(config.availability_zones):
         problems.append(
             f"nat_gateways: {config.nat_gateways} is more than the "
@@ -403,6 +415,21 @@ def _network_problems(config: ClusterConfig) -> list[str]:
             f"vpc_cidr: '{config.vpc_cidr}' has prefix /{config.vpc_cidr.prefixlen}; "
             "allowed: /16 to /20"
         )
+    return problems
+
+
+def _control_plane_zone_problems(config: ClusterConfig) -> list[str]:
+    zones = config.control_plane_availability_zones
+    if zones is None:
+        return []
+    problems = [
+        f"control_plane_availability_zones.{i}: {zone!r} is not one of availability_zones "
+        f"{list(config.availability_zones)}; the control plane's subnets are among the VPC's"
+        for i, zone in enumerate(zones)
+        if zone not in config.availability_zones
+    ]
+    if len(set(zones)) != len(zones):
+        problems.append(f"control_plane_availability_zones: {list(zones)} lists a zone twice")
     return problems
 
 

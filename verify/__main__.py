@@ -1,4 +1,5 @@
-"""``python -m verify [-c config=PATH] [--baseline PATH] [--outdir DIR]``: the pre-deploy report."""
+"""``python -m verify [-c config=PATH] [--baseline PATH [--allow-disruption]] [--outdir DIR]``:
+the pre-deploy report."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shlex
 import sys
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +20,13 @@ from verify.capacity import check_capacity
 from verify.cfn_lint import check_cfn_lint
 from verify.checkov import check_checkov, synthesized_files
 from verify.cost import check_cost
+from verify.disruption import ALLOW_FLAG, check_disruption
 from verify.eks_posture import check_eks_posture, stack_properties
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
 from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report
-from verify.synth import ROOT, Synthesis, stack_templates, synthesize
+from verify.synth import ROOT, Synthesis, stack_environments, stack_templates, synthesize
 from verify.volume_zones import check_volume_zones
 from verify.zones import check_zones
 
@@ -61,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _results(
     args: argparse.Namespace,
-    baseline: ClusterConfig | dict[str, dict[str, Any]] | None,
+    baseline: ClusterConfig | Assembly | None,
     synthesis: Synthesis,
     checkov: Future[CheckResult],
 ) -> list[CheckResult]:
@@ -81,7 +84,7 @@ def _results(
     ]
     after = [
         *_manifest_checks(synthesis),
-        _replacement(baseline, synthesis),
+        *_against_baseline(baseline, synthesis, allow_disruption=args.allow_disruption),
         *check_capacity(synthesis),
         check_zones(synthesis.cluster, synthesis.network, config.region),
         check_cost(config, synthesis.stacks.node_groups),
@@ -117,18 +120,32 @@ class BaselineError(Exception):
 BASELINE_HELP = "pass the cdk.out of your last deploy, or the config file it was built from"
 
 
-def _load_baseline(
-    defaults: Any, baseline: str | None
-) -> ClusterConfig | dict[str, dict[str, Any]] | None:
-    """The baseline's config (a file) or its templates (a folder), or None without one."""
+@dataclass(frozen=True)
+class Assembly:
+    """The stacks of a cloud assembly (a ``cdk.out``), as its ``manifest.json`` lists them."""
+
+    templates: dict[str, dict[str, Any]]
+    environments: dict[str, str]
+    """Stack name -> ``aws://<account>/<region>``."""
+
+
+def _load_baseline(defaults: Any, baseline: str | None) -> ClusterConfig | Assembly | None:
+    """The baseline's config (a file) or its stacks (a ``cdk.out`` folder), or None."""
     if baseline is None:
         return None
     path = Path(baseline)
     if path.is_dir():
-        templates = _templates_in(path)
-        if not templates:
-            raise BaselineError(f"--baseline {baseline}: no *.template.json in it; {BASELINE_HELP}")
-        return templates
+        if not (path / "manifest.json").is_file():
+            raise BaselineError(
+                f"--baseline {baseline}: no manifest.json in it (not a cdk.out); {BASELINE_HELP}"
+            )
+        try:
+            return _assembly(path)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise BaselineError(
+                f"--baseline {baseline}: its manifest.json or a template it lists cannot be "
+                f"read ({type(error).__name__}: {error}); {BASELINE_HELP}"
+            ) from None
     if not path.exists():
         raise BaselineError(f"--baseline {baseline}: no such file or folder; {BASELINE_HELP}")
     try:
@@ -140,24 +157,39 @@ def _load_baseline(
         ) from None
 
 
-def _replacement(
-    baseline: ClusterConfig | dict[str, dict[str, Any]] | None, synthesis: Synthesis
-) -> CheckResult:
+def _assembly(outdir: Path) -> Assembly:
+    templates = {
+        name: json.loads(path.read_text()) for name, path in stack_templates(outdir).items()
+    }
+    if not templates:
+        raise ValueError("it lists no CloudFormation stack")
+    return Assembly(templates, stack_environments(outdir))
+
+
+def _against_baseline(
+    baseline: ClusterConfig | Assembly | None, synthesis: Synthesis, *, allow_disruption: bool
+) -> list[CheckResult]:
+    """``replacement`` and ``disruption``: what deploying over the baseline replaces, removes,
+    refuses and evicts."""
     if baseline is None:
-        return CheckResult("replacement", "SKIP", f"no --baseline: {BASELINE_HELP}")
+        return [
+            CheckResult(name, "SKIP", f"no --baseline: {BASELINE_HELP}")
+            for name in ("replacement", "disruption")
+        ]
     if isinstance(baseline, ClusterConfig):
         with tempfile.TemporaryDirectory() as scratch:
-            old = synthesize(baseline, Path(scratch)).templates
+            synthesize(baseline, Path(scratch))
+            old = _assembly(Path(scratch))
     else:
         old = baseline
-    return check_replacement(old, synthesis.templates, synthesis.config.region)
-
-
-def _templates_in(directory: Path) -> dict[str, dict[str, Any]]:
-    return {
-        path.name.removesuffix(".template.json"): json.loads(path.read_text())
-        for path in sorted(directory.glob("*.template.json"))
-    }
+    new = _assembly(synthesis.outdir)
+    region = synthesis.config.region
+    return [
+        check_replacement(
+            old.templates, new.templates, region, (old.environments, new.environments)
+        ),
+        check_disruption(old.templates, new.templates, region, allow_disruption=allow_disruption),
+    ]
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -177,8 +209,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--baseline",
         help="what is deployed now: its cdk.out directory, or the config file it was built from",
     )
+    parser.add_argument(
+        ALLOW_FLAG,
+        action="store_true",
+        help="with --baseline: accept node group deletions, replacements and rolling updates "
+        "that evict running pods (listed, not failed); changes EKS refuses still fail",
+    )
     parser.add_argument("--outdir", default="cdk.out", help="where to synthesize (cdk.out)")
     args = parser.parse_args(argv)
+    if args.allow_disruption and args.baseline is None:
+        parser.error(f"{ALLOW_FLAG} needs --baseline (what it allows is judged against it)")
     for item in args.context:
         key, _, value = item.partition("=")
         if key != "config" or not value:

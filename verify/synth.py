@@ -61,6 +61,17 @@ def stack_templates(outdir: Path) -> dict[str, Path]:
     }
 
 
+def stack_environments(outdir: Path) -> dict[str, str]:
+    """Stack name -> its environment (``aws://<account>/<region>``, ``unknown-account`` when the
+    stack is account-agnostic), from the cloud assembly's ``manifest.json``."""
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    return {
+        name: str(artifact.get("environment", ""))
+        for name, artifact in sorted(manifest["artifacts"].items())
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
+
+
 def synthesize(config: ClusterConfig, outdir: Path) -> Synthesis:
     """Templates, manifests and the policy-validation report of ``config`` in ``outdir``.
 
