@@ -20,17 +20,17 @@ from tests.support import (
     ROOT,
     Synthesized,
     config_with,
-    default_data,
     full_matrix_only,
     synthesize,
 )
 from verify.__main__ import main, next_steps
 from verify.cfn_lint import check_cfn_lint
 from verify.checkov import Finding, judge, load_skips, run_checkov, synthesized_files
+from verify.disruption import check_disruption
 from verify.eks_posture import check_eks_posture, stack_properties
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
-from verify.replacement import check_replacement, compare
+from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report
 from verify.synth import stack_templates
 
@@ -184,83 +184,6 @@ def test_security_check_requires_requests_and_non_root(objects: list[dict[str, A
 
 # --- Replacement safety ----------------------------------------------------------------------
 
-DAY_TO_DAY_CHANGES: dict[str, dict[str, Any]] = {
-    "resize a group": {"system_node_group": {"min_size": 3, "max_size": 30}},
-    "change labels": {"gpu_pools": "labels"},
-    "add a GPU group in a new AZ": {"availability_zones": "add-d"},
-    "bump the node AMI release": {"node_ami_release_version": "1.36.0-20261120"},
-    "add an admin principal": {"admin_principal_arns": ["arn:aws:iam::123456789012:role/Admin"]},
-    "change the public-access CIDRs": {"endpoint": {"public_access_cidrs": ["203.0.113.0/24"]}},
-    "change the instance types of a pool": {"gpu_pools": "types"},
-    "add a second GPU pool": {"gpu_pools": "add-pool"},
-    "let the audit log go with the stack": {"control_plane_log_retain_on_delete": False},
-    "name a key-deletion principal": {
-        "key_deletion_principal_arns": ["arn:aws:iam::123456789012:role/KeyCustodian"]
-    },
-    "turn termination protection off": {"termination_protection": False},
-    "open the endpoint to the world": {"endpoint": {"public_access_cidrs": ["0.0.0.0/0"]}},
-    "turn on GPU metrics": {"observability": {"gpu_metrics": True}},
-}
-"""Turning an add-on off removes only its own resources: tests/test_managed_addons.py."""
-
-
-def day_to_day(name: str) -> dict[str, Any]:
-    change = copy.deepcopy(DAY_TO_DAY_CHANGES[name])
-    pools = default_data()["gpu_pools"]
-    if change.get("gpu_pools") == "labels":
-        pools[0]["labels"] = {"team": "vision"}
-        change["gpu_pools"] = pools
-    elif change.get("gpu_pools") == "types":
-        pools[0]["instance_types"] = ["g6.xlarge", "g5.xlarge"]
-        change["gpu_pools"] = pools
-    elif change.get("gpu_pools") == "add-pool":
-        training = {"name": "training", "instance_types": ["g6e.12xlarge"], "max_size": 2}
-        change["gpu_pools"] = [*pools, training | {"min_size": 0}]
-    elif change.get("availability_zones") == "add-d":
-        # The pool spans every cluster zone: it gains group gpu-spot-ng-d.
-        change["availability_zones"] = ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]
-    return change
-
-
-PROTECTED_IDS = ("ClusterEB0386A7", "Vpc8378EB38", "SecretsKey317DCF94")
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(DAY_TO_DAY_CHANGES))
-def test_day_to_day_change_keeps_cluster_vpc_and_untouched_groups(
-    default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory, name: str
-) -> None:
-    changed = synthesize(config_with(day_to_day(name)), tmp_path_factory.mktemp("change"))
-    missing_stacks, changes = compare(default_synth.templates, changed.templates, "us-west-2")
-    assert missing_stacks == []
-    replaced_ids = {c.logical_id for c in changes}
-    assert not replaced_ids & set(PROTECTED_IDS)
-    assert all(c.resource_type == "AWS::EKS::Nodegroup" for c in changes), changes
-    touched = {
-        "add a GPU group in a new AZ": {"SystemNodeGroupNodegroupD3A5F3AD"},  # spans every zone
-        "change the instance types of a pool": {
-            "GpuSpotNgANodegroupC50C1657",
-            "GpuSpotNgBNodegroup1773B66D",
-            "GpuSpotNgCNodegroupE0DEF351",
-        },
-    }.get(name, set())
-    assert replaced_ids == touched
-    assert check_replacement(default_synth.templates, changed.templates, "us-west-2").status in (
-        {"PASS"} if not touched else {"WARN"}
-    )
-
-
-@pytest.mark.slow
-def test_changing_the_vpc_cidr_is_refused(
-    default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    changed = synthesize(config_with({"vpc_cidr": "10.1.0.0/16"}), tmp_path_factory.mktemp("cidr"))
-    result = check_replacement(default_synth.templates, changed.templates, "us-west-2")
-    assert result.status == "FAIL"
-    assert any(
-        "Vpc8378EB38 (AWS::EC2::VPC) is replaced: CidrBlock changed" in d for d in result.details
-    )
-
 
 def test_renaming_the_cluster_is_refused(default_synth: Synthesized) -> None:
     renamed = {k.replace("gpu-spot", "other"): v for k, v in default_synth.templates.items()}
@@ -275,25 +198,32 @@ def test_vpc_replacement_alone_is_refused(default_synth: Synthesized) -> None:
         "10.7.0.0/16"
     )
     result = check_replacement(default_synth.templates, changed, "us-west-2")
-    assert (result.status, result.details) == (
-        "FAIL",
-        [
-            "gpu-spot-network/Vpc8378EB38 (AWS::EC2::VPC) is replaced: CidrBlock changed: "
-            "rebuilds the network under the running cluster"
-        ],
+    assert result.status == "FAIL"
+    assert result.details[0].startswith(
+        "stack gpu-spot-network changes the value of "
+        "gpu-spot-network:ExportsOutputRefVpc8378EB38272D6E3A, which the deployed "
+        "gpu-spot-cluster imports: CloudFormation refuses"
+    )
+    assert result.details[1].startswith(
+        "gpu-spot-network/Vpc8378EB38 (AWS::EC2::VPC) is replaced: CidrBlock changed: "
+        "rebuilds the network under the running cluster; and replaces 15 resource(s) that refer "
+        "to it: ClusterControlPlaneSecurityGroupD274242C (AWS::EC2::SecurityGroup), "
     )
 
 
-def test_node_group_replacement_is_a_warning(default_synth: Synthesized) -> None:
+def test_a_node_group_replaced_under_its_old_name_is_refused(default_synth: Synthesized) -> None:
+    """CloudFormation cannot create the replacement while the old group holds the name."""
     changed = copy.deepcopy(default_synth.templates)
     group = changed["gpu-spot-cluster"]["Resources"]["GpuSpotNgANodegroupC50C1657"]
     group["Properties"]["InstanceTypes"] = ["g6.xlarge"]
-    result = check_replacement(default_synth.templates, changed, "us-west-2")
+    assert check_replacement(default_synth.templates, changed, "us-west-2").status == "PASS"
+    result = check_disruption(default_synth.templates, changed, "us-west-2", allow_disruption=True)
     assert (result.status, result.details) == (
-        "WARN",
+        "FAIL",
         [
-            "gpu-spot-cluster/GpuSpotNgANodegroupC50C1657 (AWS::EKS::Nodegroup) is replaced: "
-            "InstanceTypes changed: a new group is created, then the old one is drained and deleted"
+            "node group gpu-spot-ng-a-bee838 would be replaced (InstanceTypes changed) under the "
+            "same name: CloudFormation cannot create a resource with a custom name that is still "
+            "taken, so the update fails (the name must change with every create-only property)"
         ],
     )
 
@@ -303,10 +233,10 @@ def test_cluster_replacement_is_refused(default_synth: Synthesized) -> None:
     changed["gpu-spot-cluster"]["Resources"]["ClusterEB0386A7"]["Properties"]["Name"] = "x"
     result = check_replacement(default_synth.templates, changed, "us-west-2")
     assert result.status == "FAIL"
-    assert result.details == [
+    assert result.details[0].startswith(
         "gpu-spot-cluster/ClusterEB0386A7 (AWS::EKS::Cluster) is replaced: Name changed: "
-        "deletes the cluster and every workload on it"
-    ]
+        "deletes the cluster and every workload on it; and replaces "
+    )
 
 
 # --- The command -----------------------------------------------------------------------------
@@ -376,7 +306,7 @@ def test_verify_command_fails_on_a_refused_change(
     report = capsys.readouterr().out
     assert code == 1
     assert "  FAIL  replacement" in report
-    assert report.rstrip().endswith("verify: FAILED (replacement)")
+    assert report.rstrip().endswith("verify: FAILED (replacement, disruption)")
 
 
 def test_verify_command_reports_a_broken_config_without_a_traceback(
@@ -515,7 +445,7 @@ def test_verify_reads_only_the_stacks_its_synth_wrote(
     [
         ("cdk.json", "Invalid baseline config --baseline cdk.json (5 problem(s)):"),
         ("no-such-dir", "--baseline no-such-dir: no such file or folder"),
-        ("examples", "--baseline examples: no *.template.json in it"),
+        ("examples", "--baseline examples: no manifest.json in it (not a cdk.out)"),
     ],
 )
 def test_a_bad_baseline_is_named_as_the_baselines_problem(

@@ -9,7 +9,6 @@ import shlex
 import sys
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,14 @@ from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
 from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report
-from verify.synth import ROOT, Synthesis, stack_environments, stack_templates, synthesize
+from verify.synth import (
+    ROOT,
+    Assembly,
+    Synthesis,
+    read_assembly,
+    stack_templates,
+    synthesize,
+)
 from verify.volume_zones import check_volume_zones
 from verify.zones import check_zones
 
@@ -120,15 +126,6 @@ class BaselineError(Exception):
 BASELINE_HELP = "pass the cdk.out of your last deploy, or the config file it was built from"
 
 
-@dataclass(frozen=True)
-class Assembly:
-    """The stacks of a cloud assembly (a ``cdk.out``), as its ``manifest.json`` lists them."""
-
-    templates: dict[str, dict[str, Any]]
-    environments: dict[str, str]
-    """Stack name -> ``aws://<account>/<region>``."""
-
-
 def _load_baseline(defaults: Any, baseline: str | None) -> ClusterConfig | Assembly | None:
     """The baseline's config (a file) or its stacks (a ``cdk.out`` folder), or None."""
     if baseline is None:
@@ -140,7 +137,7 @@ def _load_baseline(defaults: Any, baseline: str | None) -> ClusterConfig | Assem
                 f"--baseline {baseline}: no manifest.json in it (not a cdk.out); {BASELINE_HELP}"
             )
         try:
-            return _assembly(path)
+            return read_assembly(path)
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise BaselineError(
                 f"--baseline {baseline}: its manifest.json or a template it lists cannot be "
@@ -157,15 +154,6 @@ def _load_baseline(defaults: Any, baseline: str | None) -> ClusterConfig | Assem
         ) from None
 
 
-def _assembly(outdir: Path) -> Assembly:
-    templates = {
-        name: json.loads(path.read_text()) for name, path in stack_templates(outdir).items()
-    }
-    if not templates:
-        raise ValueError("it lists no CloudFormation stack")
-    return Assembly(templates, stack_environments(outdir))
-
-
 def _against_baseline(
     baseline: ClusterConfig | Assembly | None, synthesis: Synthesis, *, allow_disruption: bool
 ) -> list[CheckResult]:
@@ -179,10 +167,10 @@ def _against_baseline(
     if isinstance(baseline, ClusterConfig):
         with tempfile.TemporaryDirectory() as scratch:
             synthesize(baseline, Path(scratch))
-            old = _assembly(Path(scratch))
+            old = read_assembly(Path(scratch))
     else:
         old = baseline
-    new = _assembly(synthesis.outdir)
+    new = read_assembly(synthesis.outdir)
     region = synthesis.config.region
     return [
         check_replacement(

@@ -72,6 +72,25 @@ def stack_environments(outdir: Path) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class Assembly:
+    """The stacks of a cloud assembly (a ``cdk.out``), as its ``manifest.json`` lists them."""
+
+    templates: dict[str, dict[str, Any]]
+    environments: dict[str, str]
+    """Stack name -> ``aws://<account>/<region>``."""
+
+
+def read_assembly(outdir: Path) -> Assembly:
+    """Only the stacks ``manifest.json`` lists: not stale templates left in the folder."""
+    templates = {
+        name: json.loads(path.read_text()) for name, path in stack_templates(outdir).items()
+    }
+    if not templates:
+        raise ValueError("it lists no CloudFormation stack")
+    return Assembly(templates, stack_environments(outdir))
+
+
 def synthesize(config: ClusterConfig, outdir: Path) -> Synthesis:
     """Templates, manifests and the policy-validation report of ``config`` in ``outdir``.
 
