@@ -204,7 +204,8 @@ def test_vpc_replacement_alone_is_refused(default_synth: Synthesized) -> None:
         "gpu-spot-network:ExportsOutputRefVpc8378EB38272D6E3A, which the deployed "
         "gpu-spot-cluster imports: CloudFormation refuses"
     )
-    assert result.details[1].startswith(
+    [vpc] = [d for d in result.details if d.startswith("gpu-spot-network/Vpc8378EB38 ")]
+    assert vpc.startswith(
         "gpu-spot-network/Vpc8378EB38 (AWS::EC2::VPC) is replaced: CidrBlock changed: "
         "rebuilds the network under the running cluster; and replaces 15 resource(s) that refer "
         "to it: ClusterControlPlaneSecurityGroupD274242C (AWS::EC2::SecurityGroup), "
