@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up if needed, then synthesize a config into cdk.out/ and run every pre-deploy check.
-#   scripts/verify.sh [-c config=PATH] [--baseline DIR|CONFIG]
+#   scripts/verify.sh [-c config=PATH] [--baseline DIR|CONFIG [--allow-disruption]]
 # Exits 0 when every check passes, 1 when one fails, 2 when the config is invalid, 3 when
 # synth fails for another reason (an internal error; the message says what failed).
 set -euo pipefail
