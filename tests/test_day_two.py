@@ -8,6 +8,7 @@ EKS's and CloudFormation's documented behaviour (sources in ``verify/disruption.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -17,7 +18,14 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support import ROOT, Synthesized, config_with, default_data, synthesize
+from tests.support import (
+    ROOT,
+    Synthesized,
+    config_with,
+    default_data,
+    full_matrix_only,
+    synthesize,
+)
 from verify.disruption import check_disruption
 from verify.replacement import check_replacement
 from verify.report import CheckResult
@@ -294,37 +302,56 @@ def test_redeploy_docs_table_lists_every_change_with_verifys_exit_code() -> None
 # --- As a user runs it ------------------------------------------------------------------------
 
 
-def test_verify_sh_with_a_baseline_fails_a_rolling_update_until_it_is_allowed(
+def verify_sh(config: dict[str, Any], baseline: Synthesized, tmp_path: Path, *flags: str) -> Any:
+    path = tmp_path / "changed.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return subprocess.run(
+        [
+            "bash",
+            "scripts/verify.sh",
+            "-c",
+            f"config={path}",
+            "--baseline",
+            str(baseline.outdir),
+            "--outdir",
+            str(tmp_path / "out"),
+            *flags,
+        ],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.cli
+def test_verify_sh_with_a_baseline_fails_a_rolling_update_with_one_line_per_group(
     synth: dict[str, Synthesized], tmp_path: Path
 ) -> None:
-    """scripts/verify.sh --baseline <cdk.out>: exit 1 with one line per group, 0 when allowed."""
-    config = tmp_path / "bigger-root.yaml"
-    config.write_text(yaml.safe_dump(CONFIGS["root volume 200"]))
-    baseline = str(synth["default"].outdir)
-    runs = {
-        allow: subprocess.run(
-            [
-                "bash",
-                "scripts/verify.sh",
-                "-c",
-                f"config={config}",
-                "--baseline",
-                baseline,
-                "--outdir",
-                str(tmp_path / ("allowed" if allow else "out")),
-                *(["--allow-disruption"] if allow else []),
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        for allow in (False, True)
-    }
-    refused, allowed = runs[False], runs[True]
-    assert refused.returncode == 1, refused.stdout + refused.stderr
-    assert "  FAIL  disruption    3 node group(s) would evict running pods" in refused.stdout
-    assert refused.stdout.count("rolls every node (new launch template version)") == 3
-    assert refused.stdout.rstrip().endswith("verify: FAILED (disruption)")
-    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
-    assert "  WARN  disruption    3 node group(s) would evict running pods" in allowed.stdout
+    """scripts/verify.sh --baseline <cdk.out>: exit 1, one line per GPU group and its cause."""
+    result = verify_sh(CONFIGS["root volume 200"], synth["default"], tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "  FAIL  disruption    3 node group(s) would evict running pods" in result.stdout
+    assert result.stdout.count("rolls every node (new launch template version)") == 3
+    assert result.stdout.rstrip().endswith("verify: FAILED (disruption)")
+
+
+@pytest.mark.cli
+@full_matrix_only  # locally, the in-process verdicts above cover --allow-disruption
+def test_verify_sh_passes_the_rolling_update_when_allowed(
+    synth: dict[str, Synthesized], tmp_path: Path
+) -> None:
+    result = verify_sh(CONFIGS["root volume 200"], synth["default"], tmp_path, "--allow-disruption")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "  WARN  disruption    3 node group(s) would evict running pods" in result.stdout
+
+
+@pytest.mark.cli
+@full_matrix_only
+def test_verify_sh_refuses_a_skipped_minor_even_when_disruption_is_allowed(
+    synth: dict[str, Synthesized], tmp_path: Path
+) -> None:
+    result = verify_sh({}, synth["kubernetes 1.34"], tmp_path, "--allow-disruption")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Kubernetes 1.34 -> 1.36: EKS upgrades one minor at a time" in result.stdout
