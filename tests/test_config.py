@@ -102,6 +102,31 @@ def test_a_zone_listed_twice_is_rejected() -> None:
     ]
 
 
+def test_control_plane_zones_default_to_every_zone() -> None:
+    assert config_with().control_plane_zones == ("us-west-2a", "us-west-2b", "us-west-2c")
+
+
+def test_control_plane_zones_outside_the_vpcs_zones_are_rejected() -> None:
+    assert problems_of({"control_plane_availability_zones": ["us-west-2a", "us-west-2d"]}) == [
+        "control_plane_availability_zones.1: 'us-west-2d' is not one of availability_zones "
+        "['us-west-2a', 'us-west-2b', 'us-west-2c']; the control plane's subnets are among the "
+        "VPC's"
+    ]
+
+
+def test_one_control_plane_zone_is_rejected() -> None:
+    """EKS needs subnets in at least two zones for the control plane."""
+    [problem] = problems_of({"control_plane_availability_zones": ["us-west-2a"]})
+    assert problem.startswith("control_plane_availability_zones: Tuple should have at least 2")
+
+
+def test_a_control_plane_zone_listed_twice_is_rejected() -> None:
+    zones = ["us-west-2a", "us-west-2a"]
+    assert problems_of({"control_plane_availability_zones": zones}) == [
+        f"control_plane_availability_zones: {zones} lists a zone twice"
+    ]
+
+
 def test_zero_availability_zones_are_rejected() -> None:
     problems = problems_of({"availability_zones": []})
     assert problems == [

@@ -32,7 +32,7 @@ from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
 from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report
-from verify.synth import stack_templates
+from verify.synth import read_assembly, stack_templates
 
 AUTOSCALER = "Deployment/cluster-autoscaler"
 
@@ -215,6 +215,57 @@ def test_vpc_replacement_alone_is_refused(default_synth: Synthesized) -> None:
     )
     assert "VpcPublicSubnet3SubnetBE12F0B6 (AWS::EC2::Subnet)" in vpc
     assert "GpuSpotNgANodegroupC50C1657 (AWS::EKS::Nodegroup)" in vpc
+
+
+def test_a_stack_moving_to_another_account_is_a_second_cluster(default_synth: Synthesized) -> None:
+    before = {n: "aws://111111111111/us-west-2" for n in default_synth.templates}
+    after = {n: "aws://222222222222/us-west-2" for n in default_synth.templates}
+    result = check_replacement(
+        default_synth.templates, default_synth.templates, "us-west-2", (before, after)
+    )
+    assert result.status == "FAIL"
+    assert result.details[0] == (
+        "stack gpu-spot-cluster moves from account 111111111111 to 222222222222: CloudFormation "
+        "stacks do not move; deploying creates a second copy (a second cluster) in "
+        "222222222222, and the one in 111111111111 keeps running (and billing) until you "
+        "destroy it there"
+    )
+
+
+def test_an_account_agnostic_baseline_is_not_called_a_move(default_synth: Synthesized) -> None:
+    """Unset account (``unknown-account``): where it was deployed is not known, so no claim."""
+    before = {n: "aws://unknown-account/us-west-2" for n in default_synth.templates}
+    after = {n: "aws://222222222222/us-west-2" for n in default_synth.templates}
+    result = check_replacement(
+        default_synth.templates, default_synth.templates, "us-west-2", (before, after)
+    )
+    assert result.status == "PASS"
+
+
+def test_a_baseline_is_read_through_its_manifest_not_a_glob(
+    default_synth: Synthesized, tmp_path: Path
+) -> None:
+    """A stale template of another stack in the baseline folder would give a false FAIL."""
+    outdir = Path(shutil.copytree(default_synth.outdir, tmp_path / "deployed.out"))
+    (outdir / "other-network.template.json").write_text(
+        (outdir / "gpu-spot-network.template.json").read_text()
+    )
+    baseline = read_assembly(outdir)
+    assert set(baseline.templates) == {"gpu-spot-network", "gpu-spot-cluster"}
+    assert baseline.environments == {
+        "gpu-spot-network": "aws://unknown-account/us-west-2",
+        "gpu-spot-cluster": "aws://unknown-account/us-west-2",
+    }
+
+
+def test_removing_an_add_on_says_what_is_deleted(default_synth: Synthesized) -> None:
+    changed = copy.deepcopy(default_synth.templates)
+    del changed["gpu-spot-cluster"]["Resources"]["KubeProxy4F190541"]
+    result = check_replacement(default_synth.templates, changed, "us-west-2")
+    assert result.details == [
+        "gpu-spot-cluster/KubeProxy4F190541 (AWS::EKS::Addon) is removed: "
+        "CloudFormation deletes it: EKS deletes the add-on and its pods"
+    ]
 
 
 def test_a_node_group_replaced_under_its_old_name_is_refused(default_synth: Synthesized) -> None:
