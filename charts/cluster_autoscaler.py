@@ -84,6 +84,9 @@ def autoscaler_args(
 
     Groups are similar iff all ``balancing_labels`` are equal (one ``--balancing-label`` each);
     ``tuning`` holds the scale-down flags (``scale_down_args``).
+    No ``--aws-use-static-instance-list``: the autoscaler then reads every instance type from
+    ``ec2:DescribeInstanceTypes`` at start-up (1.36.1 ``aws_cloud_provider.go`` ``BuildAWS``), the
+    data ``cluster_config/catalog.py`` is built from.
     """
     if not balancing_labels:
         raise ValueError("balancing_labels: at least one label (e.g. 'pool') is required")

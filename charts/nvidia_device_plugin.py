@@ -23,6 +23,10 @@ DEVICE_PLUGIN_TAG = "v0.20.0"
 # Multi-arch index digest of the tag, read (no registry access here) from public repositories:
 # the "Image ID" kubectl describe shows for a running v0.20.0 pod, and two repos that pin it.
 DEVICE_PLUGIN_DIGEST = "sha256:a61ba9fd8efb82f3a79f877f7580e02c1e8e7593f62473644bc9c79e315c3312"
+# v0.20.1 (2026-09-22, NVIDIA/k8s-device-plugin#2057) fixes the config manager's dangling symlink
+# (#1982) that time-slicing goes through; not taken yet: no source readable here gives its image
+# digest or its static manifest (the repository snapshot read ends at v0.20.0, 1b826ac), and a
+# v0.20.1 tag with v0.20.0's digest would still run v0.20.0.
 
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 DEVICE_PLUGIN_DIR = "/var/lib/kubelet/device-plugins"

@@ -1,17 +1,23 @@
 """Instance-type facts the config is checked against, offline (no ``ec2:DescribeInstanceTypes``).
 
-Generated at import from two data files in ``cluster_config/data/``, never written by hand:
+Built at import from two data files in ``cluster_config/data/``, never written by hand:
 
-- ``ca-ec2-instance-types.tsv``: the cluster autoscaler's own static instance list (vCPUs, memory
-  MiB, GPU count, architecture), the numbers it builds a scale-from-zero template node from; its
-  header names the upstream file and list date. To take a newer list, copy the new file over it.
-- ``instance-families.tsv``: what that list lacks, per family: which families a GPU group may use
-  (the EKS AL2023 x86_64 NVIDIA AMI supports them), the GPU model (the
-  ``k8s.amazonaws.com/accelerator`` label value) and the memory of one GPU; and the accelerated or
-  special families no group may use. Its header cites the sources.
+- ``ec2-instance-types.tsv``: EC2's own DescribeInstanceTypes data for every type (vCPUs, memory
+  MiB, architectures, GPUs, EFA, network cards), generated from the pinned moto release
+  (``cluster_config/ec2_instance_types.py``). The cluster autoscaler builds its instance list
+  from the same API at start-up (cluster-autoscaler-1.36.1 ``cloudprovider/aws/
+  aws_cloud_provider.go`` ``BuildAWS``; ``--aws-use-static-instance-list`` defaults to false and
+  the chart does not set it; its role grants ``ec2:DescribeInstanceTypes``), so these are the
+  figures of its scale-from-zero template nodes too. Its static ``ec2_instance_types.go`` only
+  fills in types the API does not return, i.e. types EC2 no longer lists, which are refused here.
+- ``instance-families.tsv``: per family, what EC2's data does not say: which families a GPU group
+  may use (the EKS AL2023 x86_64 NVIDIA AMI supports them), the ``k8s.amazonaws.com/accelerator``
+  label value and the published memory of one GPU; and the families no group may use. Its
+  header cites the sources.
 
-A type is accepted for a GPU group when the list has it (amd64, at least one GPU) and its family is
-a ``gpu`` family; for the system group when the list has it (amd64, no GPU) and its family is not in
+A type is accepted for a GPU group when EC2's data lists it (x86_64, at least one whole NVIDIA
+GPU, no other accelerator) and its family is a ``gpu`` family; for the system group when EC2's
+data lists it (x86_64, no GPU or other accelerator) and its family is not in
 ``instance-families.tsv``. Nothing else is accepted.
 """
 
@@ -23,25 +29,40 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cluster_config.ec2_instance_types import (
+    INSTANCE_TYPES_FILE,
+    Ec2InstanceType,
+    ec2_instance_types,
+)
+
 DATA_DIR = Path(__file__).parent / "data"
-AUTOSCALER_LIST = DATA_DIR / "ca-ec2-instance-types.tsv"
 FAMILY_FACTS = DATA_DIR / "instance-families.tsv"
 
 NODE_ARCHITECTURE = "amd64"
 """Both AMI types of this project (AL2023 x86_64 standard and NVIDIA) are x86_64."""
+EC2_NODE_ARCHITECTURE = "x86_64"
+GPU_MANUFACTURER = "NVIDIA"
 
 
 @dataclass(frozen=True)
 class InstanceShape:
     vcpus: int
     memory_mib: int
-    """Exactly as the autoscaler's list gives it (its ``MemoryMb`` is MiB)."""
+    """EC2's ``MemoryInfo.SizeInMiB``, what the autoscaler's template node gets (aws_util.go
+    ``transformInstanceType``, 1.36.1)."""
     gpus: int = 0
     architecture: str = NODE_ARCHITECTURE
+    """The autoscaler's ``kubernetes.io/arch`` for the type (its first EC2 architecture)."""
     gpu_model: str | None = None
     """Value for the ``k8s.amazonaws.com/accelerator`` node label."""
     gpu_memory_gb: int | None = None
     """Memory of one GPU in GB, as NVIDIA and AWS publish it."""
+    efa_supported: bool = False
+    max_efa_interfaces: int = 0
+    """``NetworkInfo.EfaInfo.MaximumEfaInterfaces`` (0 without EFA)."""
+    network_cards: int = 1
+    efa_cards: tuple[int, ...] = ()
+    """Indexes of the network cards that take an EFA interface (p6-b300.48xlarge: 1-16)."""
 
     @property
     def memory_gib(self) -> float:
@@ -78,42 +99,59 @@ def _load_families() -> dict[str, FamilyFacts]:
     }
 
 
-def _load_instance_types(families: dict[str, FamilyFacts]) -> dict[str, InstanceShape]:
-    shapes = {}
-    for name, vcpus, memory_mib, gpus, arch in _rows(AUTOSCALER_LIST):
-        facts = families.get(_family(name))
-        gpu_facts = facts if facts is not None and facts.use == "gpu" else None
-        shapes[name] = InstanceShape(
-            vcpus=int(vcpus),
-            memory_mib=int(memory_mib),
-            gpus=int(gpus),
-            architecture=arch,
-            gpu_model=gpu_facts.accelerator if gpu_facts else None,
-            gpu_memory_gb=gpu_facts.gpu_memory_gb if gpu_facts else None,
-        )
-    return shapes
+def _shape(ec2: Ec2InstanceType, families: dict[str, FamilyFacts]) -> InstanceShape:
+    facts = families.get(_family(ec2.name))
+    gpu_facts = facts if facts is not None and facts.use == "gpu" else None
+    return InstanceShape(
+        vcpus=ec2.vcpus,
+        memory_mib=ec2.memory_mib,
+        gpus=ec2.gpus,
+        architecture=ec2.autoscaler_architecture,
+        gpu_model=gpu_facts.accelerator if gpu_facts else None,
+        gpu_memory_gb=gpu_facts.gpu_memory_gb if gpu_facts else None,
+        efa_supported=ec2.efa_supported,
+        max_efa_interfaces=ec2.max_efa_interfaces,
+        network_cards=ec2.network_cards,
+        efa_cards=ec2.efa_cards,
+    )
 
 
+EC2_DATA = ec2_instance_types()
 INSTANCE_FAMILIES: dict[str, FamilyFacts] = _load_families()
 
-ALL_INSTANCE_TYPES: dict[str, InstanceShape] = _load_instance_types(INSTANCE_FAMILIES)
-"""Every type in the autoscaler's list, accepted or not (what the autoscaler itself knows)."""
+ALL_INSTANCE_TYPES: dict[str, InstanceShape] = {
+    name: _shape(ec2, INSTANCE_FAMILIES) for name, ec2 in EC2_DATA.types.items()
+}
+"""Every type EC2's data lists, accepted or not (what a running autoscaler knows)."""
+
+
+def _is_gpu_type(ec2: Ec2InstanceType) -> bool:
+    return (
+        EC2_NODE_ARCHITECTURE in ec2.architectures
+        and ec2.gpus > 0
+        and ec2.gpu_manufacturer == GPU_MANUFACTURER
+        and not ec2.other_accelerators
+        and getattr(INSTANCE_FAMILIES.get(_family(ec2.name)), "use", None) == "gpu"
+    )
+
+
+def _is_general_type(ec2: Ec2InstanceType) -> bool:
+    return (
+        EC2_NODE_ARCHITECTURE in ec2.architectures
+        and ec2.autoscaler_architecture == NODE_ARCHITECTURE
+        and ec2.gpu_name is None
+        and not ec2.other_accelerators
+        and _family(ec2.name) not in INSTANCE_FAMILIES
+    )
+
 
 GPU_INSTANCE_TYPES: dict[str, InstanceShape] = {
-    name: shape
-    for name, shape in ALL_INSTANCE_TYPES.items()
-    if shape.architecture == NODE_ARCHITECTURE
-    and shape.gpus > 0
-    and getattr(INSTANCE_FAMILIES.get(_family(name)), "use", None) == "gpu"
+    name: ALL_INSTANCE_TYPES[name] for name, ec2 in EC2_DATA.types.items() if _is_gpu_type(ec2)
 }
 """Types a GPU group may use."""
 
 GENERAL_INSTANCE_TYPES: dict[str, InstanceShape] = {
-    name: shape
-    for name, shape in ALL_INSTANCE_TYPES.items()
-    if shape.architecture == NODE_ARCHITECTURE
-    and shape.gpus == 0
-    and _family(name) not in INSTANCE_FAMILIES
+    name: ALL_INSTANCE_TYPES[name] for name, ec2 in EC2_DATA.types.items() if _is_general_type(ec2)
 }
 """Types the system group may use."""
 
@@ -156,42 +194,42 @@ def gpu_count(instance_types: Sequence[str]) -> int:
 
 def why_not_accepted(name: str, *, gpu: bool) -> str:
     """Why ``name`` is not accepted for a GPU (``gpu``) or the system group, and what is."""
-    shape = ALL_INSTANCE_TYPES.get(name)
+    ec2 = EC2_DATA.types.get(name)
     family = _family(name)
     facts = INSTANCE_FAMILIES.get(family)
-    listed = f"listed in cluster_config/data/{AUTOSCALER_LIST.name}"
+    data = EC2_DATA.described_as
+    listed = f"listed in cluster_config/data/{INSTANCE_TYPES_FILE.name}"
     allowed = (
         f"a {', '.join(GPU_FAMILIES)} type {listed}"
         if gpu
-        else f"an amd64 type without GPU or other accelerator {listed}"
+        else f"an x86_64 type without GPU or other accelerator {listed}"
     )
-    if shape is None:
+    if ec2 is None:
         sizes = sorted(
             (n.split(".", 1)[1] for n in ALL_INSTANCE_TYPES if _family(n) == family),
             key=_size_order,
         )
         if sizes:
-            reason = (
-                f"the autoscaler's instance list has no such type; {family} sizes: "
-                + ", ".join(sizes)
-            )
+            reason = f"{data} has no such type; {family} sizes: " + ", ".join(sizes)
         else:
             close = difflib.get_close_matches(
                 name, GPU_INSTANCE_TYPES if gpu else ALL_INSTANCE_TYPES
             )
-            reason = "the autoscaler's instance list has no such type" + (
-                f" (close: {', '.join(close)})" if close else ""
-            )
+            reason = f"{data} does not list it" + (f" (close: {', '.join(close)})" if close else "")
             if facts is not None:
                 reason += f"; {family}: {facts.note}"
     elif facts is not None and facts.use == "none":
         reason = f"{family} is not usable here: {facts.note}"
-    elif shape.architecture != NODE_ARCHITECTURE:
-        reason = f"it is {shape.architecture}; nodes here are x86_64 (amd64)"
-    elif gpu and shape.gpus == 0:
+    elif EC2_NODE_ARCHITECTURE not in ec2.architectures:
+        reason = f"it is {'/'.join(ec2.architectures)}; nodes here are x86_64 (amd64)"
+    elif ec2.other_accelerators:
+        reason = f"it has a {'/'.join(ec2.other_accelerators)} accelerator"
+    elif gpu and ec2.gpus == 0:
         reason = "it has no GPU"
-    elif not gpu and shape.gpus > 0:
+    elif not gpu and ec2.gpu_name is not None:
         reason = "it is a GPU type"
+    elif ec2.gpu_manufacturer != GPU_MANUFACTURER:
+        reason = f"its GPUs are {ec2.gpu_manufacturer} {ec2.gpu_name}, not NVIDIA"
     else:
         reason = f"the EKS AL2023 NVIDIA AMI does not support {family}"
     return f"{reason}; allowed: {allowed}"

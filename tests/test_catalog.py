@@ -1,10 +1,14 @@
-"""The instance catalog against its data: every accepted type is a row of the autoscaler's list,
-with exactly that row's shape; nothing the data does not list is accepted."""
+"""The instance catalog against its data: every verdict follows from EC2's instance data (read here
+from moto itself) and the family table, each accepted type has exactly EC2's shape, and nothing
+the data does not list is accepted."""
 
 from __future__ import annotations
 
-import csv
+import gzip
+import json
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +24,7 @@ from cluster_config.catalog import (
     gpu_memory_gb,
     why_not_accepted,
 )
+from cluster_config.ec2_instance_types import MOTO_INSTANCE_TYPES
 from cluster_config.node_groups import node_group_specs
 from tests.support import ROOT, config_with, default_data
 
@@ -37,17 +42,25 @@ AUTOSCALER_GPU_TYPES = {
     "nvidia-l40s",
 }
 
+MOTO: dict[str, dict[str, Any]] = json.loads(
+    gzip.decompress(
+        Path(str(metadata.distribution("moto").locate_file(MOTO_INSTANCE_TYPES))).read_bytes()
+    )
+)
+"""EC2 DescribeInstanceTypes as the installed moto ships it, read without the project's code."""
 
-def tsv_rows(path: Path) -> dict[str, tuple[int, int, int, str]]:
-    """The autoscaler's list read here on its own: name -> (vCPU, memory MiB, GPUs, arch)."""
-    lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
-    return {
-        name: (int(vcpu), int(memory), int(gpu), arch)
-        for name, vcpu, memory, gpu, arch in csv.reader(lines, delimiter="\t")
-    }
+ALLOWED_GPU = (
+    "allowed: a g4dn, g5, g6, g6e, g7e, gr6, p3dn, p4d, p4de, p5, p5e, p5en, p6-b200, p6-b300 "
+    "type listed in cluster_config/data/ec2-instance-types.tsv"
+)
 
 
-ROWS = tsv_rows(DATA / "ca-ec2-instance-types.tsv")
+def family(name: str) -> str:
+    return name.split(".")[0]
+
+
+def moto_gpus(info: dict[str, Any]) -> int:
+    return sum(g.get("Count", 0) for g in info.get("GpuInfo", {}).get("Gpus", []))
 
 
 def system_config(types: list[str]) -> object:
@@ -61,54 +74,106 @@ def gpu_config(types: list[str]) -> object:
     return config_with({"gpu_pools": pools})
 
 
-def test_the_repo_copy_names_its_upstream_source_and_date() -> None:
-    header = (DATA / "ca-ec2-instance-types.tsv").read_text().splitlines()[0]
-    assert "kubernetes/autoscaler" in header
-    assert "cloudprovider/aws/ec2_instance_types.go" in header
-    assert "2026-01-22" in header
+def test_the_catalog_holds_every_type_of_ec2_s_data_with_its_exact_shape() -> None:
+    # Catches a catalog built from another list (the autoscaler's static one) or figures that
+    # drift from EC2's: the autoscaler's template node uses EC2's (aws_util.go
+    # transformInstanceType).
+    assert len(MOTO) > 1000
+    assert set(ALL_INSTANCE_TYPES) == set(MOTO)
+    for name, shape in ALL_INSTANCE_TYPES.items():
+        info = MOTO[name]
+        first = info["ProcessorInfo"]["SupportedArchitectures"][0]
+        arch = "arm64" if first == "arm64" else "amd64"
+        expected = (
+            info["VCpuInfo"]["DefaultVCpus"],
+            info["MemoryInfo"]["SizeInMiB"],
+            moto_gpus(info),
+            arch,
+            info["NetworkInfo"].get("EfaInfo", {}).get("MaximumEfaInterfaces", 0),
+            info["NetworkInfo"]["MaximumNetworkCards"],
+        )
+        got = (
+            shape.vcpus,
+            shape.memory_mib,
+            shape.gpus,
+            shape.architecture,
+            shape.max_efa_interfaces,
+            shape.network_cards,
+        )
+        assert got == expected, name
 
 
-def test_the_catalog_holds_every_row_of_the_list_and_nothing_else() -> None:
-    assert len(ROWS) > 1000
-    assert {
-        name: (s.vcpus, s.memory_mib, s.gpus, s.architecture)
-        for name, s in ALL_INSTANCE_TYPES.items()
-    } == ROWS
+def test_verdicts_follow_from_ec2_s_data_and_the_family_table_alone() -> None:
+    # Recomputed here from moto's JSON and instance-families.tsv: any other input to a verdict
+    # (the autoscaler's static list, a hand-kept type list) would make the sets differ.
+    def use(name: str) -> str | None:
+        facts = INSTANCE_FAMILIES.get(family(name))
+        return facts.use if facts else None
 
+    def x86(info: dict[str, Any]) -> bool:
+        return "x86_64" in info["ProcessorInfo"]["SupportedArchitectures"]
 
-@pytest.mark.parametrize(
-    "accepted", [GPU_INSTANCE_TYPES, GENERAL_INSTANCE_TYPES], ids=["gpu", "system"]
-)
-def test_every_accepted_type_is_a_row_of_the_list_with_its_exact_shape(
-    accepted: dict[str, object],
-) -> None:
-    for name, shape in accepted.items():
-        assert name in ROWS, name
-        assert (shape.vcpus, shape.memory_mib, shape.gpus, shape.architecture) == ROWS[name]  # type: ignore[attr-defined]
-
-
-def test_accepted_gpu_types_are_x86_nvidia_types_the_al2023_ami_supports() -> None:
-    for name, shape in GPU_INSTANCE_TYPES.items():
-        facts = INSTANCE_FAMILIES[name.split(".")[0]]
-        assert (shape.architecture, facts.use) == ("amd64", "gpu"), name
-        assert shape.gpus > 0 and shape.gpu_memory_gb and shape.gpu_model, name
-    # Every supported row of the list is accepted: the filter drops no usable GPU type.
-    expected = {
+    others = ("InferenceAcceleratorInfo", "NeuronInfo", "FpgaInfo", "MediaAcceleratorInfo")
+    gpu = {
         n
-        for n, (_, _, gpus, arch) in ROWS.items()
-        if gpus
-        and arch == "amd64"
-        and getattr(INSTANCE_FAMILIES.get(n.split(".")[0]), "use", None) == "gpu"
+        for n, i in MOTO.items()
+        if x86(i)
+        and moto_gpus(i) > 0
+        and i["GpuInfo"]["Gpus"][0]["Manufacturer"] == "NVIDIA"
+        and not any(k in i for k in others)
+        and use(n) == "gpu"
     }
-    assert set(GPU_INSTANCE_TYPES) == expected
+    general = {
+        n
+        for n, i in MOTO.items()
+        if x86(i) and "GpuInfo" not in i and not any(k in i for k in others) and use(n) is None
+    }
+    assert set(GPU_INSTANCE_TYPES) == gpu
+    assert set(GENERAL_INSTANCE_TYPES) == general
+    assert not (DATA / "ca-ec2-instance-types.tsv").exists()
+
+
+def test_types_missing_from_the_autoscaler_s_static_list_are_accepted_by_ec2_and_ami() -> None:
+    # Bug caught: p5e/p6-b300 refused because cloudprovider/aws/ec2_instance_types.go (2026-01-22)
+    # lacks them, though a running autoscaler reads DescribeInstanceTypes.
+    p5e = GPU_INSTANCE_TYPES["p5e.48xlarge"]
+    assert (p5e.vcpus, p5e.memory_mib, p5e.gpus) == (192, 2 * 1024 * 1024, 8)
+    assert (p5e.gpu_model, p5e.gpu_memory_gb) == ("nvidia-h200", 141)
+    assert (p5e.efa_supported, p5e.max_efa_interfaces, p5e.network_cards) == (True, 32, 32)
+    assert p5e.efa_cards == tuple(range(32))
+    b300 = GPU_INSTANCE_TYPES["p6-b300.48xlarge"]
+    assert (b300.vcpus, b300.memory_mib, b300.gpus) == (192, 4 * 1024 * 1024, 8)
+    assert (b300.gpu_model, b300.gpu_memory_gb) == ("nvidia-b300", 268)
+    # 17 network cards, EFA on cards 1-16 only (card 0 takes plain interfaces).
+    assert (b300.max_efa_interfaces, b300.network_cards) == (16, 17)
+    assert b300.efa_cards == tuple(range(1, 17))
+
+
+def test_accepted_gpu_types_carry_the_family_s_model_and_memory() -> None:
+    for name, shape in GPU_INSTANCE_TYPES.items():
+        facts = INSTANCE_FAMILIES[family(name)]
+        assert (shape.architecture, facts.use) == ("amd64", "gpu"), name
+        assert shape.gpus > 0, name
+        assert (shape.gpu_model, shape.gpu_memory_gb) == (facts.accelerator, facts.gpu_memory_gb)
+
+
+def test_published_gpu_memory_agrees_with_ec2_s_figure() -> None:
+    # The table's GB (the label value) against EC2's MiB per GPU, read as GiB or as GB (AWS
+    # publishes some in each): catches a typo or a family given another model's memory.
+    for name in GPU_INSTANCE_TYPES:
+        table = INSTANCE_FAMILIES[family(name)].gpu_memory_gb
+        mib = MOTO[name]["GpuInfo"]["Gpus"][0]["MemoryInfo"]["SizeInMiB"]
+        assert table is not None
+        as_gib, as_gb = mib / 1024, mib * 1024 * 1024 / 1e9
+        assert min(abs(as_gib - table), abs(as_gb - table)) <= 0.01 * table, (name, table, mib)
 
 
 def test_system_types_have_no_gpu_or_other_accelerator() -> None:
     for name, shape in GENERAL_INSTANCE_TYPES.items():
         assert (shape.gpus, shape.architecture) == (0, "amd64"), name
-        assert name.split(".")[0] not in INSTANCE_FAMILIES, name
-    for refused in ("inf2.xlarge", "trn1.2xlarge", "f1.2xlarge", "g6f.xlarge", "m6g.large"):
-        assert refused in ROWS and refused not in GENERAL_INSTANCE_TYPES, refused
+        assert family(name) not in INSTANCE_FAMILIES, name
+    for refused in ("inf2.xlarge", "trn1.2xlarge", "f2.6xlarge", "g6f.xlarge", "m6g.large"):
+        assert refused in MOTO and refused not in GENERAL_INSTANCE_TYPES, refused
 
 
 def test_g6e_12xlarge_has_four_gpus_and_384_gib() -> None:
@@ -124,8 +189,8 @@ def test_memory_is_kept_in_exact_mib() -> None:
 
 
 def test_accelerator_values_are_the_autoscalers_where_it_knows_the_model() -> None:
-    for family in ("g4dn", "g5", "g6", "g6e", "p3", "p4d"):
-        assert INSTANCE_FAMILIES[family].accelerator in AUTOSCALER_GPU_TYPES, family
+    for fam in ("g4dn", "g5", "g6", "g6e", "p3dn", "p4d"):
+        assert INSTANCE_FAMILIES[fam].accelerator in AUTOSCALER_GPU_TYPES, fam
 
 
 def test_a_mixed_model_group_is_labelled_with_the_generic_accelerator() -> None:
@@ -142,22 +207,40 @@ def test_gpu_memory_of_a_mixed_group_is_refused_outside_the_config() -> None:
 def test_c5_8xlarge_does_not_exist_and_is_refused_with_the_real_sizes() -> None:
     with pytest.raises(ConfigError) as caught:
         system_config(["c5.8xlarge"])
-    assert caught.value.problems == [
+    (problem,) = caught.value.problems
+    assert problem.startswith(
         "system_node_group.instance_types.0: 'c5.8xlarge' is not a supported non-GPU instance "
-        "type: the autoscaler's instance list has no such type; c5 sizes: large, xlarge, "
-        "2xlarge, 4xlarge, 9xlarge, 12xlarge, 18xlarge, 24xlarge, metal; allowed: an amd64 type "
-        "without GPU or other accelerator listed in cluster_config/data/ca-ec2-instance-types.tsv"
-    ]
+        "type: EC2's instance-type data (moto 5.2.5, generated "
+    )
+    assert problem.endswith(
+        ") has no such type; c5 sizes: large, xlarge, 2xlarge, 4xlarge, 9xlarge, 12xlarge, "
+        "18xlarge, 24xlarge, metal; allowed: an x86_64 type without GPU or other accelerator "
+        "listed in cluster_config/data/ec2-instance-types.tsv"
+    )
+
+
+def test_p3_2xlarge_is_refused_because_ec2_no_longer_lists_it() -> None:
+    # Bug caught: p3.2xlarge accepted by the config (the autoscaler's 2026-01 list has it), then
+    # failing the zones check in every region. The reason names EC2's data and its date.
+    assert "p3.2xlarge" not in MOTO
+    with pytest.raises(ConfigError) as caught:
+        gpu_config(["p3.2xlarge"])
+    (problem,) = caught.value.problems
+    assert "'p3.2xlarge' is not a supported GPU instance type: EC2's instance-type data" in problem
+    assert f"(moto {metadata.version('moto')}, generated 20" in problem
+    assert ") does not list it (close: p3dn.24xlarge" in problem
+    assert "autoscaler" not in problem
+    assert problem.endswith(ALLOWED_GPU)
 
 
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
-        ("p5e.48xlarge", "the autoscaler's instance list has no such type (close: p5en.48xlarge"),
-        ("p2.xlarge", "the autoscaler's instance list has no such type (close: "),
+        ("p2.xlarge", "EC2's instance-type data (moto "),
         ("g5g.xlarge", "g5g is not usable here: arm64"),
-        ("g4ad.xlarge", "g4ad is not usable here: AMD Radeon Pro V520"),
+        ("g4ad.xlarge", "EC2's instance-type data (moto "),
         ("g6f.xlarge", "g6f is not usable here: fractional NVIDIA L4"),
+        ("g7.2xlarge", "g7 is not usable here: NVIDIA RTX PRO 4500 needs driver 595"),
         ("m5.xlarge", "it has no GPU"),
     ],
 )
@@ -168,11 +251,8 @@ def test_gpu_types_outside_the_data_are_refused_with_a_short_reason(name: str, r
     assert len(problems) == 1  # one for the pool, naming its field
     prefix = f"gpu_pools.0.instance_types.0: '{name}' is not a supported GPU instance type: "
     assert problems[0].startswith(prefix + reason), problems[0]
-    assert problems[0].endswith(
-        "allowed: a g4dn, g5, g6, g6e, g7e, gr6, p3, p3dn, p4d, p4de, p5, p5en, p6-b200 type "
-        "listed in cluster_config/data/ca-ec2-instance-types.tsv"
-    )
-    assert len(problems[0]) < 400  # names families, never the thousand types
+    assert problems[0].endswith(ALLOWED_GPU)
+    assert len(problems[0]) < 450  # names families, never the thousand types
 
 
 def test_every_accepted_gpu_type_builds_a_config() -> None:
@@ -181,14 +261,20 @@ def test_every_accepted_gpu_type_builds_a_config() -> None:
         assert node_group_specs(config).gpu_instance_types == (name,)  # type: ignore[arg-type]
 
 
+def test_p5e_and_p6_b300_pools_are_accepted() -> None:
+    for name in ("p5e.48xlarge", "p6-b300.48xlarge"):
+        config = gpu_config([name])
+        assert node_group_specs(config).gpu_instance_types == (name,)  # type: ignore[arg-type]
+
+
 def test_an_unknown_system_type_is_refused_with_close_matches() -> None:
-    assert why_not_accepted("m7x.large", gpu=False).startswith(
-        "the autoscaler's instance list has no such type (close: "
-    )
+    reason = why_not_accepted("m7x.large", gpu=False)
+    assert reason.startswith("EC2's instance-type data (moto ")
+    assert ") does not list it (close: " in reason
 
 
 # EKS user guide, "Use EKS-optimized accelerated AMIs for GPU instances", row "AL2023 x86_64
-# NVIDIA" (late 2026, shared/reference/FACTS.md).
+# NVIDIA" (docs.aws.amazon.com/eks/latest/userguide/ml-eks-optimized-ami.html, read 2026-12).
 AL2023_NVIDIA_AMI_FAMILIES = (
     *("p6-b300", "p6-b200", "p5", "p5e", "p5en", "p4d", "p4de", "p3", "p3dn"),
     *("g7e", "gr6", "g6", "g6e", "g6f", "gr6f", "g5", "g4dn"),
@@ -197,25 +283,18 @@ AL2023_NVIDIA_AMI_FAMILIES = (
 
 def test_every_family_of_the_al2023_nvidia_ami_is_accepted_or_refused_with_its_reason() -> None:
     accepted = {f for f in AL2023_NVIDIA_AMI_FAMILIES if f in GPU_FAMILIES}
-    refused = {
-        f: INSTANCE_FAMILIES[f].note for f in AL2023_NVIDIA_AMI_FAMILIES if f not in accepted
-    }
     assert accepted == {
-        *("p6-b200", "p5", "p5en", "p4d", "p4de", "p3", "p3dn"),
+        *("p6-b300", "p6-b200", "p5", "p5e", "p5en", "p4d", "p4de", "p3dn"),
         *("g7e", "gr6", "g6", "g6e", "g5", "g4dn"),
     }
-    # Not accepted, each for a reason the data gives: no row in the autoscaler's list (p5e,
-    # p6-b300), or rows with 0 GPUs, so a template node at zero would have none (g6f, gr6f).
-    assert sorted(refused) == ["g6f", "gr6f", "p5e", "p6-b300"]
-    assert INSTANCE_FAMILIES["p5e"].use == "gpu"
-    assert not any(n.startswith(("p5e.", "p6-b300.")) for n in ALL_INSTANCE_TYPES)
-    assert all(ROWS[n][2] == 0 for n in ROWS if n.startswith(("g6f.", "gr6f.")))
-
-
-def test_p6_b300_is_refused_because_the_autoscaler_cannot_know_its_shape() -> None:
-    assert why_not_accepted("p6-b300.48xlarge", gpu=True).startswith(
-        "the autoscaler's instance list has no such type (close: p6-b200.48xlarge"
+    refused = sorted(set(AL2023_NVIDIA_AMI_FAMILIES) - accepted)
+    # p3: EC2's data lists no p3 type; g6f, gr6f: EC2 gives 0 whole GPUs, so a template node at
+    # zero would have none.
+    assert refused == ["g6f", "gr6f", "p3"]
+    assert not any(family(n) == "p3" for n in MOTO)
+    assert all(moto_gpus(MOTO[n]) == 0 for n in MOTO if family(n) in ("g6f", "gr6f"))
+    expected = (
+        *("g4dn", "g5", "g6", "g6e", "g7e", "gr6"),
+        *("p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300"),
     )
-    assert "p6-b300: NVIDIA B300: the AL2023 NVIDIA AMI supports it, but the autoscaler's" in (
-        why_not_accepted("p6-b300.48xlarge", gpu=True)
-    )
+    assert expected == GPU_FAMILIES

@@ -225,6 +225,13 @@ def test_autoscaler_discovers_this_clusters_groups_and_balances_them(charts: Any
     assert container["env"] == [{"name": "AWS_REGION", "value": "us-west-2"}]
 
 
+def test_autoscaler_reads_instance_types_from_ec2_not_its_static_list(charts: Any) -> None:
+    # The catalog accepts types from EC2's DescribeInstanceTypes data (p5e, p6-b300) that the
+    # autoscaler's static ec2_instance_types.go lacks: true only while it reads the API.
+    (container,) = pod_spec(one(charts.autoscaler, "Deployment"))["containers"]
+    assert not [a for a in container["command"] if a.startswith("--aws-use-static-instance-list")]
+
+
 def test_autoscaler_runs_on_the_system_group_only(charts: Any) -> None:
     spec = pod_spec(one(charts.autoscaler, "Deployment"))
     assert spec["nodeSelector"] == {"pool": "system"}

@@ -245,8 +245,8 @@ def test_non_gpu_type_in_a_gpu_group_is_rejected() -> None:
     problems = problems_of({"gpu_pools": gpu_pools(instance_types=["m5.xlarge"])})
     assert problems[0].startswith(
         "gpu_pools.0.instance_types.0: 'm5.xlarge' is not a supported GPU instance type: "
-        "it has no GPU; allowed: a g4dn, g5, g6, g6e, g7e, gr6, p3, p3dn, p4d, p4de, p5, p5en, "
-        "p6-b200 type listed in cluster_config/data/ca-ec2-instance-types.tsv"
+        "it has no GPU; allowed: a g4dn, g5, g6, g6e, g7e, gr6, p3dn, p4d, p4de, p5, p5e, p5en, "
+        "p6-b200, p6-b300 type listed in cluster_config/data/ec2-instance-types.tsv"
     )
 
 
@@ -254,8 +254,9 @@ def test_p2_is_rejected_because_the_al2023_nvidia_ami_does_not_support_it() -> N
     problems = problems_of({"gpu_pools": gpu_pools(instance_types=["p2.xlarge"])})
     assert problems[0].startswith(
         "gpu_pools.0.instance_types.0: 'p2.xlarge' is not a supported GPU instance type: "
-        "the autoscaler's instance list has no such type"
+        "EC2's instance-type data (moto "
     )
+    assert ") does not list it" in problems[0]
 
 
 def test_gpu_type_in_the_system_group_is_rejected() -> None:
