@@ -517,3 +517,13 @@ def test_a_bad_baseline_is_named_as_the_baselines_problem(
     assert err.startswith(expected)
     assert err.rstrip().endswith("verify: FAILED (baseline)")
     assert "verify: FAILED (config)" not in err
+
+
+def test_allow_disruption_without_a_baseline_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Nothing to allow without a baseline: a flag that silently did nothing would mislead."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--allow-disruption"])
+    assert exit_info.value.code == 2
+    assert "--allow-disruption needs --baseline" in capsys.readouterr().err
