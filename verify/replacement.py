@@ -233,8 +233,8 @@ def check_replacement(
     return CheckResult(
         "replacement",
         "PASS",
-        f"{compared} baseline resources compared; none replaced or removed but node groups "
-        "(see disruption)",
+        f"{compared} baseline resources compared: none replaced or removed (node groups: see "
+        "disruption)",
     )
 
 
