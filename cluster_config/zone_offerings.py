@@ -78,6 +78,17 @@ class ZoneOfferings:
     """The file's provenance line (moto version, path, generation date)."""
     regions: Mapping[str, RegionOfferings]
 
+    @property
+    def label(self) -> str:
+        """Where the facts come from and how old they are, for a report line:
+        ``offline snapshot: moto 5.2.5's EC2 offerings, file generated 2026-12-01``."""
+        moto = re.search(r"moto (\S+)", self.source)
+        generated = re.search(r"generated (\d{4}-\d{2}-\d{2})", self.source)
+        return (
+            f"offline snapshot: moto {moto[1] if moto else 'unknown'}'s EC2 offerings, file "
+            f"generated {generated[1] if generated else 'on an unknown date'}"
+        )
+
 
 @cache
 def zone_offerings(path: Path = OFFERINGS_FILE) -> ZoneOfferings:

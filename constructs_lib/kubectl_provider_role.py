@@ -13,24 +13,16 @@ rights come from the cluster-admin access entry aws-cdk-lib creates for this rol
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, ArnFormat, CfnResource, RemovalPolicy, Stack, Validations
+from aws_cdk import CfnResource, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.nag_acknowledgments import wildcard_resource
-
-# What AWSLambdaVPCAccessExecutionRole allows, as the Lambda developer guide lists it ("Giving
-# Lambda functions access to resources in an Amazon VPC", required IAM permissions), scoped as
-# far as that page says Lambda still works: DescribeNetworkInterfaces only works on "*"; for the
-# others, a resource ID unknown before Lambda creates the interface, or "all resource IDs" of the
-# account and region ("arn:aws:ec2:us-west-2:123456789012:*/*"), else the function "may not be
-# able to access the VPC". So: this account and region only, never another account's ENIs.
-NETWORK_INTERFACE_ACTIONS = (
-    "ec2:CreateNetworkInterface",
-    "ec2:DeleteNetworkInterface",
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:UnassignPrivateIpAddresses",
+from constructs_lib.cluster_role_trust import cluster_arn
+from constructs_lib.lambda_policies import (
+    acknowledge_network_interfaces,
+    network_interfaces_policy,
+    own_logs_policy,
 )
 
 
@@ -48,12 +40,6 @@ class KubectlProviderRole(iam.Role):
         self, scope: Construct, construct_id: str, *, cluster_name: str, in_vpc: bool
     ) -> None:
         stack = Stack.of(scope)
-        cluster_arn = stack.format_arn(
-            service="eks",
-            resource="cluster",
-            resource_name=cluster_name,
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-        )
         # Created in the stack's scope first, so the role's inline policy can name it.
         log_group = logs.LogGroup(
             scope,
@@ -64,32 +50,16 @@ class KubectlProviderRole(iam.Role):
         policies = {
             "DescribeCluster": iam.PolicyDocument(
                 statements=[
-                    iam.PolicyStatement(actions=["eks:DescribeCluster"], resources=[cluster_arn])
-                ]
-            ),
-            "OwnLogs": iam.PolicyDocument(
-                statements=[
                     iam.PolicyStatement(
-                        actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                        resources=[log_group.log_group_arn],
+                        actions=["eks:DescribeCluster"],
+                        resources=[cluster_arn(stack, cluster_name)],
                     )
                 ]
             ),
+            "OwnLogs": own_logs_policy(log_group),
         }
-        # Every resource of EC2 in this account and region: Lambda's network interfaces.
-        network_interfaces_arn = stack.format_arn(
-            service="ec2", resource="*", resource_name="*", arn_format=ArnFormat.SLASH_RESOURCE_NAME
-        )
         if in_vpc:
-            policies["NetworkInterfaces"] = iam.PolicyDocument(
-                statements=[
-                    iam.PolicyStatement(actions=["ec2:DescribeNetworkInterfaces"], resources=["*"]),
-                    iam.PolicyStatement(
-                        actions=list(NETWORK_INTERFACE_ACTIONS),
-                        resources=[network_interfaces_arn],
-                    ),
-                ]
-            )
+            policies["NetworkInterfaces"] = network_interfaces_policy(stack)
         super().__init__(
             scope,
             construct_id,
@@ -99,20 +69,7 @@ class KubectlProviderRole(iam.Role):
         )
         self.log_group = log_group
         if in_vpc:
-            Validations.of(self).acknowledge(
-                Acknowledgment(
-                    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                    reason="ec2:DescribeNetworkInterfaces works only on '*' (Lambda developer "
-                    "guide, VPC access permissions).",
-                ),
-                wildcard_resource(
-                    stack,
-                    network_interfaces_arn,
-                    reason="Lambda creates the handler's network interfaces with this role; "
-                    "their IDs are unknown before, and the Lambda developer guide asks for all "
-                    "resource IDs of the account and region (this one only).",
-                ),
-            )
+            acknowledge_network_interfaces(self)
 
     def log_handler_to_own_group(self, handler: CfnResource) -> None:
         """``LoggingConfig.LogGroup`` of the kubectl handler function: ``self.log_group``."""

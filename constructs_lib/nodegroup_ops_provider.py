@@ -25,6 +25,7 @@ from constructs_lib.nag_acknowledgments import (
     nodegroup_wildcard,
     wildcard_resource,
 )
+from constructs_lib.provider_framework_role import ProviderFrameworkRole
 
 HANDLER_DIR = Path(__file__).parent / "nodegroup_ops_handler"
 # The only tag keys the handler writes: NODE_TEMPLATE_PREFIX, where the node-group specs make them.
@@ -83,7 +84,15 @@ class NodegroupOpsProvider(Construct):
                 },
             )
         )
-        self.provider = cr.Provider(self, "Provider", on_event_handler=self.handler)
+        # The framework Lambda on its own role too (not AWSLambdaBasicExecutionRole).
+        framework_role = ProviderFrameworkRole(self, "ProviderFrameworkRole", in_vpc=False)
+        self.provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.handler,
+            framework_on_event_role=framework_role,
+            log_group=framework_role.log_group,
+        )
 
         Validations.of(role).acknowledge(
             nodegroup_wildcard(stack, cluster_name),
@@ -95,13 +104,7 @@ class NodegroupOpsProvider(Construct):
                 "cluster's groups.",
             ),
         )
-        Validations.of(self.provider).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                "service-role/AWSLambdaBasicExecutionRole]",
-                reason="Role of aws-cdk-lib's custom-resource Provider framework Lambda, which "
-                "the Provider API does not let us replace without re-implementing its logging.",
-            ),
+        Validations.of(framework_role).acknowledge(
             Acknowledgment(
                 id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{_logical_id(self.handler)}.Arn>:*]",
                 reason="The Provider framework may invoke every version of this one handler.",

@@ -11,6 +11,7 @@ from aws_cdk import (
     Annotations,
     CfnOutput,
     CfnResource,
+    PropertyInjectors,
     Stack,
     Validations,
 )
@@ -25,6 +26,7 @@ from cluster_config import ClusterConfig
 from cluster_config.node_groups import NodeGroupSpecs
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
+from constructs_lib.cluster_role_trust import confine_cluster_role
 from constructs_lib.control_plane_log_group import ControlPlaneLogGroup
 from constructs_lib.guarded_key import GuardedKey
 from constructs_lib.kubectl_provider_role import KubectlProviderRole
@@ -35,6 +37,7 @@ from constructs_lib.node_launch_template import NodeLaunchTemplate
 from constructs_lib.node_role import NodeRole
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
 from constructs_lib.pod_security_labels import PodSecurityLabels
+from constructs_lib.provider_framework_role import OwnFrameworkRoles
 from constructs_lib.vpc_cni import VpcCni, VpcCniRole
 
 
@@ -54,6 +57,9 @@ class ClusterStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # The kubectl provider's framework Lambda, which aws_eks_v2 builds without a role prop,
+        # logs to its own group with its own role (constructs_lib/provider_framework_role.py).
+        PropertyInjectors.of(self).add(OwnFrameworkRoles())
         release = kubernetes_release(config.kubernetes_version)
         control_plane_logs = ControlPlaneLogGroup(
             self,
@@ -114,6 +120,7 @@ class ClusterStack(Stack):
             # No hidden admin entry for the CloudFormation role (create-only: set before deploy).
             bootstrap_cluster_creator_admin_permissions=False,
         )
+        confine_cluster_role(self.cluster, cluster_name=config.cluster_name)
         cfn_cluster = self.cluster.node.default_child
         assert isinstance(cfn_cluster, eks.CfnCluster)
         # The cluster resource alone waits for its log group.
@@ -257,18 +264,10 @@ class ClusterStack(Stack):
         assert isinstance(handler_function, CfnResource)
         kubectl_role.log_handler_to_own_group(handler_function)
         reason = (
-            "Runtime and Provider framework of aws-cdk-lib's aws_eks_v2 kubectl provider, which "
-            "the Cluster API does not let us set; it only applies this cluster's manifests. Its "
-            "handler runs on KubectlProviderRole (no ECR read)."
+            "Runtime of aws-cdk-lib's aws_eks_v2 kubectl provider (handler and Provider "
+            "framework), which the Cluster API does not let us set."
         )
         Validations.of(kubectl_provider).acknowledge(
-            *(
-                Acknowledgment(id=managed.format(name), reason=reason)
-                for name in (
-                    "service-role/AWSLambdaBasicExecutionRole",
-                    "service-role/AWSLambdaVPCAccessExecutionRole",
-                )
-            ),
             Acknowledgment(id="AwsSolutions::AwsSolutions-L1", reason=reason),
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::<"

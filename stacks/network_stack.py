@@ -5,12 +5,17 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 from typing import Any
 
-from aws_cdk import Acknowledgment, Stack, Tags, Validations
+from aws_cdk import Acknowledgment, CustomResourceProviderBase, Stack, Tags, Validations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from cluster_config import ClusterConfig
+from constructs_lib.custom_resource_provider_logs import log_to_own_group
 from constructs_lib.flow_log_trust import confine_flow_log_role
+
+RESTRICT_DEFAULT_SG_PROVIDER = "Custom::VpcRestrictDefaultSGCustomResourceProvider"
+"""What aws-cdk-lib 2.275 ``aws-ec2/lib/vpc.ts`` ``restrictDefaultSecurityGroup`` names its provider
+(feature flag ``@aws-cdk/aws-ec2:restrictDefaultSecurityGroup``)."""
 
 MAX_ZONES = 6
 """Address slots per subnet type; zones a..f of a region each own one slot."""
@@ -60,6 +65,10 @@ class NetworkStack(Stack):
         flow_log = self.vpc.node.find_child("FlowLogs")
         assert isinstance(flow_log, ec2.FlowLog)
         confine_flow_log_role(flow_log)
+        # The Lambda that empties the default security group logs to its own group only.
+        restrict_default_sg = self.node.try_find_child(RESTRICT_DEFAULT_SG_PROVIDER)
+        if isinstance(restrict_default_sg, CustomResourceProviderBase):
+            log_to_own_group(restrict_default_sg)
         Validations.of(self.vpc).acknowledge(
             Acknowledgment(
                 id="CloudFormation-Validate::W3010",

@@ -1,4 +1,5 @@
-"""Capacity strategy: on-demand fallback, GPU time-slicing, scale-down tuning, node health, cost.
+"""Capacity strategy: on-demand fallback, GPU time-slicing, scale-down tuning, node health (the
+cost line: tests/test_cost.py).
 
 Config rules, chart objects, synthesized stacks and the verify lines, one behaviour per test.
 The priority rules are checked the way the autoscaler applies them
@@ -19,7 +20,6 @@ import yaml
 from cdk8s import Testing as Cdk8sTesting
 
 from cluster_config import ConfigError
-from cluster_config.cost import estimate
 from cluster_config.loader import _merge, validate_config
 from cluster_config.node_groups import NodeGroupSpecs, node_group_specs
 from cluster_config.nodegroup_names import asg_name_pattern
@@ -32,7 +32,6 @@ from tests.support import (
     resources,
     synthesize,
 )
-from verify.cost import check_cost
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "capacity-strategy.yaml"
@@ -349,71 +348,6 @@ def test_node_health_can_be_switched_off(tmp_path: Path) -> None:
         r["Properties"]["AddonName"] for r in resources(synth.cluster, "AWS::EKS::Addon").values()
     ]
     assert "eks-node-monitoring-agent" not in addons
-
-
-# --- 5. cost preview -------------------------------------------------------------------------
-
-
-def test_cost_of_the_default_config_adds_up() -> None:
-    cost = estimate(config_with(), specs(config_with()))
-    # control plane 73 + NAT 32.85 + IPv4 3.65 + 2 x (m*.xlarge spot 0.06-0.10 + 50 GiB gp3)
-    assert round(cost.idle.low) == round(73 + 32.85 + 3.65 + 2 * (0.06 * 730 + 4))
-    assert round(cost.idle.high) == round(73 + 32.85 + 3.65 + 2 * (0.10 * 730 + 4))
-    # g5.xlarge on-demand list price is the dearest of the default GPU types; 3 groups x 4
-    pool = cost.pools["gpu-spot-ng"]
-    assert round(pool.full_on_demand) == round(3 * 4 * (1.006 * 730 + 8))
-    assert pool.idle.high == 0  # min_size 0
-    assert pool.groups == 3
-    assert pool.node_hour.low == pytest.approx(0.30 + 8 / 730, abs=0.02)
-
-
-def test_cost_of_a_pool_with_a_fallback_prices_the_fallback_on_demand() -> None:
-    cost = estimate(example_config(), specs(example_config()))
-    pool = cost.pools["gpu-spot"]
-    assert pool.capacity_types == ("SPOT", "ON_DEMAND")
-    assert pool.fallback_node_hour == pytest.approx(1.006 + 8 / 730)
-    lines = check_cost(example_config(), specs(example_config())).details
-    assert any(line.startswith("gpu-spot: an idle node costs $") for line in lines), lines
-    assert any("on-demand fallback node $1.02/hour" in line for line in lines), lines
-    assert any(line.startswith("gpu-dev: idle $0/month") for line in lines), lines
-
-
-def test_types_without_a_price_are_named_not_guessed() -> None:
-    config = config_with({"gpu_pools": [gpu_pool(instance_types=["p5.48xlarge"])]})
-    cost = estimate(config, specs(config))
-    assert cost.unpriced == ("p5.48xlarge",)
-    assert "gpu-spot-ng" not in cost.pools
-    assert any(
-        "no price in data/prices.json for: p5.48xlarge" in d
-        for d in check_cost(config, specs(config)).details
-    )
-
-
-def test_on_demand_pool_is_priced_at_list_price() -> None:
-    cost = estimate(example_config(), specs(example_config()))
-    assert cost.pools["gpu-dev"].full.low == cost.pools["gpu-dev"].full.high
-
-
-def test_cost_line_says_it_is_an_estimate() -> None:
-    result = check_cost(config_with(), specs(config_with()))
-    assert result.status == "PASS"
-    assert "estimate" in result.summary
-    assert any("not live" in d and "recorded" in d for d in result.details)
-
-
-def test_cost_line_skips_a_region_without_prices() -> None:
-    config = config_with(
-        {"region": "eu-west-1", "availability_zones": ["eu-west-1a", "eu-west-1b"]}
-    )
-    assert check_cost(config, specs(config)).status == "SKIP"
-
-
-def test_example_config_passes_every_check(example_synth: Synthesized) -> None:
-    from verify.manifests import attached_objects, check_schema, check_security
-
-    objects = attached_objects(example_synth.cluster)
-    assert not check_schema(objects, "1.36").failed
-    assert not check_security(objects).failed
 
 
 # --- verify lines, read from the synthesized output ------------------------------------------

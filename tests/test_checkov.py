@@ -111,7 +111,8 @@ def test_every_pod_has_a_network_policy(findings: list[Finding]) -> None:
 def test_only_the_audit_log_group_is_needed_on_a_customer_key(findings: list[Finding]) -> None:
     unencrypted = sorted(f.resource for f in findings if f.check_id == "CKV_AWS_158")
     assert not any("ControlPlaneLogs" in r for r in unencrypted)
-    assert len(unencrypted) == 3  # the two handlers' logs and the flow logs
+    # The two handlers', their Provider frameworks', the default-SG emptier's logs, the flow logs.
+    assert len(unencrypted) == 6
 
 
 def test_a_broken_template_and_manifest_fail_the_check(scan: list[Finding]) -> None:

@@ -36,6 +36,10 @@ def findings(t: Templates, properties: dict[str, dict[str, Any]]) -> Any:
     return posture_findings(t, properties)
 
 
+def not_info(found: list[Any]) -> list[Any]:
+    return [f for f in found if f.level != "INFO"]
+
+
 def cluster_props(t: Templates) -> dict[str, Any]:
     (cluster,) = resources(t[CLUSTER_STACK], "AWS::EKS::Cluster").values()
     props: dict[str, Any] = cluster["Properties"]
@@ -53,8 +57,22 @@ def test_default_synth_passes_every_rule(
     templates: Templates, properties: dict[str, dict[str, Any]]
 ) -> None:
     result = check(templates, properties)
-    assert (result.status, result.details) == ("PASS", [])
+    assert result.status == "PASS"
+    assert [line.split(":")[0] for line in result.details] == ["INFO kubectl-access"]
     assert properties[CLUSTER_STACK]["terminationProtection"] is True
+
+
+def test_the_kubectl_handlers_cluster_rights_and_its_invokers_are_reported(
+    templates: Templates, properties: dict[str, dict[str, Any]]
+) -> None:
+    (finding,) = findings(templates, properties)
+    assert (finding.level, finding.rule) == ("INFO", "kubectl-access")
+    assert finding.resource.startswith(f"{CLUSTER_STACK}/ClusterClusterAdminRoleAccess")
+    assert finding.problem == (
+        "Lambda ClusterKubectlProviderHandler2E05C68A acts in the cluster with "
+        "AmazonEKSClusterAdminPolicy (cluster scope); so does every principal allowed "
+        "lambda:InvokeFunction on it or on ClusterKubectlProviderframeworkonEvent68E0CF80"
+    )
 
 
 def test_an_endpoint_open_to_the_world_warns(
@@ -64,7 +82,7 @@ def test_an_endpoint_open_to_the_world_warns(
     vpc.update(EndpointPublicAccess=True, PublicAccessCidrs=["0.0.0.0/0"])
     result = check(templates, properties)
     assert result.status == "WARN"
-    (line,) = result.details
+    (line,) = [d for d in result.details if not d.startswith("INFO")]
     assert line.startswith("WARN endpoint: gpu-spot-cluster/ClusterEB0386A7 (AWS::EKS::Cluster)")
     assert "change: endpoint.public_access_cidrs" in line
     assert "Make the EKS Cluster Endpoint private" in line
@@ -74,7 +92,7 @@ def test_a_public_endpoint_without_cidrs_is_open_to_the_world(
     templates: Templates, properties: dict[str, dict[str, Any]]
 ) -> None:
     cluster_props(templates)["ResourcesVpcConfig"]["EndpointPublicAccess"] = True
-    (finding,) = findings(templates, properties)
+    (finding,) = not_info(findings(templates, properties))
     assert (finding.level, finding.rule) == ("WARN", "endpoint")
 
 
@@ -84,14 +102,15 @@ def test_a_narrowed_endpoint_passes(
     vpc = cluster_props(templates)["ResourcesVpcConfig"]
     vpc.update(EndpointPublicAccess=True, PublicAccessCidrs=["203.0.113.0/24"])
     result = check(templates, properties)
-    assert (result.status, result.details) == ("PASS", [])
+    assert result.status == "PASS"
+    assert not not_info(findings(templates, properties))
 
 
 def test_an_audit_log_deleted_with_the_stack_warns(
     templates: Templates, properties: dict[str, dict[str, Any]]
 ) -> None:
     templates[CLUSTER_STACK]["Resources"]["ControlPlaneLogs"]["DeletionPolicy"] = "Delete"
-    (finding,) = findings(templates, properties)
+    (finding,) = not_info(findings(templates, properties))
     assert (finding.level, finding.rule, finding.field) == (
         "WARN",
         "audit-log",
@@ -104,7 +123,7 @@ def test_a_cluster_stack_without_termination_protection_warns(
 ) -> None:
     unprotected = {**properties, CLUSTER_STACK: {**properties[CLUSTER_STACK]}}
     unprotected[CLUSTER_STACK]["terminationProtection"] = False
-    (finding,) = findings(templates, unprotected)
+    (finding,) = not_info(findings(templates, unprotected))
     assert (finding.level, finding.rule, finding.resource) == (
         "WARN",
         "termination-protection",
@@ -176,7 +195,62 @@ def _unencrypted_storage_class(t: Templates) -> None:
         manifest["Properties"]["Manifest"] = json.dumps(objects)
 
 
+def _cluster_role_condition(t: Templates) -> dict[str, Any]:
+    role_id = cluster_props(t)["RoleArn"]["Fn::GetAtt"][0]
+    condition: dict[str, Any] = t[CLUSTER_STACK]["Resources"][role_id]["Properties"][
+        "AssumeRolePolicyDocument"
+    ]["Statement"][0]["Condition"]
+    return condition
+
+
+def _invoke_permission(function_prefix: str) -> Callable[[Templates], None]:
+    def add(t: Templates) -> None:
+        (function_id,) = [
+            k
+            for k in resources(t[CLUSTER_STACK], "AWS::Lambda::Function")
+            if k.startswith(function_prefix)
+        ]
+        t[CLUSTER_STACK]["Resources"]["AnyoneInvokes"] = {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Fn::GetAtt": [function_id, "Arn"]},
+                "Principal": "*",
+            },
+        }
+
+    return add
+
+
 BREAKS: dict[str, tuple[str, Callable[[Templates], None]]] = {
+    "cluster role trusts EKS for any cluster": (
+        "cluster-role-trust",
+        lambda t: _cluster_role_condition(t).clear(),
+    ),
+    "cluster role trusts EKS of any account": (
+        "cluster-role-trust",
+        lambda t: _cluster_role_condition(t).pop("StringEquals"),
+    ),
+    "cluster role trusts another cluster": (
+        "cluster-role-trust",
+        lambda t: _cluster_role_condition(t)["ArnLike"].update(
+            {"aws:SourceArn": "arn:aws:eks:us-west-2:123456789012:cluster/other"}
+        ),
+    ),
+    "cluster role trust condition only if present": (
+        "cluster-role-trust",
+        lambda t: _cluster_role_condition(t).update(
+            {"StringEqualsIfExists": _cluster_role_condition(t).pop("StringEquals")}
+        ),
+    ),
+    "kubectl handler invocable by a resource policy": (
+        "kubectl-access",
+        _invoke_permission("ClusterKubectlProviderHandler"),
+    ),
+    "kubectl framework invocable by a resource policy": (
+        "kubectl-access",
+        _invoke_permission("ClusterKubectlProviderframeworkonEvent"),
+    ),
     "no audit log group in the template": (
         "audit-log",
         lambda t: t[CLUSTER_STACK]["Resources"].pop("ControlPlaneLogs"),
@@ -286,7 +360,7 @@ def test_a_private_only_endpoint_without_private_access_warns(
     vpc = cluster_props(templates)["ResourcesVpcConfig"]
     vpc.update(EndpointPublicAccess=True, PublicAccessCidrs=["203.0.113.0/24"])
     vpc["EndpointPrivateAccess"] = False
-    (finding,) = findings(templates, properties)
+    (finding,) = not_info(findings(templates, properties))
     assert (finding.level, finding.rule, finding.field) == (
         "WARN",
         "endpoint",
@@ -298,7 +372,7 @@ def test_an_unresolvable_subnet_is_a_warning_not_a_pass(
     templates: Templates, properties: dict[str, dict[str, Any]]
 ) -> None:
     first(templates, "AWS::EKS::Nodegroup")["Subnets"] = ["subnet-0123456789abcdef0"]
-    (finding,) = findings(templates, properties)
+    (finding,) = not_info(findings(templates, properties))
     assert (finding.level, finding.rule) == ("WARN", "private-subnets")
 
 

@@ -12,11 +12,8 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from cluster_config import ConfigError
-from cluster_config.cost import estimate
 from cluster_config.labels import SYSTEM_NODE_LABELS
-from cluster_config.node_groups import node_group_specs
 from tests.support import Synthesized, config_with, normalise, resources
-from verify.cost import check_cost
 from verify.manifests import attached_objects
 from verify.replacement import compare
 
@@ -188,35 +185,6 @@ def test_turning_add_ons_on_replaces_nothing(
         else (default_synth, gpu_metrics_synth)
     )
     assert compare(old.templates, new.templates, "us-west-2") == ([], [])
-
-
-# --- Cost: the CloudWatch line appears with its assumption, only when turned on -------------
-
-
-def test_gpu_metrics_add_their_container_insights_cost_with_the_assumption() -> None:
-    plain, metered = config_with(), config_with({"observability": {"gpu_metrics": True}})
-    off = estimate(plain, node_group_specs(plain))
-    on = estimate(metered, node_group_specs(metered))
-    assert off.observability is None
-    # 300 observations/node-minute x 60 x 730 h = 13.14 M per node-month at $0.21 per million
-    node_month = 300 * 60 * 730 / 1e6 * 0.21
-    specs = node_group_specs(plain)
-    groups = [specs.system, *(s for pool in specs.pools.values() for s in pool)]
-    at_min, at_max = sum(g.min_size for g in groups), sum(g.max_size for g in groups)
-    assert on.observability is not None
-    assert round(on.observability.low, 2) == round(at_min * node_month, 2)
-    assert round(on.observability.high, 2) == round(at_max * node_month, 2)
-    assert round(on.idle.low - off.idle.low, 2) == round(at_min * node_month, 2)
-    assert round(on.full.high - off.full.high, 2) == round(at_max * node_month, 2)
-    (line,) = [
-        d
-        for d in check_cost(metered, node_group_specs(metered)).details
-        if d.startswith("gpu_metrics")
-    ]
-    assert "assumes 300 observations per node and minute at $0.21 per million" in line
-    assert not any(
-        d.startswith("gpu_metrics") for d in check_cost(plain, node_group_specs(plain)).details
-    )
 
 
 # --- Config ---------------------------------------------------------------------------------

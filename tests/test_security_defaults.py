@@ -9,11 +9,15 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
 from aws_cdk.assertions import Annotations, Match, Template
 
 from cluster_config.node_groups import NODE_TEMPLATE_PREFIX
 from constructs_lib import nodegroup_ops_provider
+from constructs_lib.cluster_role_trust import confine_cluster_role
 from stacks import build_stacks
+from stacks.network_stack import RESTRICT_DEFAULT_SG_PROVIDER
 from tests.support import Synthesized, config_with, resources, synthesize
 from verify.synth import feature_flags
 
@@ -476,4 +480,153 @@ def test_kubectl_provider_outside_the_vpc_gets_no_network_interface_policy(
     assert sorted(p["PolicyName"] for p in kubectl_role["Policies"]) == [
         "DescribeCluster",
         "OwnLogs",
+    ]
+    framework = role(synth, "ClusterKubectlProviderProviderFrameworkRole")
+    assert "ManagedPolicyArns" not in framework
+    assert [p["PolicyName"] for p in framework["Policies"]] == ["OwnLogs"]
+
+
+CLUSTER_ROLE = "ClusterRoleFA261979"
+
+
+def test_cluster_role_trusts_eks_only_for_this_cluster_and_account(
+    default_synth: Synthesized,
+) -> None:
+    """EKS User Guide, cross-service confused deputy prevention: the cluster role's trust."""
+    trust = default_synth.cluster["Resources"][CLUSTER_ROLE]["Properties"]
+    assert trust["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "eks.amazonaws.com"},
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": arn("eks:us-west-2", ":cluster/gpu-spot")},
+                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+            },
+        }
+    ]
+    # The same role (RoleArn is create-only: a new role would replace the cluster).
+    cluster = default_synth.cluster["Resources"]["ClusterEB0386A7"]["Properties"]
+    assert cluster["RoleArn"] == {"Fn::GetAtt": [CLUSTER_ROLE, "Arn"]}
+
+
+def test_cluster_role_condition_refuses_a_trust_policy_it_has_not_read() -> None:
+    """aws-cdk-lib giving the role another trust (Auto Mode adds sts:TagSession) is an error,
+    not a condition on the wrong statement."""
+    stack = cdk.Stack(cdk.App(context=feature_flags()), "S")
+    cluster = eks.Cluster(
+        stack,
+        "Cluster",
+        version=eks.KubernetesVersion.V1_34,
+        default_capacity_type=eks.DefaultCapacityType.AUTOMODE,
+    )
+    with pytest.raises(ValueError, match="changed the cluster role's trust policy"):
+        confine_cluster_role(cluster, cluster_name="demo")
+
+
+def _lambda_roles(template: dict[str, Any]) -> dict[str, str]:
+    """Function logical ID -> the logical ID of its role (every role is in the template)."""
+    return {
+        k: r["Properties"]["Role"]["Fn::GetAtt"][0]
+        for k, r in resources(template, "AWS::Lambda::Function").items()
+    }
+
+
+def _statements_of_role(template: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
+    role_props = template["Resources"][role_id]["Properties"]
+    documents = [p["PolicyDocument"] for p in role_props.get("Policies", [])]
+    documents += [
+        r["Properties"]["PolicyDocument"]
+        for r in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in r["Properties"]["Roles"]
+    ]
+    return [s for d in documents for s in d["Statement"]]
+
+
+@pytest.mark.parametrize("stack", ["network", "cluster"])
+def test_every_lambda_role_logs_only_to_its_functions_own_log_group(
+    default_synth: Synthesized, stack: str
+) -> None:
+    """No AWSLambdaBasicExecutionRole (logs on *, the audit log included) nor
+    AWSLambdaVPCAccessExecutionRole on any Lambda role; each logs only where its function does."""
+    template = getattr(default_synth, stack)
+    functions = _lambda_roles(template)
+    assert len(functions) == {"network": 1, "cluster": 4}[stack]
+    for function_id, role_id in functions.items():
+        role_props = template["Resources"][role_id]["Properties"]
+        assert "ManagedPolicyArns" not in role_props, function_id
+        log_group = template["Resources"][function_id]["Properties"]["LoggingConfig"]["LogGroup"]
+        assert log_group["Ref"] in resources(template, "AWS::Logs::LogGroup")
+        logs = [
+            s
+            for s in _statements_of_role(template, role_id)
+            if any(str(a).startswith("logs:") for a in _as_list(s["Action"]))
+        ]
+        assert logs == [
+            {
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Effect": "Allow",
+                "Resource": {"Fn::GetAtt": [log_group["Ref"], "Arn"]},
+            }
+        ], function_id
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_provider_frameworks_run_on_their_own_roles(default_synth: Synthesized) -> None:
+    """The kubectl framework's role (injected: aws_eks_v2 has no prop) manages network
+    interfaces of this account and region only; neither framework role can touch the cluster."""
+    template = default_synth.cluster
+    roles = {
+        k: role_id
+        for k, role_id in _lambda_roles(template).items()
+        if "ProviderframeworkonEvent" in k
+    }
+    assert sorted(roles.values()) == [
+        "ClusterKubectlProviderProviderFrameworkRole1BF5FD86",
+        "NodegroupOpsProviderFrameworkRoleD795B1E0",
+    ]
+    kubectl = _statements_of_role(template, roles["ClusterKubectlProviderframeworkonEvent68E0CF80"])
+    actions = sorted({a for s in kubectl for a in _as_list(s["Action"])})
+    assert actions == [
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:CreateNetworkInterface",
+        "ec2:DeleteNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:UnassignPrivateIpAddresses",
+        "lambda:GetFunction",
+        "lambda:InvokeFunction",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    ]
+    wide = [s for s in kubectl if s["Resource"] == "*"]
+    assert wide == [{"Action": "ec2:DescribeNetworkInterfaces", "Effect": "Allow", "Resource": "*"}]
+    invoke = [s for s in kubectl if s["Action"] == "lambda:InvokeFunction"]
+    assert invoke[0]["Resource"][0] == {
+        "Fn::GetAtt": ["ClusterKubectlProviderHandler2E05C68A", "Arn"]
+    }
+    entries = resources(template, "AWS::EKS::AccessEntry").values()
+    assert all("FrameworkRole" not in str(e["Properties"]["PrincipalArn"]) for e in entries)
+
+
+def test_aws_cdk_lib_default_sg_provider_still_has_the_shape_overridden(tmp_path: Path) -> None:
+    """constructs_lib/custom_resource_provider_logs.py deletes ManagedPolicyArns of the raw role
+    of ec2.Vpc's default-SG provider: had aws-cdk-lib added another managed policy, the override
+    would silently drop it. Without the override, the role holds exactly the one it replaces."""
+    app = cdk.App(context=feature_flags(), outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Bare")
+    ec2.Vpc(stack, "Vpc", nat_gateways=0, max_azs=1)
+    template = app.synth().get_stack_by_name("Bare").template
+    (role,) = [
+        r["Properties"]
+        for k, r in resources(template, "AWS::IAM::Role").items()
+        if k.startswith(RESTRICT_DEFAULT_SG_PROVIDER.replace(":", ""))
+    ]
+    assert role["ManagedPolicyArns"] == [
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/"
+            "service-role/AWSLambdaBasicExecutionRole"
+        }
     ]

@@ -1,5 +1,5 @@
-"""``python -m verify [-c config=PATH] [--baseline PATH [--allow-disruption]] [--outdir DIR]``:
-the pre-deploy report."""
+"""``python -m verify [-c config=PATH] [--baseline PATH [--allow-disruption]] [--outdir DIR]
+[--live]``: the pre-deploy report."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from cluster_config import ClusterConfig, ConfigError, load_config
 from cluster_config.cli import finish, internal_errors_reported
+from cluster_config.cost import offline_prices, with_live
 from verify.autoscaler import check_autoscaler
 from verify.capacity import check_capacity
 from verify.cfn_lint import check_cfn_lint
@@ -21,8 +22,10 @@ from verify.checkov import check_checkov, synthesized_files
 from verify.cost import check_cost
 from verify.disruption import ALLOW_FLAG, check_disruption
 from verify.eks_posture import check_eks_posture, stack_properties
+from verify.live import LiveFacts, ask_account, check_live
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
+from verify.quotas import check_quotas
 from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report
 from verify.synth import (
@@ -77,6 +80,15 @@ def _results(
     """Every check's result, in the report's order."""
     config = synthesis.config
     outdir = Path(args.outdir)
+    node_groups = synthesis.stacks.node_groups
+    offline = offline_prices(config.region)
+    live = ask_account(config.region, node_groups, priced=offline.on_demand) if args.live else None
+    facts = live if isinstance(live, LiveFacts) else None
+    prices = (
+        with_live(offline, facts.on_demand_prices, facts.spot_prices, facts.asked_on)
+        if facts
+        else offline
+    )
     before = [
         CheckResult(
             "config",
@@ -92,8 +104,20 @@ def _results(
         *_manifest_checks(synthesis),
         *_against_baseline(baseline, synthesis, allow_disruption=args.allow_disruption),
         *check_capacity(synthesis),
-        check_zones(synthesis.cluster, synthesis.network, config.region),
-        check_cost(config, synthesis.stacks.node_groups),
+        check_zones(
+            synthesis.cluster,
+            synthesis.network,
+            config.region,
+            live=facts.zones if facts else None,
+        ),
+        check_quotas(
+            config.region,
+            node_groups,
+            facts.quotas if facts else None,
+            facts.asked_on if facts else None,
+        ),
+        check_cost(config, node_groups, prices=prices),
+        *([check_live(live)] if args.live else []),
     ]
     return [*before, checkov.result(), *after]
 
@@ -204,6 +228,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "that evict running pods (listed, not failed); changes EKS refuses still fail",
     )
     parser.add_argument("--outdir", default="cdk.out", help="where to synthesize (cdk.out)")
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="also ask your AWS account (read-only, boto3's credentials): zone IDs, offerings, "
+        "spot placement scores and prices, vCPU quotas, on-demand prices",
+    )
     args = parser.parse_args(argv)
     if args.allow_disruption and args.baseline is None:
         parser.error(f"{ALLOW_FLAG} needs --baseline (what it allows is judged against it)")

@@ -30,6 +30,7 @@ from cluster_config.nodeadm import (
     kube_reserved_memory_mib,
     max_pods,
 )
+from cluster_config.zone_offerings import zone_id_prefix
 from verify.autoscaler_model import (
     NVIDIA_GPU,
     AutoscalerFlags,
@@ -283,6 +284,14 @@ def template_node(group: GroupFacts, daemonsets: Sequence[DaemonSet]) -> Node:
     )
 
 
+def model_zone_id(zone: str) -> str:
+    """The ``topology.k8s.aws/zone-id`` of a model node in ``zone``: zone letter N as zone ID N
+    with the region's own prefix (``eu-west-1b`` -> ``euw1-az2``). The real mapping differs per
+    account; the label matters to balancing only by being there (it is ignored)."""
+    region = zone[:-1]
+    return f"{zone_id_prefix(region) or region}-az{ord(zone[-1]) - 96}"
+
+
 def live_node(
     group: GroupFacts, daemonsets: Sequence[DaemonSet], instance_name: str | None = None
 ) -> Node:
@@ -308,7 +317,7 @@ def live_node(
             "beta.kubernetes.io/instance-type": instance.name,
             "failure-domain.beta.kubernetes.io/region": zone[:-1],
             "failure-domain.beta.kubernetes.io/zone": zone,
-            "topology.k8s.aws/zone-id": f"usw2-az{ord(zone[-1]) - 96}",
+            "topology.k8s.aws/zone-id": model_zone_id(zone),
             "k8s.io/cloud-provider-aws": "a1b2c3d4e5f6",
             "eks.amazonaws.com/nodegroup-image": "ami-0123456789abcdef0",
             "eks.amazonaws.com/sourceLaunchTemplateId": "lt-0123456789abcdef0",

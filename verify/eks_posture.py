@@ -51,6 +51,12 @@ GUIDE = {
     "pods that call AWS (not the node's instance profile)",
     "volume-encryption": _BP + "Data Encryption and Secrets Management: Encryption at rest (EBS "
     "volumes encrypted)",
+    "cluster-role-trust": "EKS User Guide, Cross-service confused deputy prevention in Amazon "
+    "EKS: the cluster role's trust policy with aws:SourceArn (this cluster) and "
+    "aws:SourceAccount",
+    "kubectl-access": _BP + "Identity and Access Management: least privilege for the "
+    "principals with cluster access; a Lambda with an access entry passes its Kubernetes rights "
+    "to whoever may invoke it (docs/security.md, kubectl handler)",
 }
 # AWS::EKS::Addon vpc-cni ConfigurationValues key that turns on network policy enforcement
 # (EKS user guide, "Restrict Pod network traffic with Kubernetes network policies").
@@ -66,7 +72,7 @@ MANIFEST_TYPE = "Custom::AWSCDK-EKS-KubernetesResource"
 
 @dataclass(frozen=True)
 class Finding:
-    level: Literal["FAIL", "WARN"]
+    level: Literal["FAIL", "WARN", "INFO"]
     rule: str
     resource: str
     problem: str
@@ -102,6 +108,7 @@ def posture_findings(templates: Templates, properties: StackProperties) -> list[
                 findings += _secrets_key(name, props, resources)
                 findings += _network_policy(name, logical_id, resources)
                 findings += _termination_protection(stack, properties)
+                findings += _cluster_role_trust(name, props, resources)
             elif resource["Type"] == "AWS::EC2::LaunchTemplate":
                 findings += _launch_template(name, props)
             elif resource["Type"] == "AWS::EKS::Nodegroup":
@@ -110,6 +117,8 @@ def posture_findings(templates: Templates, properties: StackProperties) -> list[
                 findings += _addon(name, props)
             elif resource["Type"] == MANIFEST_TYPE and isinstance(props.get("Manifest"), str):
                 findings += _storage_classes(name, json.loads(props["Manifest"]))
+            elif resource["Type"] == "AWS::EKS::AccessEntry":
+                findings += _lambda_access(stack, logical_id, props, resources)
     return findings
 
 
@@ -126,8 +135,8 @@ def check_eks_posture(templates: Templates, properties: StackProperties) -> Chec
     if any(f.level == "FAIL" for f in findings):
         fails = sum(f.level == "FAIL" for f in findings)
         return CheckResult("eks-posture", "FAIL", f"{fails} rule(s) broken", details)
-    if findings:
-        return CheckResult("eks-posture", "WARN", f"{len(findings)} warning(s)", details)
+    if warnings := sum(f.level == "WARN" for f in findings):
+        return CheckResult("eks-posture", "WARN", f"{warnings} warning(s)", details)
     return CheckResult("eks-posture", "PASS", f"{len(GUIDE)} rules hold", details)
 
 
@@ -325,6 +334,138 @@ def _ref_or_arn(value: Any) -> str | None:
     if isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list):
         return str(value["Fn::GetAtt"][0])
     return _ref(value)
+
+
+# --- Identities: the cluster role, Lambdas with cluster access -----------------------------
+
+# Condition operators under which aws:SourceArn / aws:SourceAccount restrict (IAM User Guide,
+# "IAM JSON policy elements: Condition operators"); IfExists variants would not.
+_ARN_OPERATORS = ("ArnLike", "ArnEquals", "StringEquals", "StringLike")
+
+
+def _cluster_role_trust(
+    name: str, props: dict[str, Any], resources: dict[str, Any]
+) -> Iterator[Finding]:
+    role_id = _ref_or_arn(props.get("RoleArn"))
+    field = "code: constructs_lib/cluster_role_trust.py"
+    if role_id not in resources:
+        yield Finding(
+            "WARN",
+            "cluster-role-trust",
+            name,
+            "the cluster role is not in the template: its trust policy cannot be read",
+            field,
+        )
+        return
+    document = resources[role_id].get("Properties", {}).get("AssumeRolePolicyDocument", {})
+    for statement in document.get("Statement", []):
+        if statement.get("Effect") != "Allow" or "eks.amazonaws.com" not in json.dumps(
+            statement.get("Principal", {})
+        ):
+            continue
+        condition = statement.get("Condition", {})
+        keys = {
+            key: value
+            for operator in _ARN_OPERATORS
+            for key, value in condition.get(operator, {}).items()
+        }
+        source_arn = json.dumps(keys.get("aws:SourceArn", ""))
+        if "aws:SourceAccount" not in keys or f":cluster/{props.get('Name')}" not in source_arn:
+            yield Finding(
+                "FAIL",
+                "cluster-role-trust",
+                f"{name.split('/')[0]}/{role_id} (AWS::IAM::Role)",
+                "eks.amazonaws.com may assume the cluster role without aws:SourceAccount and "
+                f"an aws:SourceArn of cluster {props.get('Name')} (confused deputy)",
+                field,
+            )
+
+
+def _lambda_access(
+    stack: str, entry_id: str, props: dict[str, Any], resources: dict[str, Any]
+) -> Iterator[Finding]:
+    """A Lambda whose role has an access entry: report its Kubernetes rights; fail when a
+    resource-based policy lets anyone else invoke it or the functions that may invoke it."""
+    role_id = _ref_or_arn(props.get("PrincipalArn"))
+    functions = sorted(
+        k
+        for k, r in resources.items()
+        if r["Type"] == "AWS::Lambda::Function"
+        and _ref_or_arn(r.get("Properties", {}).get("Role")) == role_id
+    )
+    if role_id is None or not functions:
+        return
+    policies = ", ".join(
+        f"{_policy_name(p.get('PolicyArn'))} ({p.get('AccessScope', {}).get('Type')} scope)"
+        for p in props.get("AccessPolicies", [])
+    )
+    groups = props.get("KubernetesGroups", [])
+    rights = policies + (f", Kubernetes groups {groups}" if groups else "") or "no access policy"
+    invokers = sorted(
+        k
+        for k, r in resources.items()
+        if r["Type"] == "AWS::Lambda::Function"
+        and any(_may_invoke(s, functions) for s in _role_statements(r, resources))
+    )
+    where = f"{stack}/{entry_id} (AWS::EKS::AccessEntry)"
+    field = "docs/security.md#the-kubectl-handler (SCP or permission boundary)"
+    yield Finding(
+        "INFO",
+        "kubectl-access",
+        where,
+        f"Lambda {', '.join(functions)} acts in the cluster with {rights}; so does every "
+        f"principal allowed lambda:InvokeFunction on it or on {', '.join(invokers) or 'nothing'}",
+        field,
+    )
+    exposed = set(functions) | set(invokers)
+    for k, r in resources.items():
+        if (
+            r["Type"] in ("AWS::Lambda::Permission", "AWS::Lambda::Url")
+            and (
+                _ref_or_arn(r.get("Properties", {}).get("FunctionName"))
+                or _ref_or_arn(r.get("Properties", {}).get("TargetFunctionArn"))
+            )
+            in exposed
+        ):
+            yield Finding(
+                "FAIL",
+                "kubectl-access",
+                f"{stack}/{k} ({r['Type']})",
+                "a resource-based policy lets more principals invoke a Lambda with cluster "
+                f"access ({rights})",
+                "remove it; only the provider framework invokes the handler",
+            )
+
+
+def _policy_name(arn: Any) -> str:
+    flat = json.dumps(arn) if not isinstance(arn, str) else arn
+    return flat.rsplit("/", 1)[-1].strip('"]} ')
+
+
+def _role_statements(function: dict[str, Any], resources: dict[str, Any]) -> list[Any]:
+    role_id = _ref_or_arn(function.get("Properties", {}).get("Role"))
+    if role_id not in resources:
+        return []
+    documents = [
+        p.get("PolicyDocument", {}) for p in resources[role_id]["Properties"].get("Policies", [])
+    ]
+    documents += [
+        r["Properties"].get("PolicyDocument", {})
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in r["Properties"].get("Roles", [])
+    ]
+    return [s for d in documents for s in d.get("Statement", [])]
+
+
+def _may_invoke(statement: dict[str, Any], functions: list[str]) -> bool:
+    actions = statement.get("Action", [])
+    actions = [actions] if isinstance(actions, str) else actions
+    targets = json.dumps(statement.get("Resource", ""))
+    return (
+        statement.get("Effect") == "Allow"
+        and any(a in ("lambda:InvokeFunction", "lambda:*", "*") for a in actions)
+        and (targets == '"*"' or any(f'"{f}"' in targets for f in functions))
+    )
 
 
 # --- Nodes -----------------------------------------------------------------------------------

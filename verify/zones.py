@@ -1,18 +1,30 @@
 """The ``zones`` check: do the zones of each node group offer its instance types?
 
 A group whose zone offers none of its types deploys, then never gets a node: its Auto Scaling
-group's launches fail and the autoscaler backs it off. Facts come from
-``cluster_config/data/ec2-zone-offerings.tsv`` (EC2 DescribeInstanceTypeOfferings per zone ID, from
-the pinned moto; ``cluster_config/zone_offerings.py``); the groups from the synthesized templates:
-each ``AWS::EKS::Nodegroup``'s instance types, capacity type and ``pool`` label, its subnets
-followed to their zones (``verify.autoscaler.read_groups``), and each subnet's zone ID when the
-config gives ``availability_zone_ids`` (subnet metadata ``ZONE_ID_METADATA``).
+group's launches fail and the autoscaler backs it off. The groups come from the synthesized
+templates: each ``AWS::EKS::Nodegroup``'s instance types, capacity type and ``pool`` label, its
+subnets followed to their zones (``verify.autoscaler.read_groups``), and each subnet's zone ID when
+the config gives ``availability_zone_ids`` (subnet metadata ``ZONE_ID_METADATA``). The offerings
+come from one of two places, and every line names which, with its date:
 
-- Zone names only (the default): a name may be any zone ID of the region in the deploying
-  account, so every zone ID counts. WARN when one offers none of a group's types; FAIL when none
-  does (the group can launch nowhere in the region).
-- Zone IDs given: exact. FAIL when a group's zone offers none of its types; WARN when a spot
-  pool's zone offers fewer than two of its types (one spot market: fragile).
+- **Offline** (the default): ``cluster_config/data/ec2-zone-offerings.tsv``, EC2
+  DescribeInstanceTypeOfferings per zone ID as the pinned moto release ships it
+  (``cluster_config/zone_offerings.py``). A snapshot only ages one way that matters here: EC2
+  adds types to zones after it was taken (g6 and g6e reached zones the snapshot lacks). So a type
+  the snapshot does not list in a zone is a WARN that prints the ``aws ec2
+  describe-instance-type-offerings`` command to ask your account, never a FAIL.
+- **Live** (``verify --live``, ``verify/live.py``): your account's own zone-name -> zone-ID map
+  (DescribeAvailabilityZones) and offerings (DescribeInstanceTypeOfferings), asked today.
+
+FAIL is kept for what is certain: the account's live answer that a group's zone offers none of
+its types, or that a zone name does not exist in the account, or that ``availability_zone_ids``
+gives a zone another ID than the account does. Offline, nothing in this check fails.
+
+- Zone names only, offline: a name may be any zone ID of the region in the deploying account, so
+  every zone ID counts. WARN when one offers none of a group's types, or when none does.
+- Zone IDs known (``availability_zone_ids``, or the account's map with ``--live``): WARN (live:
+  FAIL) when a group's zone offers none of its types; WARN when a spot pool's zone offers fewer
+  than two of its types (one spot market: fragile).
 
 Either way a table says how many of each pool's types each zone offers. An offering is not
 capacity: a zone that offers a type may still have no spot (or on-demand) capacity for it.
@@ -27,7 +39,7 @@ from typing import Any
 from cluster_config.zone_offerings import RegionOfferings, ZoneOfferings, zone_offerings
 from stacks.network_stack import ZONE_ID_METADATA
 from verify.autoscaler import read_groups
-from verify.report import CheckResult, Status
+from verify.report import CheckResult
 
 POOL_LABEL = "pool"
 MIN_SPOT_TYPES = 2
@@ -70,34 +82,52 @@ def subnet_zone_ids(network: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class LiveOfferings:
+    """What the account answered (``verify.live``): its zone map and the region's offerings."""
+
+    zone_ids: Mapping[str, str]
+    """Zone name -> zone ID, the deploying account's own mapping (DescribeAvailabilityZones)."""
+    offers: RegionOfferings
+    asked_on: str
+    """The date of the answer (ISO)."""
+
+    @property
+    def label(self) -> str:
+        return f"live: your account's DescribeInstanceTypeOfferings, asked {self.asked_on}"
+
+
 def check_zones(
     cluster: Mapping[str, Any],
     network: Mapping[str, Any],
     region: str,
     data: ZoneOfferings | None = None,
+    live: LiveOfferings | None = None,
 ) -> CheckResult:
+    pools = read_pools(cluster, network)
+    configured = subnet_zone_ids(network)
+    if live is not None:
+        return _exact(pools, live.offers, dict(live.zone_ids), live.label, configured)
     data = data or zone_offerings()
     offers = data.regions.get(region)
-    pools = read_pools(cluster, network)
     if offers is None:
         moto = data.source.removeprefix("source: ").split(" (")[0]
         types = sorted({t for pool in pools for t in pool.instance_types})
         return CheckResult(
             "zones",
             "SKIP",
-            f"no offerings data for {region} ({moto} has {len(data.regions)} regions); "
-            "check your zones yourself:",
+            f"no offerings data for {region} ({moto} has {len(data.regions)} regions; "
+            f"{data.label}); check your zones yourself, or run verify --live:",
             table=cli_commands(region, types),
         )
-    zone_ids = subnet_zone_ids(network)
-    if zone_ids:
-        return _exact(pools, offers, zone_ids)
-    return _any_mapping(pools, offers)
+    if configured:
+        return _exact(pools, offers, configured, data.label, None)
+    return _any_mapping(pools, offers, data.label)
 
 
-def _any_mapping(pools: Sequence[Pool], offers: RegionOfferings) -> CheckResult:
+def _any_mapping(pools: Sequence[Pool], offers: RegionOfferings, label: str) -> CheckResult:
     region, zone_ids = offers.region, offers.zone_ids
-    failures, warnings, missing = [], [], []
+    nowhere, warnings, missing = [], [], []
     warned_types: set[str] = set()
     warned_zones: set[str] = set()
     for pool in pools:
@@ -105,7 +135,11 @@ def _any_mapping(pools: Sequence[Pool], offers: RegionOfferings) -> CheckResult:
         empty = [z for z in zone_ids if not offered[z]]
         types = ", ".join(pool.instance_types)
         if len(empty) == len(zone_ids):
-            failures.append(f"{pool.label}: no zone ID of {region} offers any of {types}")
+            warned_types.update(pool.instance_types)
+            nowhere.append(
+                f"{pool.label}: the snapshot lists no zone ID of {region} offering any of {types}; "
+                "EC2 may have added them since: ask your account (commands below)"
+            )
         elif empty:
             warned_types.update(pool.instance_types)
             warned_zones.update(empty)
@@ -114,86 +148,125 @@ def _any_mapping(pools: Sequence[Pool], offers: RegionOfferings) -> CheckResult:
         missing.extend(_lacking(pool, offered))
     table = _diversity_table(pools, [(z, z) for z in zone_ids], offers)
     considered = f"zone names not mapped to IDs, so all {len(zone_ids)} zone IDs of {region} count"
-    if failures:
-        return CheckResult(
-            "zones",
-            "FAIL",
-            f"{considered}: a group can launch nowhere",
-            [*failures, *warnings],
-            table,
-        )
-    if warnings:
+    if nowhere or warnings:
         names = sorted({zone for pool in pools for _, zones in pool.groups for zone in zones})
-        ids = sorted(warned_zones)
-        explain = (
-            "zone names map to zone IDs differently in each AWS account, so any of "
-            f"{', '.join(names)} may be {' or '.join(ids)} in yours; your mapping and the "
-            "offerings:"
+        explain = []
+        if warned_zones:
+            explain.append(
+                "zone names map to zone IDs differently in each AWS account, so any of "
+                f"{', '.join(names)} may be {' or '.join(sorted(warned_zones))} in yours; your "
+                "mapping and the offerings:"
+            )
+        verdict = (
+            "a group's types are in no zone of the snapshot"
+            if nowhere
+            else "some offer none of a group's instance types"
         )
         return CheckResult(
             "zones",
             "WARN",
-            f"{considered}: some offer none of a group's instance types",
-            [*warnings, explain],
+            f"{considered}: {verdict} ({label})",
+            [*nowhere, *warnings, *explain],
             [
                 *cli_commands(region, sorted(warned_types)),
                 "then set availability_zone_ids (same order as availability_zones) for an "
-                "exact check, or pick zones whose IDs offer the types",
+                "exact check, pick zones whose IDs offer the types, or run verify --live",
                 *table,
             ],
         )
     return CheckResult(
         "zones",
         "PASS",
-        f"{considered}: each offers at least one instance type of every group",
+        f"{considered}: each offers at least one instance type of every group ({label})",
         ["; ".join(dict.fromkeys(missing))] if missing else [],
         table,
     )
 
 
 def _exact(
-    pools: Sequence[Pool], offers: RegionOfferings, zone_ids: Mapping[str, str]
+    pools: Sequence[Pool],
+    offers: RegionOfferings,
+    zone_ids: Mapping[str, str],
+    label: str,
+    configured: Mapping[str, str] | None,
 ) -> CheckResult:
-    failures, warnings, missing = [], [], []
+    """Zone IDs known: the config's (``configured`` None) or the account's own (``configured``:
+    what the config says, compared with the account; the answer is then certain)."""
+    certain = configured is not None
+    failures, weak, absent, missing = [], [], [], []
+    absent_types: set[str] = set()
+    for zone, zone_id in sorted((configured or {}).items()):
+        if zone in zone_ids and zone_ids[zone] != zone_id:
+            failures.append(
+                f"availability_zone_ids gives {zone} = {zone_id}; your account maps {zone} to "
+                f"{zone_ids[zone]}: correct availability_zone_ids"
+            )
     for pool in pools:
         zones = sorted({zone for _, group_zones in pool.groups for zone in group_zones})
-        offered = {zone: _offered(offers, pool.instance_types, zone_ids[zone]) for zone in zones}
+        known = [zone for zone in zones if zone in zone_ids]
+        offered = {zone: _offered(offers, pool.instance_types, zone_ids[zone]) for zone in known}
         for name, group_zones in pool.groups:
             for zone in group_zones:
+                if zone not in zone_ids:
+                    failures.append(
+                        f"{name}: {zone} is not a zone of {offers.region} in your account "
+                        f"(it has {', '.join(sorted(zone_ids))})"
+                    )
+                    continue
                 where = f"{zone} = {zone_ids[zone]}"
                 if zone_ids[zone] not in offers.zone_ids:
-                    warnings.append(
+                    weak.append(
                         f"{name}: {where}: the data has no such zone ID in {offers.region} "
                         f"(it has {', '.join(offers.zone_ids)}); cannot tell"
                     )
                 elif not offered[zone]:
-                    failures.append(
+                    line = (
                         f"{name} (pool {pool.name}) in {where}: the zone offers none of "
-                        f"{', '.join(pool.instance_types)}; the group would never get a node"
+                        f"{', '.join(pool.instance_types)}"
                     )
-        for zone in zones:
+                    if certain:
+                        failures.append(f"{line}; the group would never get a node")
+                    else:
+                        absent_types.update(pool.instance_types)
+                        absent.append(f"{line} in the snapshot; ask your account (command below)")
+        for zone in known:
             types = offered[zone]
             if pool.capacity_type == "SPOT" and 0 < len(types) < MIN_SPOT_TYPES:
-                warnings.append(
+                weak.append(
                     f"{pool.label} in {zone} = {zone_ids[zone]}: spot from {len(types)} of its "
                     f"instance types only ({', '.join(types)}); when that spot market is out the "
                     "zone gets no node: add a type of the same shape offered there"
                 )
-        missing.extend(_lacking(pool, {zone_ids[z]: offered[z] for z in zones}))
-    table = _diversity_table(pools, sorted(zone_ids.items()), offers)
-    summary = f"zone IDs from availability_zone_ids ({offers.region}, exact)"
+        missing.extend(_lacking(pool, {zone_ids[z]: offered[z] for z in known}))
+    columns = sorted(
+        (zone, zone_ids[zone])
+        for zone in {z for pool in pools for _, zs in pool.groups for z in zs}
+        if zone in zone_ids
+    )
+    table = _diversity_table(pools, columns, offers)
+    source = "your account's zone IDs" if certain else "zone IDs from availability_zone_ids"
+    summary = f"{source} ({offers.region}, exact; {label})"
     if failures:
         return CheckResult(
             "zones",
             "FAIL",
-            f"{summary}: a group's zone offers none of its types",
-            [*failures, *warnings],
+            f"{summary}: a group's zone offers none of its types or does not exist",
+            [*failures, *absent, *weak],
             table,
         )
-    status: Status = "WARN" if warnings else "PASS"
-    details = warnings or (["; ".join(dict.fromkeys(missing))] if missing else [])
-    verdict = "some zones are weak" if warnings else "every group's zones offer its instance types"
-    return CheckResult("zones", status, f"{summary}: {verdict}", details, table)
+    if absent or weak:
+        commands = cli_commands(offers.region, sorted(absent_types)) if absent else []
+        return CheckResult(
+            "zones",
+            "WARN",
+            f"{summary}: some zones are weak" + (" or lack a group's types" if absent else ""),
+            [*absent, *weak],
+            [*commands, *table],
+        )
+    details = ["; ".join(dict.fromkeys(missing))] if missing else []
+    return CheckResult(
+        "zones", "PASS", f"{summary}: every group's zones offer its instance types", details, table
+    )
 
 
 def _offered(offers: RegionOfferings, instance_types: Iterable[str], zone_id: str) -> list[str]:
