@@ -14,12 +14,22 @@ from pathlib import Path
 import cdk8s
 import yaml
 
-from charts.cluster_autoscaler import ClusterAutoscalerChart, autoscaler_args, scale_down_args
+from charts.cluster_autoscaler import (
+    ClusterAutoscalerChart,
+    autoscaler_args,
+    capacity_buffer_args,
+    scale_down_args,
+    scale_up_latency_args,
+)
 from charts.ebs_storage_class import EbsStorageClassChart
 from charts.gpu_smoke_test import GpuSmokeTestChart
 from charts.nvidia_device_plugin import NvidiaDevicePluginChart
+from charts.warm_capacity import WarmCapacityChart
 from cluster_config import ClusterConfig
 from cluster_config.node_groups import NodeGroupSpecs
+from cluster_config.versions import kubernetes_release
+
+CRD_DIR = Path(__file__).parent / "data"
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,8 @@ class AddonCharts:
     autoscaler: ClusterAutoscalerChart
     smoke_test: GpuSmokeTestChart
     storage_class: EbsStorageClassChart
+    warm_capacity: WarmCapacityChart | None
+    """Only when a pool has ``warm_nodes``."""
 
     def by_file_name(self) -> dict[str, cdk8s.Chart]:
         return {
@@ -35,12 +47,16 @@ class AddonCharts:
             "cluster-autoscaler": self.autoscaler,
             "gpu-smoke-test": self.smoke_test,
             "ebs-storage-class": self.storage_class,
+            **({"gpu-warm-capacity": self.warm_capacity} if self.warm_capacity else {}),
         }
 
 
 def build_charts(config: ClusterConfig, node_groups: NodeGroupSpecs) -> AddonCharts:
     """Every add-on chart for ``config`` and its node groups, each in its own cdk8s App (as
     add_cdk8s_chart needs)."""
+    release = kubernetes_release(config.kubernetes_version)
+    warm = node_groups.warm_pools
+    buffers = bool(warm) and release.capacity_buffer_crd is not None
     return AddonCharts(
         device_plugin=NvidiaDevicePluginChart(
             cdk8s.App(),
@@ -55,16 +71,28 @@ def build_charts(config: ClusterConfig, node_groups: NodeGroupSpecs) -> AddonCha
             region=config.region,
             kubernetes_version=config.kubernetes_version,
             node_selector=node_groups.system.labels,
-            args=_autoscaler_args(config, node_groups),
+            args=_autoscaler_args(config, node_groups, buffers=buffers),
             expander_priorities=node_groups.expander_priorities,
+            capacity_buffer_crd=CRD_DIR / str(release.capacity_buffer_crd) if buffers else None,
         ),
         smoke_test=GpuSmokeTestChart(cdk8s.App(), "GpuSmokeTest"),
         storage_class=EbsStorageClassChart(cdk8s.App(), "EbsStorageClass"),
+        warm_capacity=WarmCapacityChart(
+            cdk8s.App(),
+            "GpuWarmCapacity",
+            pools=warm,
+            capacity_buffer_api=release.capacity_buffer_api,
+        )
+        if warm
+        else None,
     )
 
 
-def _autoscaler_args(config: ClusterConfig, node_groups: NodeGroupSpecs) -> list[str]:
+def _autoscaler_args(
+    config: ClusterConfig, node_groups: NodeGroupSpecs, *, buffers: bool
+) -> list[str]:
     tuning = config.autoscaler
+    release = kubernetes_release(config.kubernetes_version)
     return autoscaler_args(
         config.cluster_name,
         expander=node_groups.expander_flag,
@@ -75,7 +103,12 @@ def _autoscaler_args(config: ClusterConfig, node_groups: NodeGroupSpecs) -> list
             max_node_provision_minutes=tuning.max_node_provision_minutes,
             utilization_threshold=tuning.scale_down_utilization_threshold,
             gpu_utilization_threshold=tuning.scale_down_gpu_utilization_threshold,
-        ),
+        )
+        + scale_up_latency_args(
+            scan_interval_seconds=tuning.scan_interval_seconds,
+            new_pod_scale_up_delay_seconds=tuning.new_pod_scale_up_delay_seconds,
+        )
+        + (capacity_buffer_args(release.cluster_autoscaler_tag) if buffers else []),
     )
 
 

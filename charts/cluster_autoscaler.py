@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import cdk8s
 import yaml
@@ -62,6 +63,22 @@ CLUSTER_RULES: tuple[tuple[list[str], list[str], list[str], list[str] | None], .
     (["coordination.k8s.io"], ["leases"], ["create"], None),
     (["coordination.k8s.io"], ["leases"], ["get", "update"], [NAME]),
 )
+# What the CapacityBuffer controller and pod injection read and write, from kubernetes/autoscaler
+# cluster-autoscaler-1.36.1 capacitybuffer/client/client.go (NewCapacityBufferClient's informers:
+# buffers, podtemplates, resourcequotas, deployments, replicasets, statefulsets, jobs,
+# replicationcontrollers; UpdateStatus on buffers); the last four are in CLUSTER_RULES already.
+# No pod create: --capacity-buffer-pod-dry-run-enabled=false where that flag exists (1.36+).
+CAPACITY_BUFFER_RULES: tuple[tuple[list[str], list[str], list[str], list[str] | None], ...] = (
+    (
+        ["autoscaling.x-k8s.io"],
+        ["capacitybuffers"],
+        ["watch", "list", "get", "update", "patch"],
+        None,
+    ),
+    (["autoscaling.x-k8s.io"], ["capacitybuffers/status"], ["get", "update", "patch"], None),
+    ([""], ["podtemplates", "resourcequotas"], _RO, None),
+    (["apps"], ["deployments"], _RO, None),
+)
 NAMESPACE_RULES: tuple[tuple[list[str], list[str], list[str], list[str] | None], ...] = (
     ([""], ["configmaps"], ["create", "list", "watch"], None),
     (
@@ -105,6 +122,34 @@ def autoscaler_args(
     ]
 
 
+def capacity_buffer_args(cluster_autoscaler_tag: str) -> list[str]:
+    """Flags that turn on the CapacityBuffer controller and the injection of its pods
+    (``config/flags/flags.go``, both default false). The controller writes buffer status
+    through a client that defaults to protobuf, which a CRD cannot serve, so the API content
+    type must be JSON or the status is never written (issue 25; seen by others: ksail#5603).
+    1.36 adds a server dry run of the buffer's pod (default true) that needs pod create
+    permission: turned off instead of granting it."""
+    minor = int(cluster_autoscaler_tag.removeprefix("v").split(".")[1])
+    return [
+        "--capacity-buffer-controller-enabled=true",
+        "--capacity-buffer-pod-injection-enabled=true",
+        "--kube-api-content-type=application/json",
+        *(["--capacity-buffer-pod-dry-run-enabled=false"] if minor >= 36 else []),
+    ]
+
+
+def scale_up_latency_args(
+    *, scan_interval_seconds: int, new_pod_scale_up_delay_seconds: int
+) -> list[str]:
+    """How soon a pending pod is scaled up for (``config/flags/flags.go``: ``--scan-interval``
+    default ``config.DefaultScanInterval`` = 10s, ``config/const.go``; ``--new-pod-scale-up-delay``
+    default 0s). Written even at the defaults, so the deployed value is visible."""
+    return [
+        f"--scan-interval={scan_interval_seconds}s",
+        f"--new-pod-scale-up-delay={new_pod_scale_up_delay_seconds}s",
+    ]
+
+
 def scale_down_args(
     *,
     unneeded_minutes: int,
@@ -143,9 +188,12 @@ class ClusterAutoscalerChart(cdk8s.Chart):
         node_selector: Mapping[str, str],
         args: Sequence[str] | None = None,
         expander_priorities: Mapping[int, Sequence[str]] | None = None,
+        capacity_buffer_crd: Path | None = None,
     ) -> None:
         """``args`` default to ``autoscaler_args(cluster_name)``; ``expander_priorities``
-        (priority -> ASG-name regexes) adds the priority expander's ConfigMap."""
+        (priority -> ASG-name regexes) adds the priority expander's ConfigMap;
+        ``capacity_buffer_crd`` (the CRD file released with the autoscaler) installs the
+        CapacityBuffer CRD and the RBAC its controller needs (the flags are in ``args``)."""
         super().__init__(scope, construct_id, disable_resource_name_hashes=True)
         self.args = list(args) if args is not None else autoscaler_args(cluster_name)
         release = kubernetes_release(kubernetes_version)
@@ -162,8 +210,10 @@ class ClusterAutoscalerChart(cdk8s.Chart):
             self,
             "ClusterRole",
             metadata=k8s.ObjectMeta(name=NAME, labels=labels),
-            rules=_rules(CLUSTER_RULES),
+            rules=_rules(CLUSTER_RULES + (CAPACITY_BUFFER_RULES if capacity_buffer_crd else ())),
         )
+        if capacity_buffer_crd is not None:
+            cdk8s.Include(self, "CapacityBufferCrd", url=str(capacity_buffer_crd))
         k8s.KubeClusterRoleBinding(
             self,
             "ClusterRoleBinding",

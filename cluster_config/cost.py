@@ -33,6 +33,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from cluster_config import ebs
 from cluster_config.model import ClusterConfig
 from cluster_config.node_groups import NodeGroupSpec, NodeGroupSpecs
 
@@ -120,6 +121,26 @@ class PoolCost:
     fallback_node_hour: float | None
     """One on-demand fallback node for an hour, when the pool has a fallback."""
     spot_capped: bool = False
+    warm_nodes: int = 0
+    """Nodes kept ready by ``warm_nodes`` beyond the groups' ``min_size`` (priced in ``idle``:
+    the buffer keeps them running with no pod of yours on them)."""
+    warm: Range = Range(0, 0)
+    """Monthly, those nodes (at the first group's price)."""
+
+
+@dataclass(frozen=True)
+class VolumePrices:
+    """gp3 per hour: per GiB, per MiB/s above 125, per IOPS above 3000 (``data/prices.json``)."""
+
+    gib: float = 0.0
+    mibps: float = 0.0
+    iops: float = 0.0
+
+    def hour(self, spec: NodeGroupSpec) -> float:
+        launch = spec.launch
+        extra_mibps = launch.effective_throughput_mibps - ebs.GP3_BASELINE_THROUGHPUT_MIBPS
+        extra_iops = (launch.iops or ebs.GP3_BASELINE_IOPS) - ebs.GP3_BASELINE_IOPS
+        return spec.root_volume_gib * self.gib + extra_mibps * self.mibps + extra_iops * self.iops
 
 
 @dataclass(frozen=True)
@@ -255,14 +276,22 @@ def estimate(
         else:
             fixed_hour += plane.hour_usd
         fixed_hour += config.nat_gateways * (fixed["nat_gateway_hour"] + fixed["public_ipv4_hour"])
-    volume_gb_hour = fixed["ebs_gp3_gb_month"] / hours if usd else 0.0
+    volume_prices = (
+        VolumePrices(
+            fixed["ebs_gp3_gb_month"] / hours,
+            fixed["ebs_gp3_mibps_month"] / hours,
+            fixed["ebs_gp3_iops_month"] / hours,
+        )
+        if usd
+        else VolumePrices()
+    )
     idle = full = Range(fixed_hour * hours, fixed_hour * hours)
     pools: dict[str, PoolCost] = {}
     unpriced_groups: list[str] = []
     unpriced_types: list[str] = []
     by_pool = {node_groups.system.pool: (node_groups.system,), **node_groups.pools}
     for pool, specs in by_pool.items():
-        costs = [_group_cost(spec, prices, volume_gb_hour) for spec in specs]
+        costs = [_group_cost(spec, prices, volume_prices) for spec in specs]
         for spec in specs:
             unpriced_types.extend(
                 t
@@ -304,10 +333,12 @@ def estimate(
     )
 
 
-def _group_cost(spec: NodeGroupSpec, prices: InstancePrices, volume_gb_hour: float) -> GroupCost:
+def _group_cost(
+    spec: NodeGroupSpec, prices: InstancePrices, volume_prices: VolumePrices
+) -> GroupCost:
     if any(t not in prices.on_demand for t in spec.instance_types):
         return GroupCost(spec, None, None)
-    volume = spec.root_volume_gib * volume_gb_hour
+    volume = volume_prices.hour(spec)
     on_demand = max(prices.on_demand[t] for t in spec.instance_types) + volume
     if spec.capacity_type == "ON_DEMAND":
         return GroupCost(spec, Range(on_demand, on_demand), on_demand)
@@ -324,12 +355,16 @@ def _pool_cost(costs: list[GroupCost], hours: float) -> PoolCost:
     zero = Range(0, 0)
     node_hours = [c.node_hour or zero for c in ordered]
     fallback = [c.on_demand_hour for c in ordered if c.spec.fallback]
+    # A buffer's pods fill the groups' min_size nodes first; only the rest are extra nodes.
+    primary = [c.spec for c in ordered if not c.spec.fallback]
+    warm_nodes = max(ordered[0].spec.warm_nodes - sum(s.min_size for s in primary), 0)
+    warm = node_hours[0].scaled(warm_nodes * hours)
     return PoolCost(
         groups=len(ordered),
         capacity_types=tuple(dict.fromkeys(c.spec.capacity_type for c in ordered)),
         idle=sum(
             (h.scaled(c.spec.min_size * hours) for c, h in zip(ordered, node_hours, strict=True)),
-            zero,
+            warm,
         ),
         full=sum(
             (h.scaled(c.spec.max_size * hours) for c, h in zip(ordered, node_hours, strict=True)),
@@ -339,4 +374,6 @@ def _pool_cost(costs: list[GroupCost], hours: float) -> PoolCost:
         node_hour=node_hours[0],
         fallback_node_hour=fallback[0] if fallback else None,
         spot_capped=any(c.spot_capped for c in ordered),
+        warm_nodes=warm_nodes,
+        warm=warm,
     )

@@ -58,12 +58,21 @@ _BOUND_REASONS = {
     "nat_gateways": "one NAT gateway per availability zone, and a cluster has at most 6 zones",
     "root_volume_gib": "EBS gp3 volumes are 1-16384 GiB; the EKS AL2023 AMIs need at least 20",
     "gpu_root_volume_gib": "EBS gp3 volumes are 1-16384 GiB; the EKS AL2023 AMIs need at least 20",
+    "size_gib": "EBS gp3 volumes are 1-16384 GiB; the EKS AL2023 AMIs need at least 20",
+    "throughput_mibps": "EBS gp3 throughput is 125-2000 MiB/s",
+    "iops": "EBS gp3 volumes have 3000-80000 IOPS",
+    "image_size_gb": "an image size in GB for the cold-start budget",
     "scale_down_unneeded_minutes": "the autoscaler's --scale-down-unneeded-time, up to a day",
     "scale_down_delay_after_add_minutes": "the autoscaler's --scale-down-delay-after-add, "
     "up to a day",
     "max_node_provision_minutes": "the autoscaler's --max-node-provision-time: a GPU node needs "
     "about 5 minutes to join; beyond an hour a failed launch blocks scale-up too long",
     "scale_down_utilization_threshold": "a fraction of the node's requests",
+    "scan_interval_seconds": "the autoscaler's --scan-interval (upstream 10s): below 1 s is "
+    "no faster (a loop takes seconds), above 60 s a pending pod waits longer than the "
+    "autoscaler's own 30 s SLO",
+    "new_pod_scale_up_delay_seconds": "the autoscaler's --new-pod-scale-up-delay (upstream 0s), "
+    "up to 10 minutes",
     "scale_down_gpu_utilization_threshold": "a fraction of the node's GPUs",
 }
 
@@ -234,6 +243,9 @@ def _describe(error: ValidationError) -> list[str]:
 
 # Keys of earlier releases, by what replaced them: too far apart for a spelling match.
 _RENAMED_KEYS = {"gpu_node_groups": "gpu_pools"}
+# Other tools' names for a group's bounds, at any level: "max_nodes" is closer to "warm_nodes"
+# as spelled than to "max_size", which it means.
+_OTHER_TOOLS_KEYS = {"max_nodes": "max_size", "min_nodes": "min_size"}
 
 
 def _unknown_key(loc: list[Any]) -> str:
@@ -243,6 +255,8 @@ def _unknown_key(loc: list[Any]) -> str:
     if not allowed:
         return "unknown key"
     renamed = _RENAMED_KEYS.get(str(loc[-1])) if len(loc) == 1 else None
+    if _OTHER_TOOLS_KEYS.get(str(loc[-1])) in allowed:
+        renamed = _OTHER_TOOLS_KEYS[str(loc[-1])]
     close = (
         [renamed] if renamed else difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.55)
     )

@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from cluster_config import aws_limits
+from cluster_config import aws_limits, ebs, nodeadm
 from cluster_config.catalog import (
     GENERAL_INSTANCE_TYPES,
     GPU_INSTANCE_TYPES,
@@ -219,6 +219,10 @@ class AutoscalerConfig(_Frozen):
     max_node_provision_minutes: Annotated[int, Field(strict=True, ge=5, le=60)]
     scale_down_utilization_threshold: Annotated[float, Field(gt=0, le=1)]
     scale_down_gpu_utilization_threshold: Annotated[float, Field(gt=0, le=1)]
+    scan_interval_seconds: Annotated[int, Field(strict=True, ge=1, le=60)]
+    """``--scan-interval``: how often the autoscaler looks for pending pods (upstream 10 s)."""
+    new_pod_scale_up_delay_seconds: Annotated[int, Field(strict=True, ge=0, le=600)]
+    """``--new-pod-scale-up-delay``: pods younger than this are not scaled up for (upstream 0)."""
 
 
 class OnDemandFallbackConfig(_Frozen):
@@ -243,6 +247,29 @@ class OnDemandFallbackConfig(_Frozen):
                 ]
             )
         return self
+
+
+Gp3Iops = Annotated[int, Field(strict=True, ge=ebs.GP3_BASELINE_IOPS, le=ebs.GP3_MAX_IOPS)]
+
+
+class RootVolumeConfig(_Frozen):
+    """A GPU pool's encrypted gp3 root volume (``cluster_config/ebs.py`` holds EBS's limits)."""
+
+    size_gib: Annotated[int, Field(strict=True, ge=20, le=16384)] | None = None
+    """Unset: ``gpu_root_volume_gib``."""
+    throughput_mibps: (
+        Annotated[
+            int,
+            Field(
+                strict=True, ge=ebs.GP3_BASELINE_THROUGHPUT_MIBPS, le=ebs.GP3_MAX_THROUGHPUT_MIBPS
+            ),
+        ]
+        | None
+    ) = None
+    """Unset: gp3's baseline 125 MiB/s, or with ``fast_image_pull`` the 600 MiB/s nodeadm
+    recommends."""
+    iops: Gp3Iops | None = None
+    """Unset: gp3's baseline 3000."""
 
 
 class GpuPoolConfig(_NodeGroupConfig):
@@ -270,10 +297,29 @@ class GpuPoolConfig(_NodeGroupConfig):
     """Time-slicing of every GPU of the pool's nodes; unset, each pod gets whole GPUs."""
     on_demand_fallback: OnDemandFallbackConfig | None = None
     """Only for a SPOT pool: on-demand groups tried when no spot group of the pool can scale."""
+    root_volume: RootVolumeConfig | None = None
+    """Size, throughput and IOPS of the pool's root volume; set, the pool gets a launch template
+    of its own (docs/redeploy.md)."""
+    fast_image_pull: Flag = False
+    """nodeadm's experimental ``FastImagePull`` (SOCI parallel pull and unpack); the pool gets a
+    launch template of its own, and a root volume of at least 600 MiB/s unless one is set."""
+
+    warm_nodes: NodeCount = 0
+    """Nodes of the pool kept ready for the next GPU pod (a CapacityBuffer, or pause pods where
+    the cluster's autoscaler has no CapacityBuffer API); each is billed like a running node."""
+
+    image_size_gb: Annotated[int, Field(strict=True, ge=1, le=1000)] | None = None
+    """The size of the pool's typical image, for verify's cold-start budget only (unset: 15 GB,
+    the low end of the deep-learning images AWS's SOCI post measures)."""
+
+    @property
+    def own_launch_template(self) -> bool:
+        """Whether the pool has launch settings of its own (else it shares the GPU template)."""
+        return self.root_volume is not None or self.fast_image_pull
 
     @model_validator(mode="after")
     def _check_pool(self) -> Self:
-        problems = []
+        problems = _fast_image_pull_problems(self)
         reserved = sorted(k for k in self.labels if k in RESERVED_GPU_LABELS)
         if reserved:
             problems.append(f"labels: {reserved} are set by this project; choose other keys")
@@ -303,6 +349,32 @@ class ObservabilityConfig(_Frozen):
     gpu_metrics: Flag
     """The ``amazon-cloudwatch-observability`` EKS add-on: Container Insights, with NVIDIA GPU
     metrics through DCGM; container logs stay off."""
+
+
+def _fast_image_pull_problems(pool: GpuPoolConfig) -> list[str]:
+    """A fast-pull pool: enough root-volume throughput, and types nodeadm enables it on."""
+    if not pool.fast_image_pull:
+        return []
+    problems = []
+    throughput = pool.root_volume.throughput_mibps if pool.root_volume else None
+    if throughput is not None and throughput < nodeadm.FAST_IMAGE_PULL_MIN_THROUGHPUT_MIBPS:
+        problems.append(
+            f"root_volume.throughput_mibps: {throughput} is below the "
+            f"{nodeadm.FAST_IMAGE_PULL_MIN_THROUGHPUT_MIBPS} MiB/s fast_image_pull needs "
+            "(nodeadm's guidance: slower disks make a parallel pull slower than a normal one); "
+            f"allowed: {nodeadm.FAST_IMAGE_PULL_MIN_THROUGHPUT_MIBPS}-"
+            f"{ebs.GP3_MAX_THROUGHPUT_MIBPS}, or unset it (then "
+            f"{nodeadm.FAST_IMAGE_PULL_MIN_THROUGHPUT_MIBPS})"
+        )
+    for j, name in enumerate(pool.instance_types):
+        shape = GPU_INSTANCE_TYPES.get(name)
+        why = shape and nodeadm.fast_image_pull_ignored(shape.vcpus, shape.memory_mib)
+        if why:
+            problems.append(
+                f"instance_types.{j}: {name!r} is below nodeadm's fast-pull threshold ({why}), "
+                "so fast_image_pull would be ignored; use a larger type or remove fast_image_pull"
+            )
+    return problems
 
 
 def _at_least_one_pool(pools: tuple[GpuPoolConfig, ...]) -> tuple[GpuPoolConfig, ...]:
@@ -385,6 +457,8 @@ class ClusterConfig(_Frozen):
             *_network_problems(self),
             *_group_problems(self),
             *_aws_limit_problems(self),
+            *_root_volume_problems(self),
+            *_warm_capacity_problems(self),
         ]
         if problems:
             raise _rule_violations(problems)
@@ -519,6 +593,47 @@ def _aws_limit_problems(config: ClusterConfig) -> list[str]:
             f"key_deletion_principal_arns: {list(config.key_deletion_principal_arns)} lists a "
             "principal twice"
         )
+    return problems
+
+
+def _root_volume_problems(config: ClusterConfig) -> list[str]:
+    """EBS gp3 limits on each pool's root volume (size, throughput and IOPS together)."""
+    problems: list[str] = []
+    for i, pool in enumerate(config.gpu_pools):
+        volume = pool.root_volume
+        if volume is None:
+            continue
+        size = volume.size_gib or config.gpu_root_volume_gib
+        throughput = volume.throughput_mibps
+        if throughput is None and pool.fast_image_pull:
+            throughput = nodeadm.FAST_IMAGE_PULL_MIN_THROUGHPUT_MIBPS
+        broken = ebs.gp3_problems(size, throughput, volume.iops)
+        problems.extend(f"gpu_pools.{i}.root_volume.{p}" for p in broken)
+    return problems
+
+
+def _warm_capacity_problems(config: ClusterConfig) -> list[str]:
+    """Warm nodes within the pool's groups; pause pods that the device plugin would admit."""
+    problems = []
+    buffers = KUBERNETES_RELEASES[config.kubernetes_version].capacity_buffer_api is not None
+    for i, pool in enumerate(config.gpu_pools):
+        if not pool.warm_nodes:
+            continue
+        zones = len(pool.availability_zones or config.availability_zones)
+        if pool.warm_nodes > pool.max_size * zones:
+            problems.append(
+                f"gpu_pools.{i}.warm_nodes: {pool.warm_nodes} is more than the pool's "
+                f"{pool.max_size * zones} nodes (max_size {pool.max_size} x {zones} zones); "
+                "allowed: 0 to that"
+            )
+        sharing = pool.gpu_sharing
+        if not buffers and sharing and sharing.fail_requests_greater_than_one:
+            problems.append(
+                f"gpu_pools.{i}.warm_nodes: on Kubernetes {config.kubernetes_version} warm "
+                "nodes are held by pause pods asking for every GPU replica of a node, which "
+                "gpu_sharing.fail_requests_greater_than_one refuses; use Kubernetes 1.34+ "
+                "(CapacityBuffer) or set it to false"
+            )
     return problems
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
+from cluster_config import ebs, nodeadm
 from cluster_config.catalog import GPU_INSTANCE_TYPES, accelerator_label, gpu_memory_gb
 from cluster_config.gpu_sharing import (
     GPU_RESOURCE,
@@ -57,6 +58,7 @@ from cluster_config.priority_expander import (
     expander_flag,
     expander_priorities,
 )
+from cluster_config.warm_capacity import WarmPool
 
 CapacityType = Literal["SPOT", "ON_DEMAND"]
 TaintEffectName = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
@@ -65,6 +67,40 @@ NODE_TEMPLATE_PREFIX = "k8s.io/cluster-autoscaler/node-template"
 """ASG tags the autoscaler builds a group's template node from while it has no node
 (cluster-autoscaler ``cloudprovider/aws/aws_manager.go`` ``buildNodeFromTemplate``)."""
 SYSTEM_CONSTRUCT_ID = "SystemNodeGroup"
+SYSTEM_LAUNCH_TEMPLATE_ID = "SystemLaunchTemplate"
+SHARED_GPU_LAUNCH_TEMPLATE_ID = "GpuLaunchTemplate"
+"""The template of every GPU pool without launch settings of its own (all pools before per-pool
+templates existed: keeping it keeps their groups, as EKS cannot move a group to another
+template)."""
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """One launch template: what it gives the nodes of the groups that use it.
+
+    ``construct_id`` follows the pool's name (``GpuSpotNgLaunchTemplate``) for a pool with its
+    own settings, never a list position. More node settings (network interfaces, placement)
+    belong here as fields with a default that leaves the template unchanged, so adding one
+    changes no other pool's template.
+    """
+
+    construct_id: str
+    root_volume_gib: int
+    throughput_mibps: int | None = None
+    """None: gp3's baseline (125 MiB/s), not written to the template."""
+    iops: int | None = None
+    """None: gp3's baseline (3000), not written to the template."""
+    fast_image_pull: bool = False
+    """Write nodeadm's ``FastImagePull`` feature gate into the user data."""
+
+    @property
+    def own(self) -> bool:
+        """A pool's own template (not the shared GPU one, not the system group's)."""
+        return self.construct_id not in (SYSTEM_LAUNCH_TEMPLATE_ID, SHARED_GPU_LAUNCH_TEMPLATE_ID)
+
+    @property
+    def effective_throughput_mibps(self) -> int:
+        return self.throughput_mibps or ebs.GP3_BASELINE_THROUGHPUT_MIBPS
 
 
 @dataclass(frozen=True)
@@ -99,7 +135,8 @@ class NodeGroupSpec:
     availability_zones: tuple[str, ...]
     min_size: int
     max_size: int
-    root_volume_gib: int
+    launch: LaunchSpec
+    """The launch template the group uses (shared by a pool's groups)."""
     labels: Mapping[str, str]
     taints: tuple[NodeTaint, ...]
     node_template_resources: Mapping[str, str]
@@ -107,6 +144,10 @@ class NodeGroupSpec:
     zero; the group then gets no node-template tags)."""
     priority: int
     """The priority expander's priority: higher is tried first."""
+    warm_nodes: int
+    """The pool's ``warm_nodes`` (0 on the system group and on on-demand fallback groups)."""
+    image_size_gb: int | None
+    """The pool's ``image_size_gb`` (verify's cold-start budget only)."""
     sharing: GpuSharingConfig | None
     kubernetes_version: str
     release_version: str | None
@@ -127,12 +168,17 @@ class NodeGroupSpec:
             "NodeRole": self.node_role_id,
             "DiskSize": self.disk_size,
             "RemoteAccess": None,
+            "LaunchTemplate": self.launch.construct_id if self.launch.own else None,
         }
 
     @property
     def physical_name(self) -> str:
         """The node group's name in EKS: ``<name>-<digest of its create-only properties>``."""
         return physical_nodegroup_name(self.name, self.create_only)
+
+    @property
+    def root_volume_gib(self) -> int:
+        return self.launch.root_volume_gib
 
     @property
     def node_template_tags(self) -> dict[str, str]:
@@ -172,6 +218,24 @@ class NodeGroupSpecs:
         for spec in self.gpu:
             pools.setdefault(spec.pool, []).append(spec)
         return {name: tuple(groups) for name, groups in pools.items()}
+
+    @property
+    def launch_templates(self) -> tuple[LaunchSpec, ...]:
+        """Every launch template the groups use, each once, in config order."""
+        return tuple(dict.fromkeys(spec.launch for spec in self.all))
+
+    @property
+    def warm_pools(self) -> tuple[WarmPool, ...]:
+        """Each pool with ``warm_nodes``: the buffer pods the warm-capacity chart makes."""
+        return tuple(
+            WarmPool(
+                pool=name,
+                nodes=groups[0].warm_nodes,
+                gpus_per_node=int(groups[0].node_template_resources[GPU_RESOURCE]),
+            )
+            for name, groups in self.pools.items()
+            if groups[0].warm_nodes
+        )
 
     @property
     def gpu_instance_types(self) -> tuple[str, ...]:
@@ -235,7 +299,7 @@ def _system_spec(config: ClusterConfig) -> NodeGroupSpec:
         availability_zones=config.control_plane_zones,
         min_size=system.min_size,
         max_size=system.max_size,
-        root_volume_gib=system.root_volume_gib,
+        launch=LaunchSpec(SYSTEM_LAUNCH_TEMPLATE_ID, root_volume_gib=system.root_volume_gib),
         labels=SYSTEM_NODE_LABELS,
         taints=(),
         node_template_resources={},
@@ -243,11 +307,34 @@ def _system_spec(config: ClusterConfig) -> NodeGroupSpec:
         # toleration and a GPU); it has a priority so that the expander still uses it.
         priority=SPOT_PRIORITY,
         sharing=None,
+        warm_nodes=0,
+        image_size_gb=None,
+    )
+
+
+def pool_launch_spec(config: ClusterConfig, pool: GpuPoolConfig) -> LaunchSpec:
+    """The launch template of ``pool``'s groups: the shared GPU template unless the pool has
+    launch settings of its own; with ``fast_image_pull`` and no throughput set, the throughput
+    nodeadm recommends."""
+    volume = pool.root_volume
+    size = (volume.size_gib if volume else None) or config.gpu_root_volume_gib
+    if not pool.own_launch_template:
+        return LaunchSpec(SHARED_GPU_LAUNCH_TEMPLATE_ID, root_volume_gib=size)
+    throughput = volume.throughput_mibps if volume else None
+    if throughput is None and pool.fast_image_pull:
+        throughput = nodeadm.FAST_IMAGE_PULL_MIN_THROUGHPUT_MIBPS
+    return LaunchSpec(
+        f"{construct_id(pool.name)}LaunchTemplate",
+        root_volume_gib=size,
+        throughput_mibps=throughput,
+        iops=volume.iops if volume else None,
+        fast_image_pull=pool.fast_image_pull,
     )
 
 
 def _pool_specs(config: ClusterConfig, index: int, pool: GpuPoolConfig) -> list[NodeGroupSpec]:
     shape = GPU_INSTANCE_TYPES[pool.instance_types[0]]
+    launch = pool_launch_spec(config, pool)
     labels = {
         POOL_LABEL: pool.name,
         ACCELERATOR_LABEL: accelerator_label(pool.instance_types),
@@ -264,7 +351,7 @@ def _pool_specs(config: ClusterConfig, index: int, pool: GpuPoolConfig) -> list[
         # Physical GPUs x time-slicing replicas: what the device plugin will advertise.
         GPU_RESOURCE: str(advertised_gpus(shape.gpus, pool.gpu_sharing)),
         # What the kubelet will offer, not the raw disk (cluster_config/nodeadm.py).
-        "ephemeral-storage": ephemeral_storage_quantity(config.gpu_root_volume_gib),
+        "ephemeral-storage": ephemeral_storage_quantity(launch.root_volume_gib),
         # Nor the instance's CPUs and memory: less nodeadm's reservations, so a pod that scales
         # a group up from zero also fits the node that joins.
         "cpu": cpu_quantity(shape.vcpus),
@@ -295,12 +382,14 @@ def _pool_specs(config: ClusterConfig, index: int, pool: GpuPoolConfig) -> list[
                     availability_zones=(zone,),
                     min_size=min_size,
                     max_size=max_size,
-                    root_volume_gib=config.gpu_root_volume_gib,
+                    launch=launch,
                     labels=labels,
                     taints=(GPU_TAINT,),
                     node_template_resources=resources,
                     priority=SPOT_PRIORITY if capacity_type == "SPOT" else ON_DEMAND_PRIORITY,
                     sharing=pool.gpu_sharing,
+                    warm_nodes=0 if is_fallback else pool.warm_nodes,
+                    image_size_gb=pool.image_size_gb,
                 )
             )
     return specs
@@ -321,12 +410,14 @@ def _spec(
     availability_zones: tuple[str, ...],
     min_size: int,
     max_size: int,
-    root_volume_gib: int,
+    launch: LaunchSpec,
     labels: Mapping[str, str],
     taints: tuple[NodeTaint, ...],
     node_template_resources: Mapping[str, str],
     priority: int,
     sharing: GpuSharingConfig | None,
+    warm_nodes: int,
+    image_size_gb: int | None,
 ) -> NodeGroupSpec:
     """A spec, with what every group takes from the cluster (version, AMI release, repair)."""
     return NodeGroupSpec(
@@ -342,12 +433,14 @@ def _spec(
         availability_zones=availability_zones,
         min_size=min_size,
         max_size=max_size,
-        root_volume_gib=root_volume_gib,
+        launch=launch,
         labels=MappingProxyType(dict(labels)),
         taints=taints,
         node_template_resources=MappingProxyType(dict(node_template_resources)),
         priority=priority,
         sharing=sharing,
+        warm_nodes=warm_nodes,
+        image_size_gb=image_size_gb,
         kubernetes_version=config.kubernetes_version,
         release_version=config.node_ami_release_version,
         node_auto_repair=config.node_auto_repair,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 MIB = 1024 * 1024
 
@@ -131,3 +132,56 @@ def memory_quantity(instance_memory_mib: int, instance_types: tuple[str, ...]) -
     ``maxPods``), with the memory the kernel reports taken as the instance's less the allowance."""
     reported = instance_memory_mib * (100 - REPORTED_MEMORY_ALLOWANCE_PERCENT) // 100
     return f"{min(allocatable_memory_mib(reported, t) for t in instance_types)}Mi"
+
+
+# Fast image pull: the ``FastImagePull`` feature gate of a NodeConfig (read in
+# awslabs/amazon-eks-ami at tag v20260724, commit 81fec2e).
+FAST_IMAGE_PULL_GATE = "FastImagePull"
+"""``api/v1alpha1/nodeconfig_types.go`` ``Feature``: "enables a parallel image pull ... will use
+more instance CPU, Memory, and EBS I/O"; marked experimental in ``doc/examples.md``."""
+
+FAST_IMAGE_PULL_MIN_CPU_MILLICORES = 4000
+FAST_IMAGE_PULL_MIN_MEMORY_MIB = 7 * 1024
+"""``internal/containerd/config.go`` ``UseSOCISnapshotter``: the gate is ignored unless the node
+has ``totalCPUMillicores >= 4000`` and online memory ``>= 7*gibibyte``."""
+
+FAST_IMAGE_PULL_MIN_THROUGHPUT_MIBPS = 600
+"""``doc/examples.md``, "Enabling fast image pull": "We recommend at least 600MiB/s throughput.
+Below that value, you may see longer image pull times with this flag. Higher values up to
+1000MiB/s and 16k IOPs may result in better performance." """
+
+
+def fast_image_pull_ignored(vcpus: int, memory_mib: int) -> str | None:
+    """Why nodeadm would ignore ``FastImagePull`` on an instance of this shape, or ``None``.
+
+    The memory nodeadm reads is what the kernel reports, a few percent below the instance's
+    (``REPORTED_MEMORY_ALLOWANCE_PERCENT``): the check uses that lower figure.
+    """
+    reported_mib = memory_mib * (100 - REPORTED_MEMORY_ALLOWANCE_PERCENT) // 100
+    if vcpus * 1000 < FAST_IMAGE_PULL_MIN_CPU_MILLICORES:
+        return f"{vcpus} vCPUs, nodeadm needs {FAST_IMAGE_PULL_MIN_CPU_MILLICORES // 1000}"
+    if reported_mib < FAST_IMAGE_PULL_MIN_MEMORY_MIB:
+        return (
+            f"about {reported_mib} MiB of memory as the kernel reports it, nodeadm needs "
+            f"{FAST_IMAGE_PULL_MIN_MEMORY_MIB} MiB (7 GiB)"
+        )
+    return None
+
+
+NODECONFIG_API_VERSION = "node.eks.aws/v1alpha1"
+
+
+def node_config(*, fast_image_pull: bool) -> dict[str, Any] | None:
+    """The NodeConfig a launch template's user data carries, or ``None`` when it needs none.
+
+    Only feature gates are set: EKS writes the
+    cluster's details into its own part and nodeadm merges the two (``configprovider/mime.go``
+    ``ParseMultipart`` -> ``MergeNodeConfigs``).
+    """
+    if not fast_image_pull:
+        return None
+    return {
+        "apiVersion": NODECONFIG_API_VERSION,
+        "kind": "NodeConfig",
+        "spec": {"featureGates": {FAST_IMAGE_PULL_GATE: True}},
+    }

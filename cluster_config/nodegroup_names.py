@@ -56,6 +56,11 @@ ADDED_DEFAULTS: dict[str, object] = {
 """The other create-only properties and their values in every group named so far: a group whose
 value differs gets a different digest; at these values they add nothing, so no deployed group is
 renamed (renaming replaces it)."""
+EKS_IMMUTABLE = ("LaunchTemplate",)
+"""Not create-only in CloudFormation, yet EKS refuses to change it: a group's launch template
+ID ("After node group creation, you cannot use a different ID", EKS API Reference,
+``LaunchTemplateSpecification``). ``None`` for the shared templates, so their groups keep their
+names; a pool's own template's construct ID otherwise."""
 NOT_DIGESTED = {
     "NodegroupName": "the name itself",
     "ClusterName": "a new cluster name makes new stacks and a new cluster: the group is created "
@@ -70,13 +75,14 @@ def physical_nodegroup_name(name_prefix: str, create_only: Mapping[str, object])
     create the replacement beside the group it replaces; ``create_only`` maps each of them to
     what decides it (``Subnets``: the group's zones, whose private subnets it uses).
     ``tests/test_redeploy_safety.py`` holds this list against cfn-lint's schema."""
-    expected = set(DIGESTED) | set(ADDED_DEFAULTS)
+    expected = set(DIGESTED) | set(ADDED_DEFAULTS) | set(EKS_IMMUTABLE)
     if set(create_only) != expected:
         raise ValueError(
             f"node group {name_prefix}: create-only values for {sorted(create_only)}, "
             f"expected {sorted(expected)}"
         )
     parts: list[object] = [_jsonable(create_only[key]) for key in DIGESTED]
+    parts += [create_only[key] for key in EKS_IMMUTABLE if create_only[key] is not None]
     added = {
         key: _jsonable(create_only[key])
         for key, default in ADDED_DEFAULTS.items()

@@ -9,7 +9,8 @@ for G and P. The quotas, the classes each covers and the documented defaults are
 ``data/ec2-vcpu-quotas.json`` (sources and the date they were read in the file).
 
 A group asks for ``size x vCPUs`` of the largest of its types (a scale-up may launch any of them);
-``min`` is every group at ``min_size`` (what a deploy starts), ``max`` every group at
+``min`` is every group at ``min_size`` (what a deploy starts) plus a pool's ``warm_nodes`` beyond
+its groups' ``min_size`` (the buffer makes the autoscaler start them), ``max`` every group at
 ``max_size`` (what the autoscaler may reach), on-demand fallbacks and the system group included.
 """
 
@@ -115,6 +116,10 @@ def quota_needs(
     totals: dict[str, list[int]] = {}
     groups: dict[str, list[str]] = {}
     unclassified: list[str] = []
+    warm = {
+        pool: max(specs[0].warm_nodes - sum(s.min_size for s in specs if not s.fallback), 0)
+        for pool, specs in node_groups.pools.items()
+    }
     for spec in node_groups.all:
         quota = table.quota_for(spec.instance_types[0], spec.capacity_type)
         if quota is None or any(
@@ -124,7 +129,8 @@ def quota_needs(
             continue
         largest = max(vcpus[t] for t in spec.instance_types)
         low, high = totals.setdefault(quota.code, [0, 0])
-        totals[quota.code] = [low + spec.min_size * largest, high + spec.max_size * largest]
+        started = spec.min_size + (0 if spec.fallback else warm.pop(spec.pool, 0))
+        totals[quota.code] = [low + started * largest, high + spec.max_size * largest]
         groups.setdefault(quota.code, []).append(spec.name)
     return QuotaNeeds(
         needs=tuple(

@@ -32,6 +32,10 @@ class KubernetesAddons(Construct):
         self.device_plugin = cluster.add_cdk8s_chart("NvidiaDevicePlugin", charts.device_plugin)
         self.autoscaler = cluster.add_cdk8s_chart("ClusterAutoscaler", charts.autoscaler)
         self.autoscaler.node.add_dependency(*autoscaler_identity)
+        self.warm_capacity = None
+        if charts.warm_capacity is not None:  # the CRD (autoscaler chart) and the GPU plugin
+            self.warm_capacity = cluster.add_cdk8s_chart("GpuWarmCapacity", charts.warm_capacity)
+            self.warm_capacity.node.add_dependency(self.device_plugin, self.autoscaler)
         self.storage_class = None
         if include_storage_class:  # with the EBS CSI driver, its provisioner
             self.storage_class = cluster.add_cdk8s_chart("EbsStorageClass", charts.storage_class)

@@ -157,5 +157,10 @@ def _check(spec: NodeGroupSpec, launch_template: NodeLaunchTemplate, node_role: 
     volume = launch_template.root_volume_gib
     if not Token.is_unresolved(volume) and volume != spec.root_volume_gib:
         problems.append(f"launch template root volume {volume} GiB, spec {spec.root_volume_gib}")
+    if launch_template.throughput_mibps != spec.launch.throughput_mibps:
+        problems.append(
+            f"launch template throughput {launch_template.throughput_mibps} MiB/s, spec "
+            f"{spec.launch.throughput_mibps}"
+        )
     if problems:
         raise ValueError(f"node group {spec.name}: " + "; ".join(problems))

@@ -24,6 +24,7 @@ from charts import AddonCharts
 from charts import cluster_autoscaler as autoscaler_chart
 from cluster_config import ClusterConfig
 from cluster_config.node_groups import NodeGroupSpecs
+from cluster_config.nodeadm import node_config
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
 from constructs_lib.cluster_role_trust import confine_cluster_role
@@ -158,6 +159,19 @@ class ClusterStack(Stack):
             for role_id in dict.fromkeys(spec.node_role_id for spec in node_groups.all)
         }
         provider = NodegroupOpsProvider(self, "NodegroupOps", cluster_name=config.cluster_name)
+        # One template per pool with launch settings of its own; the others share
+        # GpuLaunchTemplate (cluster_config/node_groups.py LaunchSpec).
+        templates = {
+            launch.construct_id: NodeLaunchTemplate(
+                self,
+                launch.construct_id,
+                root_volume_gib=launch.root_volume_gib,
+                throughput_mibps=launch.throughput_mibps,
+                iops=launch.iops,
+                node_config=node_config(fast_image_pull=launch.fast_image_pull),
+            )
+            for launch in node_groups.launch_templates
+        }
         system = node_groups.system
         self.system_node_group = ManagedNodeGroup(
             self,
@@ -166,19 +180,12 @@ class ClusterStack(Stack):
             cluster=self.cluster,
             provider=provider,
             node_role=node_roles[system.node_role_id],
-            launch_template=NodeLaunchTemplate(
-                self, "SystemLaunchTemplate", root_volume_gib=system.root_volume_gib
-            ),
+            launch_template=templates[system.launch.construct_id],
         )
         self.system_node_group.node.add_dependency(vpc_cni)
         coredns = eks.Addon(self, "CoreDns", addon_name="coredns", cluster=self.cluster)
         coredns.node.add_dependency(self.system_node_group.nodegroup)
 
-        # One launch template for every GPU group: its ID is a node label the autoscaler
-        # compares on live nodes (constructs_lib/node_launch_template.py).
-        gpu_template = NodeLaunchTemplate(
-            self, "GpuLaunchTemplate", root_volume_gib=config.gpu_root_volume_gib
-        )
         self.gpu_node_groups: dict[str, ManagedNodeGroup] = {}
         for spec in node_groups.gpu:
             group = ManagedNodeGroup(
@@ -188,7 +195,7 @@ class ClusterStack(Stack):
                 cluster=self.cluster,
                 provider=provider,
                 node_role=node_roles[spec.node_role_id],
-                launch_template=gpu_template,
+                launch_template=templates[spec.launch.construct_id],
             )
             group.node.add_dependency(vpc_cni)
             self.gpu_node_groups[spec.name] = group

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import settings
 
-from tests.support import FULL_MATRIX, Synthesized, config_with, synthesize
+from tests.support import FULL_MATRIX, Synthesized, config_with, default_data, synthesize
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +31,20 @@ def without_storage_and_metrics_synth(tmp_path_factory: pytest.TempPathFactory) 
 # random draw); local runs keep exploring new ones.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile("ci" if FULL_MATRIX else "default")
+
+
+FAST_START_POOL = {
+    "name": "fast",
+    "instance_types": ["g6e.xlarge"],
+    "min_size": 0,
+    "max_size": 2,
+    "fast_image_pull": True,
+    "warm_nodes": 1,
+}
+
+
+@pytest.fixture(scope="session")
+def fast_start_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The default pool plus a pool with every cold-start lever (fast image pull, warm node)."""
+    pools = [*default_data()["gpu_pools"], FAST_START_POOL]
+    return synthesize(config_with({"gpu_pools": pools}), tmp_path_factory.mktemp("fast"))

@@ -12,7 +12,9 @@ import pytest
 import yaml
 
 from charts.nvidia_device_plugin import NvidiaDevicePluginChart
+from charts.warm_capacity import WarmCapacityChart
 from cluster_config.gpu_sharing import MAX_REPLICAS, MIN_REPLICAS
+from cluster_config.warm_capacity import WarmPool
 from tests.support import Synthesized
 from verify import checkov
 from verify.checkov import (
@@ -53,12 +55,31 @@ def broken_copies(default_synth: Synthesized, folder: Path) -> list[Path]:
 BROKEN = ("broken.template.json", "broken.yaml")
 
 
+def warm_capacity_manifests(folder: Path) -> list[Path]:
+    """The warm-capacity chart both ways (CapacityBuffer, and the pause pods of Kubernetes 1.33),
+    which the default config does not make."""
+    paths = []
+    for name, api in (("buffer", "v1beta1"), ("pause", None)):
+        chart = WarmCapacityChart(
+            cdk8s.App(),
+            "Warm",
+            pools=[WarmPool(pool="gpu-spot-ng", nodes=1, gpus_per_node=1)],
+            capacity_buffer_api=api,
+        )
+        path = folder / f"gpu-warm-capacity-{name}.yaml"
+        path.write_text(yaml.safe_dump_all(chart.to_json()))
+        paths.append(path)
+    return paths
+
+
 @pytest.fixture(scope="module")
 def scan(default_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
-    """One checkov run over the default synth's files and the broken copies (checkov judges each
-    file on its own, so a finding's file says which it came from)."""
-    broken = broken_copies(default_synth, tmp_path_factory.mktemp("broken"))
-    return run_checkov([*synthesized_files(default_synth.outdir), *broken])
+    """One checkov run over the default synth's files, the warm-capacity manifests and the broken
+    copies (checkov judges each file on its own, so a finding's file says which it came from)."""
+    folder = tmp_path_factory.mktemp("broken")
+    broken = broken_copies(default_synth, folder)
+    warm = warm_capacity_manifests(folder)
+    return run_checkov([*synthesized_files(default_synth.outdir), *warm, *broken])
 
 
 @pytest.fixture(scope="module")

@@ -19,12 +19,14 @@ from verify.autoscaler import check_autoscaler
 from verify.capacity import check_capacity
 from verify.cfn_lint import check_cfn_lint
 from verify.checkov import check_checkov, synthesized_files
+from verify.cold_start import check_cold_start
 from verify.cost import check_cost
 from verify.disruption import ALLOW_FLAG, check_disruption
 from verify.eks_posture import check_eks_posture, stack_properties
 from verify.live import LiveFacts, ask_account, check_live
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
+from verify.node_user_data import check_node_user_data
 from verify.quotas import check_quotas
 from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report
@@ -99,6 +101,7 @@ def _results(
         check_nag(synthesis.validation_report(), synthesis.policy_error),
         check_cfn_lint(list(stack_templates(outdir).values())),
         check_eks_posture(synthesis.templates, stack_properties(outdir)),
+        check_node_user_data(synthesis.templates),
     ]
     after = [
         *_manifest_checks(synthesis),
@@ -117,6 +120,7 @@ def _results(
             facts.asked_on if facts else None,
         ),
         check_cost(config, node_groups, prices=prices),
+        check_cold_start(config, node_groups, attached_objects(synthesis.cluster)),
         *([check_live(live)] if args.live else []),
     ]
     return [*before, checkov.result(), *after]

@@ -53,6 +53,11 @@ def check_cost(
                 fallback = _hourly(figures.fallback_node_hour, symbol)
                 idle_node += f"; an on-demand fallback node {fallback}/hour"
             details.append(idle_node)
+            if figures.warm_nodes:
+                details.append(
+                    f"{pool}: warm_nodes keep {figures.warm_nodes} node(s) beyond min_size "
+                    f"running: {figures.warm.text(symbol)}/month (in idle)"
+                )
     if cost.observability is not None:
         details.append(
             f"gpu_metrics (Container Insights): {cost.observability.text()}/month from idle to "

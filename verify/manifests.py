@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 
 from verify.report import CheckResult
@@ -31,14 +32,41 @@ def attached_objects(template: dict[str, Any]) -> list[dict[str, Any]]:
     return objects
 
 
+def custom_schemas(objects: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """``(apiVersion, kind)`` -> the OpenAPI schema of each version a CRD among ``objects``
+    serves (what the API server validates a custom object against)."""
+    schemas = {}
+    for crd in objects:
+        if crd["kind"] != "CustomResourceDefinition":
+            continue
+        spec = crd["spec"]
+        for version in spec["versions"]:
+            if version.get("served"):
+                key = (f"{spec['group']}/{version['name']}", spec["names"]["kind"])
+                schemas[key] = version["schema"]["openAPIV3Schema"]
+    return schemas
+
+
 def check_schema(objects: list[dict[str, Any]], kubernetes_version: str) -> CheckResult:
     problems: list[str] = []
+    custom = custom_schemas(objects)
     for obj in objects:
+        schema = custom.get((obj.get("apiVersion", ""), obj["kind"]))
+        if schema is not None:  # a custom object: its CRD's schema (Draft 7 covers what it uses)
+            problems.extend(
+                f"{_name(obj)}: {'.'.join(map(str, e.absolute_path))}: {e.message}"
+                for e in jsonschema.Draft7Validator(schema).iter_errors(obj)
+            )
+            continue
         try:
             kubernetes_validate.validate(obj, f"{kubernetes_version}.0", strict=True)
         except kubernetes_validate.ValidationError as error:
             problems.append(f"{_name(obj)}: {error.message}")
+        except kubernetes_validate.SchemaNotFoundError:
+            problems.append(f"{_name(obj)}: {obj.get('apiVersion')} is neither built in nor a CRD")
     summary = f"{len(objects)} objects against the Kubernetes {kubernetes_version} schema"
+    if custom:
+        summary += f" and {len(custom)} custom resource version(s)"
     if not objects:
         return CheckResult("k8s-schema", "FAIL", "no manifest is attached to the cluster")
     return CheckResult("k8s-schema", "FAIL" if problems else "PASS", summary, problems)
