@@ -63,6 +63,7 @@ def build_charts(config: ClusterConfig, node_groups: NodeGroupSpecs) -> AddonCha
             "NvidiaDevicePlugin",
             gpu_instance_types=node_groups.gpu_instance_types,
             sharing_configs=node_groups.device_plugin_configs,
+            image_registry_mirror=config.image_registry_mirror,
         ),
         autoscaler=ClusterAutoscalerChart(
             cdk8s.App(),
@@ -74,14 +75,18 @@ def build_charts(config: ClusterConfig, node_groups: NodeGroupSpecs) -> AddonCha
             args=_autoscaler_args(config, node_groups, buffers=buffers),
             expander_priorities=node_groups.expander_priorities,
             capacity_buffer_crd=CRD_DIR / str(release.capacity_buffer_crd) if buffers else None,
+            image_registry_mirror=config.image_registry_mirror,
         ),
-        smoke_test=GpuSmokeTestChart(cdk8s.App(), "GpuSmokeTest"),
+        smoke_test=GpuSmokeTestChart(
+            cdk8s.App(), "GpuSmokeTest", image_registry_mirror=config.image_registry_mirror
+        ),
         storage_class=EbsStorageClassChart(cdk8s.App(), "EbsStorageClass"),
         warm_capacity=WarmCapacityChart(
             cdk8s.App(),
             "GpuWarmCapacity",
             pools=warm,
             capacity_buffer_api=release.capacity_buffer_api,
+            image_registry_mirror=config.image_registry_mirror,
         )
         if warm
         else None,

@@ -10,6 +10,7 @@ import yaml
 from cdk8s_plus_33 import k8s
 from constructs import Construct
 
+from cluster_config.images import image_reference
 from cluster_config.labels import POOL_LABEL
 from cluster_config.priority_expander import CONFIG_MAP_KEY, CONFIG_MAP_NAME
 from cluster_config.versions import CLUSTER_AUTOSCALER_IMAGE, kubernetes_release
@@ -189,6 +190,7 @@ class ClusterAutoscalerChart(cdk8s.Chart):
         args: Sequence[str] | None = None,
         expander_priorities: Mapping[int, Sequence[str]] | None = None,
         capacity_buffer_crd: Path | None = None,
+        image_registry_mirror: str | None = None,
     ) -> None:
         """``args`` default to ``autoscaler_args(cluster_name)``; ``expander_priorities``
         (priority -> ASG-name regexes) adds the priority expander's ConfigMap;
@@ -197,7 +199,11 @@ class ClusterAutoscalerChart(cdk8s.Chart):
         super().__init__(scope, construct_id, disable_resource_name_hashes=True)
         self.args = list(args) if args is not None else autoscaler_args(cluster_name)
         release = kubernetes_release(kubernetes_version)
-        self.image = f"{CLUSTER_AUTOSCALER_IMAGE}:{release.cluster_autoscaler_tag}"
+        self.image = image_reference(
+            CLUSTER_AUTOSCALER_IMAGE,
+            release.cluster_autoscaler_tag,
+            registry_mirror=image_registry_mirror,
+        )
         labels = {"app": NAME}
         subject = k8s.Subject(kind="ServiceAccount", name=SERVICE_ACCOUNT, namespace=NAMESPACE)
 

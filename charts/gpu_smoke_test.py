@@ -7,6 +7,7 @@ from cdk8s_plus_33 import k8s
 from constructs import Construct
 
 from charts.gpu_toleration import GPU_TOLERATION
+from cluster_config.images import image_reference
 
 # Defaults block: a CUDA base image the AL2023 NVIDIA AMI's driver supports. NVIDIA's Docker Hub
 # copy, because its manifest-list digest is published (the RepoDigest several public repos pin);
@@ -42,6 +43,7 @@ class GpuSmokeTestChart(cdk8s.Chart):
         namespace: str = NAMESPACE,
         image_tag: str = CUDA_TAG,
         image_digest: str = CUDA_DIGEST,
+        image_registry_mirror: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id, disable_resource_name_hashes=True)
         k8s.KubeNamespace(
@@ -82,7 +84,12 @@ class GpuSmokeTestChart(cdk8s.Chart):
                         containers=[
                             k8s.Container(
                                 name="nvidia-smi",
-                                image=f"{CUDA_IMAGE}:{image_tag}@{image_digest}",
+                                image=image_reference(
+                                    CUDA_IMAGE,
+                                    image_tag,
+                                    image_digest,
+                                    registry_mirror=image_registry_mirror,
+                                ),
                                 command=["nvidia-smi"],
                                 resources=k8s.ResourceRequirements(
                                     requests={

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from charts.gpu_toleration import GPU_TOLERATION
 from cluster_config.gpu_sharing import SHARING_CONFIG_LABEL
+from cluster_config.images import image_reference
 
 # Defaults block: the pinned release. Compared field by field with NVIDIA/k8s-device-plugin
 # deployments/static/nvidia-device-plugin.yml at tag v0.20.0 (identical to v0.19.3 but for the
@@ -57,6 +58,7 @@ class NvidiaDevicePluginChart(cdk8s.Chart):
         gpu_instance_types: Sequence[str],
         image_tag: str = DEVICE_PLUGIN_TAG,
         image_digest: str = DEVICE_PLUGIN_DIGEST,
+        image_registry_mirror: str | None = None,
         sharing_configs: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         """``sharing_configs`` (config name -> device-plugin config file, see
@@ -101,7 +103,12 @@ class NvidiaDevicePluginChart(cdk8s.Chart):
                         containers=[
                             k8s.Container(
                                 name="nvidia-device-plugin-ctr",
-                                image=f"{DEVICE_PLUGIN_IMAGE}:{image_tag}@{image_digest}",
+                                image=image_reference(
+                                    DEVICE_PLUGIN_IMAGE,
+                                    image_tag,
+                                    image_digest,
+                                    registry_mirror=image_registry_mirror,
+                                ),
                                 security_context=k8s.SecurityContext(
                                     allow_privilege_escalation=False,
                                     capabilities=k8s.Capabilities(drop=["ALL"]),

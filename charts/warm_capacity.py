@@ -27,6 +27,7 @@ from constructs import Construct
 
 from charts.gpu_toleration import GPU_TOLERATION
 from cluster_config.gpu_sharing import GPU_RESOURCE
+from cluster_config.images import image_reference
 from cluster_config.labels import POOL_LABEL
 from cluster_config.warm_capacity import WarmPool
 
@@ -38,10 +39,10 @@ CAPACITY_BUFFER_GROUP = "autoscaling.x-k8s.io"
 # Defaults block: the pause image, pinned by digest. No registry is reachable here; this is the
 # manifest-list digest public repositories pin for registry.k8s.io/pause:3.10 (e.g. Cilium's
 # images/*/Dockerfile "FROM registry.k8s.io/pause:3.10@sha256:ee6521f2..."), read 2026-12-02.
-PAUSE_IMAGE = (
-    "registry.k8s.io/pause:3.10"
-    "@sha256:ee6521f290b2168b6e0935a181d4cff9be1ac3f505666ef0e3c98fae8199917a"
-)
+PAUSE_REPOSITORY = "registry.k8s.io/pause"
+PAUSE_TAG = "3.10"
+PAUSE_DIGEST = "sha256:ee6521f290b2168b6e0935a181d4cff9be1ac3f505666ef0e3c98fae8199917a"
+PAUSE_IMAGE = image_reference(PAUSE_REPOSITORY, PAUSE_TAG, PAUSE_DIGEST)
 BUFFER_POD_CPU = "10m"
 BUFFER_POD_MEMORY = "16Mi"
 """Small on purpose: the GPU request alone makes one buffer pod fill one node."""
@@ -61,8 +62,13 @@ class WarmCapacityChart(cdk8s.Chart):
         *,
         pools: Sequence[WarmPool],
         capacity_buffer_api: str | None,
+        image_registry_mirror: str | None = None,
     ) -> None:
+        """``image_registry_mirror``: the pause image is pulled through it (``charts.images``)."""
         super().__init__(scope, construct_id, disable_resource_name_hashes=True)
+        image = image_reference(
+            PAUSE_REPOSITORY, PAUSE_TAG, PAUSE_DIGEST, registry_mirror=image_registry_mirror
+        )
         self.pools = tuple(pools)
         self.capacity_buffer_api = capacity_buffer_api
         if not self.pools:
@@ -92,7 +98,7 @@ class WarmCapacityChart(cdk8s.Chart):
                     spec=k8s.DeploymentSpec(
                         replicas=warm.nodes,
                         selector=k8s.LabelSelector(match_labels=labels),
-                        template=_pod_template(warm, labels, PRIORITY_CLASS),
+                        template=_pod_template(warm, labels, PRIORITY_CLASS, image),
                     ),
                 )
                 continue
@@ -100,7 +106,7 @@ class WarmCapacityChart(cdk8s.Chart):
                 self,
                 f"{construct}PodTemplate",
                 metadata=k8s.ObjectMeta(name=warm.name, namespace=NAMESPACE, labels=labels),
-                template=_pod_template(warm, labels, None),
+                template=_pod_template(warm, labels, None, image),
             )
             cdk8s.ApiObject(
                 self,
@@ -118,7 +124,7 @@ class WarmCapacityChart(cdk8s.Chart):
 
 
 def _pod_template(
-    warm: WarmPool, labels: dict[str, str], priority_class: str | None
+    warm: WarmPool, labels: dict[str, str], priority_class: str | None, image: str
 ) -> k8s.PodTemplateSpec:
     gpus = k8s.Quantity.from_number(warm.gpus_per_node)
     return k8s.PodTemplateSpec(
@@ -137,7 +143,7 @@ def _pod_template(
             containers=[
                 k8s.Container(
                     name="pause",
-                    image=PAUSE_IMAGE,
+                    image=image,
                     image_pull_policy="Always",
                     resources=k8s.ResourceRequirements(
                         requests={

@@ -36,8 +36,9 @@ EKS_TAGS_ON_ASG = 4
 
 def tag_budget_problems(
     user_tags: int, node_template_tags: Mapping[str, int], *, labels_field: Mapping[str, str]
-) -> list[str]:
-    """Where the user's ``tags`` plus this project's own exceed 50 on a resource.
+) -> list[tuple[str, str]]:
+    """Where the user's ``tags`` plus this project's own exceed 50 on a resource: (field,
+    message) pairs.
 
     ``node_template_tags``: group -> its autoscaler node-template tags, which sit on the
     ``AWS::EKS::Nodegroup`` (beside the user's tags, which CDK puts on every resource) and on its
@@ -48,10 +49,13 @@ def tag_budget_problems(
     room = TAGS_PER_RESOURCE - max(PROJECT_TAGS_ON_SUBNET, most)
     if user_tags > room:
         problems.append(
-            f"tags: {user_tags} tags, but this project adds up to {TAGS_PER_RESOURCE - room} of "
-            "its own to a resource (subnet names, a GPU group's autoscaler node-template tags: "
-            f"labels, taint, resources) and AWS allows {TAGS_PER_RESOURCE} per resource; "
-            f"allowed: at most {max(room, 0)}"
+            (
+                "tags",
+                f"{user_tags} tags, but this project adds up to {TAGS_PER_RESOURCE - room} of "
+                "its own to a resource (subnet names, a GPU group's autoscaler node-template tags: "
+                f"labels, taint, resources) and AWS allows {TAGS_PER_RESOURCE} per resource; "
+                f"allowed: at most {max(room, 0)}",
+            )
         )
     reported = set()
     for group, count in node_template_tags.items():
@@ -60,10 +64,13 @@ def tag_budget_problems(
             reported.add(field)
             allowed = TAGS_PER_RESOURCE - EKS_TAGS_ON_ASG
             problems.append(
-                f"{field}: group {group} would get {count} autoscaler node-template tags (one "
-                f"per label, taint and resource) on its Auto Scaling group beside "
-                f"{EKS_TAGS_ON_ASG} EKS tags, and AWS allows {TAGS_PER_RESOURCE}; allowed: at "
-                f"most {allowed} node-template tags, so {count - allowed} label(s) fewer"
+                (
+                    field,
+                    f"group {group} would get {count} autoscaler node-template tags (one "
+                    f"per label, taint and resource) on its Auto Scaling group beside "
+                    f"{EKS_TAGS_ON_ASG} EKS tags, and AWS allows {TAGS_PER_RESOURCE}; allowed: at "
+                    f"most {allowed} node-template tags, so {count - allowed} label(s) fewer",
+                )
             )
     return problems
 
@@ -164,7 +171,7 @@ def taint_problem(key: str, value: str) -> str | None:
 # EKS API Reference, CreateNodegroup releaseVersion and the EKS User Guide, "Retrieve recommended
 # Amazon Linux AMI IDs" (release versions such as 1.36.0-20261120: <Kubernetes version>-<date>):
 # the version must be an AMI release of the node group's Kubernetes minor.
-_RELEASE_VERSION = re.compile(r"(?P<minor>\d+\.\d+)\.\d+-(?P<date>\d{8})")
+_RELEASE_VERSION = re.compile(r"(?P<minor>[0-9]+\.[0-9]+)\.[0-9]+-(?P<date>[0-9]{8})")
 
 
 def release_version_problem(release: str, kubernetes_minor: str) -> str | None:

@@ -17,8 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from cluster_config.loader import ConfigError, load_config
+from cluster_config.loader import load_config
 from cluster_config.model import ClusterConfig
+from cluster_config.problems import ConfigError, Problem
 
 if TYPE_CHECKING:  # the config check itself runs without starting the CDK's jsii kernel
     import aws_cdk as cdk
@@ -56,7 +57,13 @@ def check_config_or_exit(defaults: Any, config_path: Any, outdir: Path) -> Clust
     try:
         if config_path is not None and not isinstance(config_path, str):
             raise ConfigError(
-                [f"config: -c config= must be a path, got {type(config_path).__name__}"]
+                [
+                    Problem(
+                        "ConfigFile",
+                        "config",
+                        f"-c config= must be a path, got {type(config_path).__name__}",
+                    )
+                ]
             )
         return load_config(defaults, config_path)
     except ConfigError as error:

@@ -43,27 +43,26 @@ class SharingSettings(Protocol):
     def fail_requests_greater_than_one(self) -> bool: ...
 
 
-def sharing_problems(sharing: SharingSettings) -> list[str]:
-    """What upstream or this project does not support in ``sharing``; one line each."""
-    problems = []
-    if sharing.strategy == "mps":
-        problems.append(
-            "strategy: 'mps' is not supported (upstream calls MPS experimental and it needs the "
-            "MPS control daemon); allowed: 'time-slicing'"
+def strategy_problem(strategy: str) -> str | None:
+    """Why ``strategy`` is not supported here, or None."""
+    if strategy == "time-slicing":
+        return None
+    if strategy == "mps":
+        return (
+            "'mps' is not supported (upstream calls MPS experimental and it needs the MPS "
+            "control daemon); allowed: 'time-slicing'"
         )
-    elif sharing.strategy != "time-slicing":
-        problems.append(f"strategy: {sharing.strategy!r} is unknown; allowed: 'time-slicing'")
-    if not MIN_REPLICAS <= sharing.replicas <= MAX_REPLICAS:
-        problems.append(
-            f"replicas: {sharing.replicas} is out of range; allowed: {MIN_REPLICAS} to "
-            f"{MAX_REPLICAS} (the device plugin needs >= 2)"
-        )
-    if sharing.rename_by_default:
-        problems.append(
-            "rename_by_default: true would advertise 'nvidia.com/gpu.shared', which the GPU "
-            "taint's workloads and the autoscaler's GPU accounting do not count; allowed: false"
-        )
-    return problems
+    return f"{strategy!r} is unknown; allowed: 'time-slicing'"
+
+
+def rename_problem(rename_by_default: bool) -> str | None:
+    """Why ``renameByDefault`` cannot be on here, or None."""
+    if not rename_by_default:
+        return None
+    return (
+        "true would advertise 'nvidia.com/gpu.shared', which the GPU taint's workloads and the "
+        "autoscaler's GPU accounting do not count; allowed: false"
+    )
 
 
 def sharing_config_name(sharing: SharingSettings) -> str:

@@ -6,13 +6,25 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$ROOT/scripts/setup.sh" synth
+caller_args "$@"
 cd "$ROOT"
 # `cdk synth` reports every failure of the app as 1; the app names its outcome in this file
 # (cluster_config/cli.py) so that the codes above survive the CDK CLI.
 outcome="$(mktemp)"
 trap 'rm -f "$outcome"' EXIT
 status=0
-GPU_SPOT_SYNTH_OUTCOME="$outcome" cdk synth --quiet "$@" || status=$?
+# Three lines of the CDK CLI (2.1148) are dropped from its stderr, each saying nothing the user
+# can act on: "python3 app.py: Subprocess exited with error N" (the app has said why, and this
+# script's exit code says which outcome), "Acknowledge with 'Annotation::info-annotation'" (an
+# info line needs no acknowledgement; warnings keep their hint) and "Supply a stack id (...) to
+# display its template." (printed for any app of more than one stack).
+{
+  GPU_SPOT_SYNTH_OUTCOME="$outcome" cdk synth --quiet ${CALLER_ARGS[@]+"${CALLER_ARGS[@]}"} \
+    2>&1 1>&3 3>&- | sed -u \
+    -e '/: Subprocess exited with error [0-9]*$/d' \
+    -e "/^ *Acknowledge with 'Annotation::info-annotation'$/d" \
+    -e '/^Supply a stack id (.*) to display its template\.$/d' >&2
+} 3>&1 || status=$?
 [ "$status" -eq 0 ] && exit 0
 case "$(cat "$outcome")" in
   policy) exit 1 ;;

@@ -7,5 +7,6 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$ROOT/scripts/setup.sh" verify
+caller_args "$@"
 cd "$ROOT"
-exec python -m verify "$@"
+exec python -m verify ${CALLER_ARGS[@]+"${CALLER_ARGS[@]}"}

@@ -25,6 +25,7 @@ from charts import cluster_autoscaler as autoscaler_chart
 from cluster_config import ClusterConfig
 from cluster_config.node_groups import NodeGroupSpecs
 from cluster_config.nodeadm import node_config
+from cluster_config.public_cidrs import opens_to_internet
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
 from constructs_lib.cluster_role_trust import confine_cluster_role
@@ -126,11 +127,11 @@ class ClusterStack(Stack):
         assert isinstance(cfn_cluster, eks.CfnCluster)
         # The cluster resource alone waits for its log group.
         cfn_cluster.add_resource_dependency(control_plane_logs.log_group)
-        if any(c.prefixlen == 0 for c in config.endpoint.public_access_cidrs):
+        if opens_to_internet(config.endpoint.public_access_cidrs):
             Annotations.of(self.cluster).add_warning_v2(
                 "gpu-spot:public-endpoint-open",
-                "endpoint.public_access_cidrs allows the whole internet to reach the Kubernetes "
-                "API endpoint; set it to your own CIDR (README: Deploying).",
+                "endpoint.public_access_cidrs allows the whole internet (or most of it) to reach "
+                "the Kubernetes API endpoint; set it to your own CIDR (README: Deploying).",
             )
         if not config.endpoint.public_access_cidrs and not config.admin_principal_arns:
             Annotations.of(self.cluster).add_info(

@@ -13,7 +13,7 @@ import pytest
 
 from charts import AddonCharts, build_charts
 from cluster_config import ClusterConfig
-from cluster_config.loader import _merge, validate_config
+from cluster_config.loader import merge_override, validate_config
 from cluster_config.node_groups import node_group_specs
 from verify.synth import Synthesis
 from verify.synth import synthesize as verify_synthesize
@@ -35,7 +35,7 @@ def default_data() -> dict[str, Any]:
 
 def config_with(overrides: dict[str, Any] | None = None) -> ClusterConfig:
     """Defaults overridden the way ``-c config=PATH`` overrides them."""
-    return validate_config(_merge(default_data(), overrides or {}))
+    return validate_config(merge_override(default_data(), overrides or {}))
 
 
 def charts_for(config: ClusterConfig) -> AddonCharts:

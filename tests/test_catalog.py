@@ -208,11 +208,15 @@ def test_c5_8xlarge_does_not_exist_and_is_refused_with_the_real_sizes() -> None:
     with pytest.raises(ConfigError) as caught:
         system_config(["c5.8xlarge"])
     (problem,) = caught.value.problems
-    assert problem.startswith(
-        "system_node_group.instance_types.0: 'c5.8xlarge' is not a supported non-GPU instance "
+    assert (problem.code, problem.path) == (
+        "InstanceTypeNotSupported",
+        "system_node_group.instance_types.0",
+    )
+    assert problem.message.startswith(
+        "'c5.8xlarge' is not a supported non-GPU instance "
         "type: EC2's instance-type data (moto 5.2.5, generated "
     )
-    assert problem.endswith(
+    assert problem.message.endswith(
         ") has no such type; c5 sizes: large, xlarge, 2xlarge, 4xlarge, 9xlarge, 12xlarge, "
         "18xlarge, 24xlarge, metal; allowed: an x86_64 type without GPU or other accelerator "
         "listed in cluster_config/data/ec2-instance-types.tsv"
@@ -226,11 +230,13 @@ def test_p3_2xlarge_is_refused_because_ec2_no_longer_lists_it() -> None:
     with pytest.raises(ConfigError) as caught:
         gpu_config(["p3.2xlarge"])
     (problem,) = caught.value.problems
-    assert "'p3.2xlarge' is not a supported GPU instance type: EC2's instance-type data" in problem
-    assert f"(moto {metadata.version('moto')}, generated 20" in problem
-    assert ") does not list it (close: p3dn.24xlarge" in problem
-    assert "autoscaler" not in problem
-    assert problem.endswith(ALLOWED_GPU)
+    assert problem.code == "InstanceTypeNotSupported"
+    message = problem.message
+    assert "'p3.2xlarge' is not a supported GPU instance type: EC2's instance-type data" in message
+    assert f"(moto {metadata.version('moto')}, generated 20" in message
+    assert ") does not list it (close: p3dn.24xlarge" in message
+    assert "autoscaler" not in message
+    assert message.endswith(ALLOWED_GPU)
 
 
 @pytest.mark.parametrize(
@@ -247,12 +253,12 @@ def test_p3_2xlarge_is_refused_because_ec2_no_longer_lists_it() -> None:
 def test_gpu_types_outside_the_data_are_refused_with_a_short_reason(name: str, reason: str) -> None:
     with pytest.raises(ConfigError) as caught:
         gpu_config([name])
-    problems = caught.value.problems
+    problems = [str(p) for p in caught.value.problems]
     assert len(problems) == 1  # one for the pool, naming its field
     prefix = f"gpu_pools.0.instance_types.0: '{name}' is not a supported GPU instance type: "
     assert problems[0].startswith(prefix + reason), problems[0]
-    assert problems[0].endswith(ALLOWED_GPU)
-    assert len(problems[0]) < 450  # names families, never the thousand types
+    assert problems[0].endswith(ALLOWED_GPU + " [InstanceTypeNotSupported]")
+    assert len(problems[0]) < 480  # names families, never the thousand types
 
 
 def test_every_accepted_gpu_type_builds_a_config() -> None:

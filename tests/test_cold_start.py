@@ -10,12 +10,13 @@ import pytest
 
 from cluster_config import ConfigError
 from cluster_config.node_groups import node_group_specs
+from cluster_config.problems import Problem
 from tests.support import charts_for, config_with, default_data
 from verify.cold_start import PoolStart, check_cold_start, pool_starts, pull_seconds
 from verify.report import print_report
 
 
-def problems(overrides: dict[str, Any]) -> list[str]:
+def problems(overrides: dict[str, Any]) -> list[Problem]:
     with pytest.raises(ConfigError) as caught:
         config_with(overrides)
     return caught.value.problems
@@ -41,27 +42,16 @@ def test_latency_flags_follow_the_config() -> None:
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "expected"),
+    ("field", "value", "flag"),
     [
-        (
-            "scan_interval_seconds",
-            0,
-            "autoscaler.scan_interval_seconds: Input should be greater than or equal to 1: the "
-            "autoscaler's --scan-interval (upstream 10s): below 1 s is no faster (a loop takes "
-            "seconds), above 60 s a pending pod waits longer than the autoscaler's own 30 s SLO "
-            "(got: 0)",
-        ),
-        (
-            "new_pod_scale_up_delay_seconds",
-            601,
-            "autoscaler.new_pod_scale_up_delay_seconds: Input should be less than or equal to "
-            "600: the autoscaler's --new-pod-scale-up-delay (upstream 0s), up to 10 minutes "
-            "(got: 601)",
-        ),
+        ("scan_interval_seconds", 0, "--scan-interval"),
+        ("new_pod_scale_up_delay_seconds", 601, "--new-pod-scale-up-delay"),
     ],
 )
-def test_latency_bounds_name_the_flag(field: str, value: int, expected: str) -> None:
-    assert problems({"autoscaler": {field: value}}) == [expected]
+def test_latency_bounds_name_the_flag(field: str, value: int, flag: str) -> None:
+    (problem,) = problems({"autoscaler": {field: value}})
+    assert (problem.code, problem.path) == ("OutOfRange", f"autoscaler.{field}")
+    assert flag in problem.message
 
 
 # --- the cold-start budget ------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from cluster_config.cli import EXIT_CONFIG_ERROR, EXIT_INTERNAL_ERROR, internal_errors_reported
-from cluster_config.loader import MAX_REPORTED_PROBLEMS
+from cluster_config.problems import MAX_REPORTED_PROBLEMS
 from tests.support import ROOT, config_with, full_matrix_only, resources, synthesize
 
 CORPUS = ROOT / "tests" / "config_corpus"
@@ -155,8 +155,9 @@ def test_config_at_every_limit_synthesizes_within_aws_tag_limits(tmp_path: Path)
     assert max(len(r["Properties"]["Tags"]) for r in nodegroups.values()) == 50
 
 
-def _synth_sh(*args: str) -> tuple[subprocess.CompletedProcess[str], int]:
-    """``bash scripts/synth.sh ARGS`` and the peak RSS (KiB) of its largest process."""
+def _synth_sh(*args: str, cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess[str], int]:
+    """``bash scripts/synth.sh ARGS`` run in ``cwd`` and the peak RSS (KiB) of its largest
+    process."""
     env = {**os.environ, "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}"}
     wrapper = (
         "import resource, subprocess, sys\n"
@@ -165,8 +166,8 @@ def _synth_sh(*args: str) -> tuple[subprocess.CompletedProcess[str], int]:
         "sys.exit(code)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", wrapper, "bash", "scripts/synth.sh", "--quiet", *args],
-        cwd=ROOT,
+        [sys.executable, "-c", wrapper, "bash", str(ROOT / "scripts/synth.sh"), "--quiet", *args],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -186,6 +187,38 @@ def test_billion_laughs_through_synth_sh_is_a_config_error(tmp_path: Path) -> No
     assert "Traceback" not in result.stderr
     assert peak_kib < 1024 * 1024  # it grew past 10 GiB before the loader was bounded
     assert not (tmp_path / "manifest.json").exists()
+
+
+@pytest.mark.slow
+def test_synth_sh_reads_relative_paths_from_where_it_ran_and_prints_only_our_lines(
+    tmp_path: Path,
+) -> None:
+    """``bash ../gpu-spot/scripts/synth.sh -c config=team.yaml`` once said the file did not
+    exist (the script runs from the project root), and every failure ended with the CDK CLI's
+    "Subprocess exited with error 2"."""
+    (tmp_path / "team.yaml").write_text("cluster_name: bad_name\n")
+    result, _ = _synth_sh("-c", "config=team.yaml", "--output", "out", cwd=tmp_path)
+    assert result.returncode == EXIT_CONFIG_ERROR, result.stderr
+    *lines, _peak = result.stderr.splitlines()
+    assert lines == [
+        "Invalid cluster config (1 problem(s)):",
+        "  - cluster_name: must start with a letter and hold only letters, digits and '-', at "
+        'most 100 (got: "bad_name") [BadFormat]',
+    ]
+
+
+@pytest.mark.slow
+def test_verify_sh_reads_relative_paths_from_where_it_ran(tmp_path: Path) -> None:
+    (tmp_path / "team.yaml").write_text("nat_gateways: 9\n")
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts/verify.sh"), "-c", "config=team.yaml", "--baseline", "old"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == EXIT_CONFIG_ERROR, result.stderr
+    assert "nat_gateways: 9 is above the upper bound" in result.stderr
 
 
 def test_valid_china_config_synthesizes_in_the_aws_cn_partition(tmp_path: Path) -> None:

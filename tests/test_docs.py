@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel
 
 from charts import build_charts, write_manifests
-from cluster_config.loader import _merge, validate_config
+from cluster_config.loader import merge_override, validate_config
 from cluster_config.model import ClusterConfig
 from cluster_config.node_groups import node_group_specs
 from tests.support import ROOT, config_with, default_data
@@ -171,7 +171,7 @@ def _as_kubernetes(example: dict[str, Any]) -> dict[str, Any]:
 def test_every_yaml_example_is_a_valid_config_or_valid_kubernetes(where: str, example: Any) -> None:
     assert isinstance(example, dict), where
     if set(example) <= CONFIG_KEYS:
-        validate_config(_merge(default_data(), example))
+        validate_config(merge_override(default_data(), example))
     else:
         kubernetes_validate.validate(_as_kubernetes(example), "1.36.0", strict=True)
 
@@ -179,3 +179,88 @@ def test_every_yaml_example_is_a_valid_config_or_valid_kubernetes(where: str, ex
 def test_yaml_examples_cover_configs_and_kubernetes() -> None:
     kinds = {set(e) <= CONFIG_KEYS for _, e in _yaml_examples()}
     assert kinds == {True, False}
+
+
+def _documented_defaults() -> dict[str, str]:
+    rows = re.findall(r"^\| `([^`]+)` \| ([^|]+) \|", CONFIGURATION.read_text(), flags=re.M)
+    return {name: cell.strip() for name, cell in rows}
+
+
+def _default_of(name: str) -> Any:
+    """What a config without ``name`` gets: the cdk.json value for a field of the cluster, the
+    model's default for a field inside a list item (a pool) or not in cdk.json; ``REQUIRED``
+    when a list item must give it; ``SECTION`` for a mapping documented row by row."""
+    parts = name.replace("[]", "").split(".")
+    listed = "[]." in name
+    model: Any = ClusterConfig
+    data: Any = default_data()
+    for depth, part in enumerate(parts):
+        field = model.model_fields[part]
+        nested = _models(field.annotation)
+        last = depth == len(parts) - 1
+        if not listed and isinstance(data, dict) and part in data:
+            data = data[part]
+        elif not listed or depth > 0:
+            data = _MISSING
+        if last:
+            if nested and not nested[0][1] and field.is_required():
+                return SECTION
+            if data is not _MISSING and not (listed and depth > 0):
+                return data
+            if field.is_required():
+                return REQUIRED
+            default = field.get_default(call_default_factory=True)
+            return default if not isinstance(default, BaseModel) else SECTION
+        if nested:
+            model = nested[0][0]
+    raise AssertionError(name)
+
+
+_MISSING, REQUIRED, SECTION = object(), "required", "see below"
+
+
+def _parse_default(cell: str) -> Any:
+    if cell.startswith("unset"):
+        return None
+    if cell in (REQUIRED, SECTION):
+        return cell
+    value = re.fullmatch(r"`([^`]+)`", cell)
+    assert value, f"a default is `<YAML>`, unset, required or see below, got {cell!r}"
+    return yaml.safe_load(value.group(1))
+
+
+def test_every_documented_default_is_the_models() -> None:
+    """docs/configuration.md once listed gpu_pools[].min_size 0 and max_size 4 as defaults
+    that the model required; every row's default is now compared with what the code applies."""
+    documented = _documented_defaults()
+    wrong = {
+        name: (documented[name], _default_of(name))
+        for name in field_names(ClusterConfig)
+        if _parse_default(documented[name]) != _normalised(_default_of(name))
+    }
+    assert wrong == {}
+
+
+def _normalised(value: Any) -> Any:
+    """Model defaults in the file's terms: tuples as lists, pydantic values as text."""
+    if isinstance(value, tuple | list):
+        return [_normalised(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _normalised(v) for k, v in value.items()}
+    return value
+
+
+def test_the_defaults_check_reads_cdk_json_and_the_model() -> None:
+    assert _default_of("cluster_name") == "gpu-spot"
+    assert _default_of("gpu_pools[].max_size") == 4
+    assert _default_of("gpu_pools[].name") == REQUIRED
+    assert _default_of("gpu_pools[].on_demand_fallback") is None
+    assert _default_of("account") is None
+    assert _default_of("autoscaler") == SECTION
+
+
+def test_shell_commands_use_the_users_cluster_name_not_the_default() -> None:
+    """docs/using-gpus.md's first command once read the stack of the default cluster name."""
+    commands = "\n".join(block for page in PAGES for block in fenced(page.read_text(), "sh"))
+    assert "gpu-spot-cluster" not in commands and "gpu-spot-network" not in commands
+    assert re.search(r"--stack-name\s+[\"']?\$", commands)

@@ -384,3 +384,21 @@ def test_every_rule_cites_the_guide() -> None:
     assert {rule for rule, _ in BREAKS.values()} | {"endpoint", "termination-protection"} == set(
         GUIDE
     )
+
+
+def test_an_endpoint_opened_to_the_internet_in_pieces_warns_too(
+    templates: Templates, properties: dict[str, dict[str, Any]]
+) -> None:
+    """``0.0.0.0/1`` + ``128.0.0.0/1`` is the whole internet; it once passed the check."""
+    vpc = cluster_props(templates)["ResourcesVpcConfig"]
+    vpc.update(EndpointPublicAccess=True, PublicAccessCidrs=["0.0.0.0/1", "128.0.0.0/1"])
+    (finding,) = not_info(findings(templates, properties))
+    assert (finding.level, finding.rule) == ("WARN", "endpoint")
+
+
+def test_an_endpoint_open_to_one_office_does_not_warn(
+    templates: Templates, properties: dict[str, dict[str, Any]]
+) -> None:
+    vpc = cluster_props(templates)["ResourcesVpcConfig"]
+    vpc.update(EndpointPublicAccess=True, PublicAccessCidrs=["198.51.100.0/24", "17.0.0.0/8"])
+    assert not_info(findings(templates, properties)) == []

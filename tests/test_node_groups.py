@@ -15,8 +15,8 @@ from cluster_config.priority_expander import ON_DEMAND_PRIORITY, SPOT_PRIORITY
 from tests.support import ROOT, config_with, default_data
 
 SOURCE_DIRS = ("app.py", "stacks", "constructs_lib", "charts", "cluster_config", "verify", "bench")
-GPU_POOLS_READERS = {"cluster_config/node_groups.py", "cluster_config/model.py"}
-"""The spec function, and the model that defines and validates the field."""
+GPU_POOLS_READERS = {"cluster_config/node_groups.py", "cluster_config/rules.py"}
+"""The spec function, and the config rules that check the pools."""
 
 
 def specs_of(overrides: dict[str, Any] | None = None) -> NodeGroupSpecs:

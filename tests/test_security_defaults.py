@@ -630,3 +630,14 @@ def test_aws_cdk_lib_default_sg_provider_still_has_the_shape_overridden(tmp_path
             "service-role/AWSLambdaBasicExecutionRole"
         }
     ]
+
+
+def test_synth_warns_when_cidrs_together_open_the_endpoint_to_the_world() -> None:
+    """Split into pieces (two /1s, or /2s and /3s covering over 1/16 of IPv4), the internet
+    once got no warning."""
+    app = cdk.App(context=feature_flags())
+    cidrs = ["0.0.0.0/1", "128.0.0.0/1"]
+    stacks = build_stacks(app, config_with({"endpoint": {"public_access_cidrs": cidrs}}))
+    Annotations.from_stack(stacks.cluster).has_warning(
+        "/gpu-spot-cluster/Cluster", Match.string_like_regexp("whole internet")
+    )

@@ -583,3 +583,23 @@ def test_an_instance_type_affinity_scales_from_zero_only_with_the_first_type(
         assert fit_failure(pod_for(group.instance_types[1:]), node) == (
             "required node affinity does not match"
         )
+
+
+def test_the_groups_table_fits_100_columns(output: dict[str, Any]) -> None:
+    """It was one table of 16 columns, about 170 wide; printed under a 10-column indent."""
+    table = run(output).table
+    legend = next(i for i, line in enumerate(table) if line.startswith("(yes: "))
+    headers = [line for line in table[:legend] if line.startswith("group ")]
+    assert len(headers) == 3
+    assert max(len(line) for line in table[: legend + 5]) + len(" " * 10) <= 100
+
+
+def test_a_device_plugin_pulled_through_a_mirror_is_still_found(output: dict[str, Any]) -> None:
+    """With ``image_registry_mirror`` the plugin's image is ``<mirror>/nvcr.io/...``; verify
+    once looked for the image by its start and reported that no DaemonSet ran the plugin."""
+    for obj in output["objects"]:
+        if obj["kind"] == "DaemonSet":
+            for container in obj["spec"]["template"]["spec"]["containers"]:
+                container["image"] = "mirror.example.cn:5000/m/" + container["image"]
+    result = run(output)
+    assert result.status == "PASS", result.details

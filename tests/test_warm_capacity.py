@@ -46,21 +46,15 @@ def autoscaler_command(objects: dict[str, list[dict[str, Any]]]) -> list[str]:
 def test_more_warm_nodes_than_the_pool_can_have_are_refused() -> None:
     with pytest.raises(ConfigError) as caught:
         warm_config(warm_nodes=7)
-    assert caught.value.problems == [
-        "gpu_pools.1.warm_nodes: 7 is more than the pool's 6 nodes (max_size 2 x 3 zones); "
-        "allowed: 0 to that"
-    ]
+    assert caught.value.codes == [("WarmNodesAboveMax", "gpu_pools.1.warm_nodes")]
+    assert "max_size 2 x 3 zones" in caught.value.problems[0].message
 
 
 def test_pause_pods_on_a_time_sliced_pool_that_refuses_them_are_refused() -> None:
     """Catches: pause pods asking for every replica, which the device plugin refuses."""
     with pytest.raises(ConfigError) as caught:
         warm_config("1.33", gpu_sharing={"replicas": 4})
-    assert caught.value.problems == [
-        "gpu_pools.1.warm_nodes: on Kubernetes 1.33 warm nodes are held by pause pods asking "
-        "for every GPU replica of a node, which gpu_sharing.fail_requests_greater_than_one "
-        "refuses; use Kubernetes 1.34+ (CapacityBuffer) or set it to false"
-    ]
+    assert caught.value.codes == [("WarmNodesSharing", "gpu_pools.1.warm_nodes")]
 
 
 # --- manifests per autoscaler release -------------------------------------------------------

@@ -15,6 +15,7 @@ pod each pool takes, from zero and on the node that then joins.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster_config.catalog import ALL_INSTANCE_TYPES, InstanceShape
+from cluster_config.images import repository_of
 from cluster_config.nodeadm import (
     EVICTION_HARD_MEMORY_AVAILABLE_MIB,
     allocatable_cpu_millicores,
@@ -88,6 +90,12 @@ LIVE_MEMORY_FRACTION = Fraction(15944120, 16 * 1024 * 1024)
 (16 GiB) reports 15944120Ki in cluster-autoscaler's compare_nodegroups_test.go
 ``TestNodesSimilarVariousLargeMemoryRequirementsM5XLarge``: 95%."""
 
+TABLE_COLUMNS = (
+    ("group", "pool", "capacity", "zone", "type"),
+    ("group", "cpu", "memory", "gpu", "disk", "taint"),
+    ("group", "gpu pod", "pool pod", "+10Gi", "plain", "plugin", "CA"),
+)
+"""The groups table, in three parts so each fits 100 columns (one table was about 170)."""
 TABLE_LEGEND = (
     "(yes: the pod fits the group's template node at zero, which holds the kube-proxy mirror pod "
     "and every DaemonSet's pod. gpu pod: 1 nvidia.com/gpu and the GPU toleration, no selector; "
@@ -95,7 +103,7 @@ TABLE_LEGEND = (
     "plain: no toleration; plugin: the NVIDIA device plugin; CA: the autoscaler itself; disk: "
     "ephemeral storage the template offers)"
 )
-"""One line under the table, naming its columns."""
+"""Under the tables (wrapped to fit 100 columns), naming their columns."""
 
 TEMPLATE_ONLY_LABELS = ("nodegroup-name", "cluster-name", "amiType", "k8sVersion", "diskSize")
 """Labels the autoscaler invents from ASG tags and DescribeNodegroup; no real node has them."""
@@ -826,11 +834,8 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
                 yes("autoscaler", group.name),
             )
         )
-    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
-    ]
-    lines.append(TABLE_LEGEND)
+    lines = [line for columns in TABLE_COLUMNS for line in _columns(rows, columns)]
+    lines.extend(textwrap.wrap(TABLE_LEGEND, 88))
     flags = simulation.flags
     how = (
         f"--balancing-label={','.join(flags.balancing_labels)}"
@@ -890,8 +895,10 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
 
 
 def _runs_image(obj: Mapping[str, Any], image: str) -> bool:
+    """Whether a container runs ``image`` (from its registry, or from a mirror of it)."""
     containers = obj["spec"]["template"]["spec"]["containers"]
-    return any(c.get("image", "").startswith(f"{image}:") for c in containers)
+    repositories = [repository_of(c.get("image", "")) for c in containers]
+    return any(r == image or r.endswith(f"/{image}") for r in repositories)
 
 
 def _find(objects: Sequence[Mapping[str, Any]], kind: str, name: str) -> Mapping[str, Any] | None:
@@ -919,3 +926,10 @@ def check_autoscaler(
     if simulation.problems:
         return CheckResult("autoscaler", "FAIL", summary, simulation.problems, simulation.table)
     return CheckResult("autoscaler", "PASS", summary, simulation.problems, simulation.table)
+
+
+def _columns(rows: Sequence[tuple[str, ...]], columns: tuple[str, ...]) -> list[str]:
+    """``columns`` of ``rows`` (the first row names them), each padded to its widest cell."""
+    picked = [tuple(str(r[rows[0].index(c)]) for c in columns) for r in rows]
+    widths = [max(len(r[i]) for r in picked) for i in range(len(columns))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in picked]

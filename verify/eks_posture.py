@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from cluster_config.public_cidrs import opens_to_internet
 from verify.report import CheckResult
 
 Templates = dict[str, dict[str, Any]]
@@ -147,12 +148,12 @@ def _cluster(name: str, props: dict[str, Any]) -> Iterator[Finding]:
     vpc = props.get("ResourcesVpcConfig", {})
     public = vpc.get("EndpointPublicAccess", True)  # EKS default: public on
     cidrs = vpc.get("PublicAccessCidrs", ["0.0.0.0/0"])  # EKS default: the world
-    if public and "0.0.0.0/0" in cidrs:
+    if public and opens_to_internet(c for c in cidrs if isinstance(c, str)):
         yield Finding(
             "WARN",
             "endpoint",
             name,
-            "the public API endpoint accepts 0.0.0.0/0",
+            f"the public API endpoint accepts the whole internet ({', '.join(map(str, cidrs))})",
             "endpoint.public_access_cidrs (your own CIDR, or [] for private only)",
         )
     if not vpc.get("EndpointPrivateAccess", False):
