@@ -22,10 +22,12 @@ from charts.cluster_autoscaler import (
     scale_up_latency_args,
 )
 from charts.ebs_storage_class import EbsStorageClassChart
+from charts.efa_device_plugin import EfaDevicePluginChart
 from charts.gpu_smoke_test import GpuSmokeTestChart
 from charts.nvidia_device_plugin import NvidiaDevicePluginChart
 from charts.warm_capacity import WarmCapacityChart
 from cluster_config import ClusterConfig
+from cluster_config.efa import EKS_ADDON_REGISTRIES
 from cluster_config.node_groups import NodeGroupSpecs
 from cluster_config.versions import kubernetes_release
 
@@ -40,6 +42,8 @@ class AddonCharts:
     storage_class: EbsStorageClassChart
     warm_capacity: WarmCapacityChart | None
     """Only when a pool has ``warm_nodes``."""
+    efa_device_plugin: EfaDevicePluginChart | None = None
+    """Only when a pool has ``efa``."""
 
     def by_file_name(self) -> dict[str, cdk8s.Chart]:
         return {
@@ -48,6 +52,11 @@ class AddonCharts:
             "gpu-smoke-test": self.smoke_test,
             "ebs-storage-class": self.storage_class,
             **({"gpu-warm-capacity": self.warm_capacity} if self.warm_capacity else {}),
+            **(
+                {"aws-efa-k8s-device-plugin": self.efa_device_plugin}
+                if self.efa_device_plugin
+                else {}
+            ),
         }
 
 
@@ -90,6 +99,22 @@ def build_charts(config: ClusterConfig, node_groups: NodeGroupSpecs) -> AddonCha
         )
         if warm
         else None,
+        efa_device_plugin=_efa_device_plugin(config, node_groups),
+    )
+
+
+def _efa_device_plugin(
+    config: ClusterConfig, node_groups: NodeGroupSpecs
+) -> EfaDevicePluginChart | None:
+    efa = node_groups.efa_pools
+    if not efa:
+        return None
+    return EfaDevicePluginChart(
+        cdk8s.App(),
+        "EfaDevicePlugin",
+        registry=EKS_ADDON_REGISTRIES[config.region],
+        pools=list(efa),
+        instance_types=list(dict.fromkeys(t for g in efa.values() for t in g[0].instance_types)),
     )
 
 

@@ -17,12 +17,18 @@ and never with another pool's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
 from cluster_config import ebs, nodeadm
 from cluster_config.catalog import GPU_INSTANCE_TYPES, accelerator_label, gpu_memory_gb
+from cluster_config.efa import (
+    EFA_RESOURCE,
+    NetworkInterface,
+    efa_interface_count,
+    efa_network_interfaces,
+)
 from cluster_config.gpu_sharing import (
     GPU_RESOURCE,
     SHARING_CONFIG_LABEL,
@@ -92,6 +98,18 @@ class LaunchSpec:
     """None: gp3's baseline (3000), not written to the template."""
     fast_image_pull: bool = False
     """Write nodeadm's ``FastImagePull`` feature gate into the user data."""
+    network_interfaces: tuple[NetworkInterface, ...] = ()
+    """An EFA group's interfaces (``cluster_config/efa.py``); empty: EKS's default single
+    interface, and the groups' security group is the cluster security group EKS adds."""
+    placement_group: str | None = None
+    """Construct ID of the EFA group's cluster placement group (``TrainingAPlacementGroup``)."""
+    efa_security_group: str | None = None
+    """Construct ID of the pool's EFA security group (``TrainingEfaSecurityGroup``), attached to
+    every interface beside the cluster security group."""
+
+    @property
+    def efa(self) -> bool:
+        return bool(self.network_interfaces)
 
     @property
     def own(self) -> bool:
@@ -225,6 +243,20 @@ class NodeGroupSpecs:
         return tuple(dict.fromkeys(spec.launch for spec in self.all))
 
     @property
+    def efa_pools(self) -> dict[str, tuple[NodeGroupSpec, ...]]:
+        """Pool name -> its groups, for the pools with ``efa: true``."""
+        return {name: groups for name, groups in self.pools.items() if groups[0].launch.efa}
+
+    @property
+    def efa_security_groups(self) -> tuple[str, ...]:
+        """Construct IDs of the EFA pools' security groups, in config order."""
+        return tuple(
+            dict.fromkeys(
+                s.launch.efa_security_group for s in self.gpu if s.launch.efa_security_group
+            )
+        )
+
+    @property
     def warm_pools(self) -> tuple[WarmPool, ...]:
         """Each pool with ``warm_nodes``: the buffer pods the warm-capacity chart makes."""
         return tuple(
@@ -315,7 +347,7 @@ def _system_spec(config: ClusterConfig) -> NodeGroupSpec:
 def pool_launch_spec(config: ClusterConfig, pool: GpuPoolConfig) -> LaunchSpec:
     """The launch template of ``pool``'s groups: the shared GPU template unless the pool has
     launch settings of its own; with ``fast_image_pull`` and no throughput set, the throughput
-    nodeadm recommends."""
+    nodeadm recommends. (An EFA pool's groups each get a copy: ``efa_launch_spec``.)"""
     volume = pool.root_volume
     size = (volume.size_gib if volume else None) or config.gpu_root_volume_gib
     if not pool.own_launch_template:
@@ -329,6 +361,20 @@ def pool_launch_spec(config: ClusterConfig, pool: GpuPoolConfig) -> LaunchSpec:
         throughput_mibps=throughput,
         iops=volume.iops if volume else None,
         fast_image_pull=pool.fast_image_pull,
+    )
+
+
+def efa_launch_spec(pool_launch: LaunchSpec, pool: GpuPoolConfig, group: str) -> LaunchSpec:
+    """The pool's template for one of its EFA groups: a template per group, because each zone
+    group has its own cluster placement group (one zone each, EC2 user guide, "Placement
+    strategies"), with every EFA interface of the pool's type and the pool's EFA security
+    group."""
+    return replace(
+        pool_launch,
+        construct_id=f"{construct_id(group)}LaunchTemplate",
+        network_interfaces=efa_network_interfaces(GPU_INSTANCE_TYPES[pool.instance_types[0]]),
+        placement_group=f"{construct_id(group)}PlacementGroup",
+        efa_security_group=f"{construct_id(pool.name)}EfaSecurityGroup",
     )
 
 
@@ -356,6 +402,8 @@ def _pool_specs(config: ClusterConfig, index: int, pool: GpuPoolConfig) -> list[
         # a group up from zero also fits the node that joins.
         "cpu": cpu_quantity(shape.vcpus),
         "memory": memory_quantity(shape.memory_mib, tuple(pool.instance_types)),
+        # What the EFA device plugin will advertise: one per EFA interface of the template.
+        **({EFA_RESOURCE: str(efa_interface_count(shape))} if pool.efa else {}),
     }
     sets: list[tuple[bool, CapacityType, int, int]] = [
         (False, pool.capacity_type, pool.min_size, pool.max_size)
@@ -382,7 +430,7 @@ def _pool_specs(config: ClusterConfig, index: int, pool: GpuPoolConfig) -> list[
                     availability_zones=(zone,),
                     min_size=min_size,
                     max_size=max_size,
-                    launch=launch,
+                    launch=efa_launch_spec(launch, pool, name) if pool.efa else launch,
                     labels=labels,
                     taints=(GPU_TAINT,),
                     node_template_resources=resources,

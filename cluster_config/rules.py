@@ -20,6 +20,8 @@ from typing import Any
 
 from cluster_config import aws_limits, ebs, nodeadm
 from cluster_config.catalog import ALL_INSTANCE_TYPES, GPU_INSTANCE_TYPES, InstanceShape
+from cluster_config.efa import efa_problems
+from cluster_config.efa import region_problem as efa_region_problem
 from cluster_config.fields import InvalidInput
 from cluster_config.labels import RESERVED_GPU_LABELS, SYSTEM_POOL
 from cluster_config.model import ClusterConfig
@@ -473,6 +475,23 @@ def pause_pods_admitted_by_sharing(pool: Any, config: ClusterConfig) -> Findings
             "for every GPU replica of a node, which gpu_sharing.fail_requests_greater_than_one "
             "refuses; use Kubernetes 1.34+ (CapacityBuffer) or set it to false",
         )
+
+
+@rule("EfaNotSupported", pools)
+def efa_on_efa_types(pool: Any, _: ClusterConfig) -> Findings:
+    """``efa: true`` needs EFA on every type, with the same EFA cards (one launch template)."""
+    if pool.efa:
+        for problem in efa_problems(pool.instance_types):
+            field, _, message = problem.partition(": ")
+            yield field, message
+
+
+@rule("EfaRegion", pools)
+def efa_plugin_image_in_region(pool: Any, config: ClusterConfig) -> Findings:
+    """An EFA pool needs the device plugin's image, which EKS publishes per region."""
+    problem = efa_region_problem(config.region) if pool.efa else None
+    if problem:
+        yield "efa", problem
 
 
 # --- AWS limits across fields -----------------------------------------------------------------

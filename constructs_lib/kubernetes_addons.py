@@ -9,7 +9,8 @@ from charts import AddonCharts
 
 
 class KubernetesAddons(Construct):
-    """The device plugin, the autoscaler and, when asked for, the default StorageClass and the
+    """The device plugin(s: NVIDIA's, and AWS's EFA plugin with an EFA pool), the autoscaler
+    and, when asked for, the default StorageClass and the
     GPU smoke-test Job, as manifests.
 
     The autoscaler is applied only after its identity (``autoscaler_identity``: the Pod Identity
@@ -32,6 +33,11 @@ class KubernetesAddons(Construct):
         self.device_plugin = cluster.add_cdk8s_chart("NvidiaDevicePlugin", charts.device_plugin)
         self.autoscaler = cluster.add_cdk8s_chart("ClusterAutoscaler", charts.autoscaler)
         self.autoscaler.node.add_dependency(*autoscaler_identity)
+        self.efa_device_plugin = None
+        if charts.efa_device_plugin is not None:  # only with an EFA pool
+            self.efa_device_plugin = cluster.add_cdk8s_chart(
+                "EfaDevicePlugin", charts.efa_device_plugin
+            )
         self.warm_capacity = None
         if charts.warm_capacity is not None:  # the CRD (autoscaler chart) and the GPU plugin
             self.warm_capacity = cluster.add_cdk8s_chart("GpuWarmCapacity", charts.warm_capacity)

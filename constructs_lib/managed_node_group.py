@@ -162,5 +162,7 @@ def _check(spec: NodeGroupSpec, launch_template: NodeLaunchTemplate, node_role: 
             f"launch template throughput {launch_template.throughput_mibps} MiB/s, spec "
             f"{spec.launch.throughput_mibps}"
         )
+    if launch_template.network_interfaces != spec.launch.network_interfaces:
+        problems.append("launch template network interfaces differ from the spec's")
     if problems:
         raise ValueError(f"node group {spec.name}: " + "; ".join(problems))

@@ -3,7 +3,7 @@ optional nodeadm NodeConfig part in the user data."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -11,6 +11,7 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from cluster_config import ebs
+from cluster_config.efa import PRIMARY_INTERFACE_TYPE, NetworkInterface
 
 ROOT_DEVICE = "/dev/xvda"  # root device of the EKS AL2023 AMIs
 NODECONFIG_CONTENT_TYPE = "application/node.eks.aws"
@@ -33,6 +34,15 @@ class NodeLaunchTemplate(Construct):
       managed nodes with launch templates"). Unset, the template has no user data.
     - IMDS hop limit 1 keeps pods (not on the host network) from reading the node role's
       credentials; add-ons get their own identity through EKS Pod Identity.
+    - ``network_interfaces`` (an EFA group's, ``cluster_config/efa.py``): written as the
+      template's ``NetworkInterfaces``, each with ``security_group_ids``. A template with
+      interfaces takes its security groups there, and EKS then adds none, so the cluster
+      security group must be one of them (EC2 ``LaunchTemplateInstanceNetworkInterface
+      SpecificationRequest``; terraform-aws-eks 21.19.0 passes its node groups' list to every
+      interface the same way). No ``SubnetId``: EKS refuses a managed group's template with one
+      (EKS user guide, device-management-efa, "EKS managed node groups"). The first interface
+      must be the primary (card 0, device 0), which carries the node's primary IP.
+    - ``placement_group``: the template's ``Placement.GroupName``.
 
     Any change makes a new template version, which rolls the nodes of every group using it.
     """
@@ -46,13 +56,18 @@ class NodeLaunchTemplate(Construct):
         throughput_mibps: int | None = None,
         iops: int | None = None,
         node_config: Mapping[str, Any] | None = None,
+        network_interfaces: Sequence[NetworkInterface] = (),
+        security_group_ids: Sequence[str] = (),
+        placement_group: ec2.IPlacementGroup | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         problems = ebs.gp3_problems(root_volume_gib, throughput_mibps, iops)
+        problems += _interface_problems(network_interfaces, security_group_ids)
         if problems:
             raise ValueError(f"{construct_id}: " + "; ".join(problems))
         self.root_volume_gib = root_volume_gib
         self.throughput_mibps = throughput_mibps
+        self.network_interfaces = tuple(network_interfaces)
         self.node_config = dict(node_config) if node_config is not None else None
         self.user_data = _user_data(self.node_config) if self.node_config is not None else None
         self.launch_template = ec2.LaunchTemplate(
@@ -62,6 +77,7 @@ class NodeLaunchTemplate(Construct):
             http_tokens=ec2.LaunchTemplateHttpTokens.REQUIRED,
             http_put_response_hop_limit=1,
             user_data=self.user_data,
+            placement_group=placement_group,
             block_devices=[
                 ec2.BlockDevice(
                     device_name=ROOT_DEVICE,
@@ -76,6 +92,47 @@ class NodeLaunchTemplate(Construct):
                 )
             ],
         )
+        if network_interfaces:
+            cfn = self.launch_template.node.default_child
+            assert isinstance(cfn, ec2.CfnLaunchTemplate)
+            cfn.add_property_override(
+                "LaunchTemplateData.NetworkInterfaces",
+                [
+                    {
+                        "NetworkCardIndex": i.network_card_index,
+                        "DeviceIndex": i.device_index,
+                        "InterfaceType": i.interface_type,
+                        "Groups": list(security_group_ids),
+                        "DeleteOnTermination": True,
+                    }
+                    for i in network_interfaces
+                ],
+            )
+
+
+def _interface_problems(
+    interfaces: Sequence[NetworkInterface], security_group_ids: Sequence[str]
+) -> list[str]:
+    """What EC2 or EKS would refuse in a template's interfaces."""
+    if not interfaces:
+        return ["security_group_ids without network_interfaces"] if security_group_ids else []
+    problems = []
+    first = interfaces[0]
+    if (first.network_card_index, first.device_index, first.interface_type) != (
+        0,
+        0,
+        PRIMARY_INTERFACE_TYPE,
+    ):
+        problems.append(
+            f"the first network interface must be the primary (card 0, device 0, type "
+            f"{PRIMARY_INTERFACE_TYPE}), got {first}"
+        )
+    slots = [(i.network_card_index, i.device_index) for i in interfaces]
+    if len(set(slots)) != len(slots):
+        problems.append("two network interfaces share a network card and device index")
+    if not security_group_ids:
+        problems.append("network interfaces need security groups (EKS adds none then)")
+    return problems
 
 
 def _user_data(node_config: Mapping[str, Any]) -> ec2.MultipartUserData:

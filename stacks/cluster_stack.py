@@ -30,6 +30,7 @@ from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
 from constructs_lib.cluster_role_trust import confine_cluster_role
 from constructs_lib.control_plane_log_group import ControlPlaneLogGroup
+from constructs_lib.efa_security_group import EfaSecurityGroup
 from constructs_lib.guarded_key import GuardedKey
 from constructs_lib.kubectl_provider_role import KubectlProviderRole
 from constructs_lib.kubernetes_addons import KubernetesAddons
@@ -160,8 +161,20 @@ class ClusterStack(Stack):
             for role_id in dict.fromkeys(spec.node_role_id for spec in node_groups.all)
         }
         provider = NodegroupOpsProvider(self, "NodegroupOps", cluster_name=config.cluster_name)
-        # One template per pool with launch settings of its own; the others share
-        # GpuLaunchTemplate (cluster_config/node_groups.py LaunchSpec).
+        # EFA pools: a security group per pool, open to itself (constructs_lib/
+        # efa_security_group.py), and a cluster placement group per group.
+        efa_groups = {
+            sg_id: EfaSecurityGroup(
+                self,
+                sg_id,
+                vpc=vpc,
+                description=f"EFA traffic between the nodes of {config.cluster_name} pool "
+                + next(s.pool for s in node_groups.gpu if s.launch.efa_security_group == sg_id),
+            )
+            for sg_id in node_groups.efa_security_groups
+        }
+        # One template per pool with launch settings of its own (per group in an EFA pool); the
+        # others share GpuLaunchTemplate (cluster_config/node_groups.py LaunchSpec).
         templates = {
             launch.construct_id: NodeLaunchTemplate(
                 self,
@@ -170,6 +183,18 @@ class ClusterStack(Stack):
                 throughput_mibps=launch.throughput_mibps,
                 iops=launch.iops,
                 node_config=node_config(fast_image_pull=launch.fast_image_pull),
+                network_interfaces=launch.network_interfaces,
+                security_group_ids=[
+                    self.cluster.cluster_security_group_id,
+                    efa_groups[launch.efa_security_group].security_group_id,
+                ]
+                if launch.efa_security_group
+                else [],
+                placement_group=ec2.PlacementGroup(
+                    self, launch.placement_group, strategy=ec2.PlacementGroupStrategy.CLUSTER
+                )
+                if launch.placement_group
+                else None,
             )
             for launch in node_groups.launch_templates
         }

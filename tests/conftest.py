@@ -1,9 +1,17 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from hypothesis import settings
 
-from tests.support import FULL_MATRIX, Synthesized, config_with, default_data, synthesize
+from tests.support import (
+    FULL_MATRIX,
+    ROOT,
+    Synthesized,
+    config_with,
+    default_data,
+    synthesize,
+)
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +56,13 @@ def fast_start_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The default pool plus a pool with every cold-start lever (fast image pull, warm node)."""
     pools = [*default_data()["gpu_pools"], FAST_START_POOL]
     return synthesize(config_with({"gpu_pools": pools}), tmp_path_factory.mktemp("fast"))
+
+
+EFA_EXAMPLE = "examples/multi-node-training.yaml"
+
+
+@pytest.fixture(scope="session")
+def efa_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """``examples/multi-node-training.yaml``: an inference pool and a p5.48xlarge EFA pool."""
+    overrides = yaml.safe_load((ROOT / EFA_EXAMPLE).read_text(encoding="utf-8"))
+    return synthesize(config_with(overrides), tmp_path_factory.mktemp("efa"))

@@ -52,6 +52,9 @@ from verify.scheduler_model import Node, add_pod, daemon_pod_misfit, daemon_pod_
 
 GPU_TAINT_KEY = "nvidia.com/gpu"
 DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
+EFA_RESOURCE = "vpc.amazonaws.com/efa"
+EFA_PLUGIN_REPOSITORY = "/eks/aws-efa-k8s-device-plugin"
+"""The EFA plugin's image, in any region's EKS registry (charts/efa_device_plugin.py)."""
 
 GPU_POD: dict[str, Any] = {
     "tolerations": [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}],
@@ -101,7 +104,8 @@ TABLE_LEGEND = (
     "and every DaemonSet's pod. gpu pod: 1 nvidia.com/gpu and the GPU toleration, no selector; "
     "pool pod: the same with nodeSelector pool=<its pool>; +10Gi: with 10Gi ephemeral storage; "
     "plain: no toleration; plugin: the NVIDIA device plugin; CA: the autoscaler itself; disk: "
-    "ephemeral storage the template offers)"
+    "ephemeral storage the template offers; efa: vpc.amazonaws.com/efa the template offers; efa "
+    "pod: every GPU and EFA of an EFA pool's node, no selector; efa plugin: the EFA device plugin)"
 )
 """Under the tables (wrapped to fit 100 columns), naming their columns."""
 
@@ -526,6 +530,16 @@ def buffer_pods(objects: Sequence[Mapping[str, Any]]) -> tuple[list[BufferPods],
     return buffers, problems
 
 
+def efa_pod(gpus: Fraction, efa: Fraction) -> dict[str, Any]:
+    """A multi-node training worker as docs/using-gpus.md ("Multi-node training") writes it: the
+    GPU toleration, every GPU and every EFA of a node, no selector."""
+    limits = {NVIDIA_GPU: str(int(gpus)), EFA_RESOURCE: str(int(efa))}
+    return {
+        "tolerations": GPU_POD["tolerations"],
+        "containers": [{"name": "worker", "resources": {"limits": limits}}],
+    }
+
+
 def pool_pod(pool: str) -> dict[str, Any]:
     """A GPU pod that selects a pool, as README tells users to write it."""
     return {**GPU_POD, "nodeSelector": {POOL_LABEL: pool}}
@@ -546,6 +560,7 @@ def simulate(
     # One DaemonSet, or one per time-slicing config (each selected by its node label): a node
     # gets the plugin if any of them lands on it.
     plugins = [d for d in manifest_daemonsets if _runs_image(d, DEVICE_PLUGIN_IMAGE)]
+    efa_plugins = [d for d in manifest_daemonsets if _runs_repository(d, EFA_PLUGIN_REPOSITORY)]
     args: list[str] = []
     autoscaler_pod: dict[str, Any] = {}
     if deployment is None:
@@ -567,12 +582,23 @@ def simulate(
     system_groups = [g for g in managed if not g.gpu]
     pools = {g.name: templates[g.name].labels.get(POOL_LABEL, "-") for g in managed}
     gpu_pools = sorted({pools[g.name] for g in gpu_groups})
+    # Pools whose templates advertise EFA (the node-template resources tag): one worker pod each,
+    # sized to a whole node of the pool.
+    efa_pods = {
+        pools[g.name]: efa_pod(
+            templates[g.name].capacity.get(NVIDIA_GPU, Fraction(0)),
+            templates[g.name].capacity[EFA_RESOURCE],
+        )
+        for g in gpu_groups
+        if templates[g.name].capacity.get(EFA_RESOURCE)
+    }
 
     pods: dict[str, Mapping[str, Any]] = {
         "gpu pod": GPU_POD,
         "gpu pod +10Gi disk": GPU_POD_WITH_STORAGE,
         "plain pod": PLAIN_POD,
         **{f"pool pod {pool}": pool_pod(pool) for pool in gpu_pools},
+        **{f"efa pod {pool}": pod for pool, pod in efa_pods.items()},
     }
     if autoscaler_pod:
         pods["autoscaler"] = autoscaler_pod
@@ -594,6 +620,18 @@ def simulate(
         for name, node in templates.items()
     }
 
+    fits["efa plugin"] = {
+        name: next(
+            (
+                None
+                for p in efa_plugins
+                if daemon_pod_misfit(p["spec"]["template"]["spec"], node) is None
+            ),
+            "no EFA device-plugin DaemonSet would run a pod on it",
+        )
+        for name, node in templates.items()
+    }
+    problems += _efa_problems(managed, pools, efa_pods, fits, bool(efa_plugins))
     if not plugins and gpu_groups:
         problems.append(f"no DaemonSet runs {DEVICE_PLUGIN_IMAGE}: GPU nodes advertise no GPUs")
     for g in gpu_groups:
@@ -704,6 +742,46 @@ def simulate(
     return simulation
 
 
+def _efa_problems(
+    managed: Sequence[GroupFacts],
+    pools: Mapping[str, str],
+    efa_pods: Mapping[str, Any],
+    fits: Mapping[str, Mapping[str, str | None]],
+    any_plugin: bool,
+) -> list[str]:
+    """An EFA pool's worker pod scales its groups up from zero and no group of another pool
+    without EFA; the EFA device plugin runs on every EFA group's nodes and on no other."""
+    problems = []
+    if efa_pods and not any_plugin:
+        problems.append(
+            f"no DaemonSet runs the EFA device plugin: EFA nodes advertise no {EFA_RESOURCE}"
+        )
+    for g in managed:
+        pool = pools[g.name]
+        if pool in efa_pods:
+            pod = efa_pods[pool]["containers"][0]["resources"]["limits"]
+            why = fits[f"efa pod {pool}"][g.name]
+            if why is not None:
+                problems.append(
+                    f"{g.name}: a pod asking for {pod[NVIDIA_GPU]} GPUs and {pod[EFA_RESOURCE]} "
+                    f"EFA cannot scale it up from zero: {why}"
+                )
+            if any_plugin and fits["efa plugin"][g.name] is not None:
+                problems.append(
+                    f"{g.name}: the EFA device plugin would not run on its nodes: "
+                    f"{fits['efa plugin'][g.name]}"
+                )
+            continue
+        problems += [
+            f"{g.name}: an EFA pod of pool {other} would scale it up, but its nodes have no EFA"
+            for other in efa_pods
+            if fits[f"efa pod {other}"][g.name] is None
+        ]
+        if fits["efa plugin"][g.name] is None:
+            problems.append(f"{g.name}: the EFA device plugin would run on this group without EFA")
+    return problems
+
+
 def _shape(node: Node) -> tuple[Any, ...]:
     return (
         node.capacity.get("cpu"),
@@ -783,6 +861,16 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
     def yes(pod: str, name: str) -> str:
         return "yes" if simulation.fits.get(pod, {}).get(name, "absent") is None else "no"
 
+    def efa_pod_fits(name: str) -> str:
+        """Its own pool's EFA pod on an EFA group; any EFA pod on another ("-" without one)."""
+        efa = [pod for pod in simulation.fits if pod.startswith("efa pod ")]
+        own = f"efa pod {simulation.pools[name]}"
+        if own in efa:
+            return yes(own, name)
+        if not efa:
+            return "-"
+        return "yes" if any(simulation.fits[pod][name] is None for pod in efa) else "no"
+
     def quantity(node: Node, name: str, unit: int, suffix: str) -> str:
         value = node.capacity.get(name)
         if not value:
@@ -809,6 +897,9 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
             "plain",
             "plugin",
             "CA",
+            "efa",
+            "efa pod",
+            "efa plugin",
         ),
     ]
     for group in managed:
@@ -832,6 +923,9 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
                 yes("plain pod", group.name),
                 yes("device plugin", group.name),
                 yes("autoscaler", group.name),
+                quantity(node, EFA_RESOURCE, 1, ""),
+                efa_pod_fits(group.name),
+                yes("efa plugin", group.name),
             )
         )
     lines = [line for columns in TABLE_COLUMNS for line in _columns(rows, columns)]
@@ -892,6 +986,12 @@ def _table(simulation: Simulation, managed: Sequence[GroupFacts]) -> list[str]:
             for name, groups in simulation.buffers.items()
         ]
     return lines
+
+
+def _runs_repository(obj: Mapping[str, Any], repository: str) -> bool:
+    """A container image ``<any registry><repository>:<tag>``."""
+    containers = obj["spec"]["template"]["spec"]["containers"]
+    return any(f"{repository}:" in c.get("image", "") for c in containers)
 
 
 def _runs_image(obj: Mapping[str, Any], image: str) -> bool:

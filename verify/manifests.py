@@ -20,6 +20,14 @@ ROOT_ALLOWED = {
 }
 """Workloads that may run as root, with the reason; all other pods must set runAsNonRoot."""
 
+PRIVILEGED_ALLOWED = {
+    ("DaemonSet", "aws-efa-k8s-device-plugin"): "AWS's EFA device plugin as aws/eks-charts ships "
+    "it since chart v0.5.16 (privileged, as root, privilege escalation on: it reads the host's "
+    "accelerator and EFA topology, aws/eks-charts#1245); it runs only on EFA pools' nodes",
+}
+"""Workloads that may run privileged (which also allows escalation and every capability), with
+the reason; all other containers must drop ALL, refuse escalation and not be privileged."""
+
 
 def attached_objects(template: dict[str, Any]) -> list[dict[str, Any]]:
     """Every Kubernetes object the cluster stack applies (plain JSON manifests only)."""
@@ -81,26 +89,39 @@ def check_security(objects: list[dict[str, Any]]) -> CheckResult:
         f"{len(pods)} workloads: no privileged container, no privilege escalation, "
         "capabilities dropped, requests set, non-root unless allowed"
     )
+    allowed = sorted(
+        f"{kind}/{name}"
+        for kind, name in PRIVILEGED_ALLOWED
+        if any(_name(o) == f"{kind}/{name}" for o in pods)
+    )
+    if allowed:
+        summary += f" (privileged by exception: {', '.join(allowed)})"
     return CheckResult("k8s-security", "FAIL" if problems else "PASS", summary, problems)
 
 
 def pod_security_problems(obj: dict[str, Any]) -> Iterator[str]:
     spec = obj["spec"]["template"]["spec"]
     pod_non_root = spec.get("securityContext", {}).get("runAsNonRoot") is True
-    root_allowed = (obj["kind"], obj["metadata"]["name"]) in ROOT_ALLOWED or (
-        # the device plugin again, one DaemonSet per GPU time-slicing config (same reason)
-        obj["kind"] == "DaemonSet"
-        and obj["metadata"]["name"].startswith("nvidia-device-plugin-time-slicing-")
+    privileged_allowed = (obj["kind"], obj["metadata"]["name"]) in PRIVILEGED_ALLOWED
+    root_allowed = (
+        privileged_allowed
+        or (obj["kind"], obj["metadata"]["name"]) in ROOT_ALLOWED
+        or (
+            # the device plugin again, one DaemonSet per GPU time-slicing config (same reason)
+            obj["kind"] == "DaemonSet"
+            and obj["metadata"]["name"].startswith("nvidia-device-plugin-time-slicing-")
+        )
     )
     for container in spec.get("initContainers", []) + spec["containers"]:
         name = container["name"]
         context = container.get("securityContext", {})
-        if context.get("privileged"):
-            yield f"container {name} is privileged"
-        if context.get("allowPrivilegeEscalation") is not False:
-            yield f"container {name} does not set allowPrivilegeEscalation: false"
-        if "ALL" not in context.get("capabilities", {}).get("drop", []):
-            yield f"container {name} does not drop ALL capabilities"
+        if not privileged_allowed:
+            if context.get("privileged"):
+                yield f"container {name} is privileged"
+            if context.get("allowPrivilegeEscalation") is not False:
+                yield f"container {name} does not set allowPrivilegeEscalation: false"
+            if "ALL" not in context.get("capabilities", {}).get("drop", []):
+                yield f"container {name} does not drop ALL capabilities"
         requests = container.get("resources", {}).get("requests", {})
         if not {"cpu", "memory"} <= set(requests):
             yield f"container {name} does not request cpu and memory"
