@@ -280,12 +280,6 @@ class GpuPoolConfig(_Frozen):
     plugin; each group gets a launch template of its own. Every type must support EFA. SPOT is
     allowed (EC2 offers every EFA GPU type as spot), ON_DEMAND is what a long job wants."""
 
-    efa: Flag = False
-    """Multi-node training: every EFA interface the type has (``cluster_config/efa.py``), a
-    cluster placement group per zone group, a security group open to itself and the EFA device
-    plugin; each group gets a launch template of its own. Every type must support EFA. SPOT is
-    allowed (EC2 offers every EFA GPU type as spot), ON_DEMAND is what a long job wants."""
-
     @property
     def own_launch_template(self) -> bool:
         """Whether the pool has launch settings of its own (else it shares the GPU template)."""

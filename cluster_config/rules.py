@@ -482,7 +482,7 @@ def efa_on_efa_types(pool: Any, _: ClusterConfig) -> Findings:
     """``efa: true`` needs EFA on every type, with the same EFA cards (one launch template)."""
     if pool.efa:
         for problem in efa_problems(pool.instance_types):
-            field, _, message = problem.partition(": ")
+            field, _sep, message = problem.partition(": ")
             yield field, message
 
 
