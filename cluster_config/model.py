@@ -317,6 +317,13 @@ class ClusterConfig(_Frozen):
     availability_zone_ids: tuple[ZoneId, ...] | None = None
     """Optional: the zone ID of each of ``availability_zones`` in the deploying account, same
     order; the ``zones`` check then knows exactly which zones a group lands in."""
+    control_plane_availability_zones: (
+        Annotated[tuple[AvailabilityZone, ...], Field(min_length=2, max_length=6)] | None
+    ) = None
+    """Zones of the control plane's subnets and of the system group; unset: every zone of
+    ``availability_zones``. EKS keeps a cluster in the zones it was created with (EKS User
+    Guide, "View Amazon EKS networking requirements for VPC and subnets"), so set it to those
+    before adding a zone."""
     vpc_cidr: Annotated[Cidr, field_rule("VpcCidrSize", _vpc_cidr_size)]
     nat_gateways: Annotated[int, Field(strict=True, ge=1, le=6)]
     endpoint: EndpointConfig
@@ -364,3 +371,8 @@ class ClusterConfig(_Frozen):
     """Optional: a registry that serves every image this project deploys (``charts.images``),
     e.g. an ECR pull-through cache in a China region; unset, images come from their own
     registries (registry.k8s.io, nvcr.io, docker.io)."""
+
+    @property
+    def control_plane_zones(self) -> tuple[str, ...]:
+        """The control plane's zones: ``control_plane_availability_zones``, else every zone."""
+        return self.control_plane_availability_zones or self.availability_zones

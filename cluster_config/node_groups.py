@@ -53,6 +53,7 @@ from cluster_config.model import ClusterConfig, GpuPoolConfig, GpuSharingConfig
 from cluster_config.nodeadm import cpu_quantity, ephemeral_storage_quantity, memory_quantity
 from cluster_config.nodegroup_names import (
     GPU_AMI_TYPE,
+    NODE_ROLE_ID,
     SYSTEM_AMI_TYPE,
     construct_id,
     group_name,
@@ -136,8 +137,6 @@ class NodeGroupSpec:
     """Stable: follows the group's name (``GpuSpotNgA``), never a list position."""
     name: str
     """``gpu-spot-ng-a``: the pool name and zone letter (the system group: its own name)."""
-    physical_name: str
-    """The node group's name in EKS: ``<name>-<digest of its replacement-only properties>``."""
     source: str
     """Where in the config it comes from (``gpu_pools.0``, ``gpu_pools.0.on_demand_fallback``,
     ``system_node_group``), for messages."""
@@ -169,6 +168,29 @@ class NodeGroupSpec:
     kubernetes_version: str
     release_version: str | None
     node_auto_repair: bool
+    node_role_id: str = NODE_ROLE_ID
+    """Construct ID of the node role the group runs on (the stack makes one role per ID)."""
+    disk_size: int | None = None
+    """``DiskSize``: unset, as the launch template gives the root volume (EKS allows only one)."""
+
+    @property
+    def create_only(self) -> dict[str, object]:
+        """What decides each create-only property of the group's ``AWS::EKS::Nodegroup``."""
+        return {
+            "InstanceTypes": self.instance_types,
+            "CapacityType": self.capacity_type,
+            "AmiType": self.ami_type,
+            "Subnets": self.availability_zones,
+            "NodeRole": self.node_role_id,
+            "DiskSize": self.disk_size,
+            "RemoteAccess": None,
+            "LaunchTemplate": self.launch.construct_id if self.launch.own else None,
+        }
+
+    @property
+    def physical_name(self) -> str:
+        """The node group's name in EKS: ``<name>-<digest of its create-only properties>``."""
+        return physical_nodegroup_name(self.name, self.create_only)
 
     @property
     def root_volume_gib(self) -> int:
@@ -303,7 +325,8 @@ def _system_spec(config: ClusterConfig) -> NodeGroupSpec:
         capacity_type=system.capacity_type,
         instance_types=system.instance_types,
         ami_type=SYSTEM_AMI_TYPE,
-        availability_zones=config.availability_zones,
+        # With the control plane: a zone added for GPU pools leaves the group as it is.
+        availability_zones=config.control_plane_zones,
         min_size=system.min_size,
         max_size=system.max_size,
         launch=LaunchSpec(SYSTEM_LAUNCH_TEMPLATE_ID, root_volume_gib=system.root_volume_gib),
@@ -446,14 +469,6 @@ def _spec(
     return NodeGroupSpec(
         construct_id=construct_id,
         name=name,
-        physical_name=physical_nodegroup_name(
-            name,
-            instance_types=instance_types,
-            capacity_type=capacity_type,
-            ami_type=ami_type,
-            availability_zones=availability_zones,
-            launch_template=launch.construct_id if launch.own else None,
-        ),
         source=source,
         pool=pool,
         gpu=gpu,

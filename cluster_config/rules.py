@@ -133,6 +133,7 @@ def _run(checked: Rule, config: ClusterConfig) -> list[Problem]:
 UNIQUE_LISTS = {
     "availability_zones": "zone",
     "availability_zone_ids": "zone ID",
+    "control_plane_availability_zones": "zone",
     "admin_principal_arns": "principal",
     "key_deletion_principal_arns": "principal",
     "endpoint.public_access_cidrs": "CIDR",
@@ -175,6 +176,17 @@ def zones_in_region(config: ClusterConfig, _: ClusterConfig) -> Findings:
                 f"availability_zones.{i}",
                 f"{zone!r} is not in region {config.region!r}; allowed: {allowed} (those your "
                 "account has)",
+            )
+
+
+@rule("ControlPlaneZoneNotInCluster")
+def control_plane_zones_in_cluster(config: ClusterConfig, _: ClusterConfig) -> Findings:
+    for i, zone in enumerate(config.control_plane_availability_zones or ()):
+        if zone not in config.availability_zones:
+            yield (
+                f"control_plane_availability_zones.{i}",
+                f"{zone!r} is not one of availability_zones {list(config.availability_zones)}; "
+                "the control plane's subnets are among the VPC's",
             )
 
 

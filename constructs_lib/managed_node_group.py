@@ -26,9 +26,10 @@ _EFFECTS = {
 class ManagedNodeGroup(Construct):
     """An ``AWS::EKS::Nodegroup`` as ``spec`` describes it, plus what makes it safe to autoscale.
 
-    - Named ``spec.physical_name``: a change that EKS can only make by replacing the group
-      (instance types, capacity type, AMI type, subnets) gets a new name, so CloudFormation can
-      create the new group before deleting the old one instead of failing on a taken name.
+    - Named ``spec.physical_name``: a change of any create-only property (instance types,
+      capacity type, AMI type, subnets, node role, disk size, remote access) gets a new name, so
+      CloudFormation can create the new group before deleting the old one instead of failing on
+      a taken name. The construct refuses a role or property the name does not digest.
     - ``DesiredSize`` comes from a ``DesiredSizeGuard``: a redeploy keeps the autoscaler's size;
       a new group starts at ``spec.min_size``.
     - A spec with node-template tags (a GPU group) gets them on its Auto Scaling group
@@ -49,7 +50,7 @@ class ManagedNodeGroup(Construct):
         launch_template: NodeLaunchTemplate,
     ) -> None:
         super().__init__(scope, construct_id)
-        _check(spec, launch_template)
+        _check(spec, launch_template, node_role)
         self.spec = spec
         self.physical_name = spec.physical_name
         """The node group's name, known at synth time."""
@@ -137,9 +138,16 @@ class ManagedNodeGroup(Construct):
         )
 
 
-def _check(spec: NodeGroupSpec, launch_template: NodeLaunchTemplate) -> None:
-    """What EKS would refuse at deploy, refused at synth (the config rules already hold)."""
+def _check(spec: NodeGroupSpec, launch_template: NodeLaunchTemplate, node_role: iam.IRole) -> None:
+    """What EKS would refuse at deploy, refused at synth (the config rules already hold), and
+    create-only values the group's name does not digest (``spec.create_only``)."""
     problems = []
+    if node_role.node.id != spec.node_role_id:
+        problems.append(
+            f"node role {node_role.node.id!r}, but the name digests {spec.node_role_id!r}"
+        )
+    if spec.disk_size is not None:
+        problems.append("disk_size with a launch template (EKS allows only one of them)")
     if not aws_limits.NODEGROUP_NAME.fullmatch(spec.physical_name):
         problems.append(f"physical_name {spec.physical_name!r} breaks EKS's node group name rule")
     if not 0 <= spec.min_size <= spec.max_size:

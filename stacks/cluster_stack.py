@@ -85,7 +85,14 @@ class ClusterStack(Stack):
             cluster_name=config.cluster_name,
             version=eks.KubernetesVersion.of(config.kubernetes_version),
             vpc=vpc,
-            vpc_subnets=[ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)],
+            # Only the control plane's zones: EKS cannot move it to zones it was not created in,
+            # while node groups may use every zone (docs/configuration.md, "Zones").
+            vpc_subnets=[
+                ec2.SubnetSelection(
+                    subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
+                    availability_zones=list(config.control_plane_zones),
+                )
+            ],
             default_capacity_type=eks.DefaultCapacityType.NODEGROUP,
             default_capacity=0,
             # With the private endpoint on, aws_eks_v2 runs the kubectl provider in the private
@@ -148,7 +155,12 @@ class ClusterStack(Stack):
         )
         eks.Addon(self, "KubeProxy", addon_name="kube-proxy", cluster=self.cluster)
 
-        node_role = NodeRole(self, "NodeRole")
+        # One role per ID the specs name (today one, "NodeRole"): the ID is part of each
+        # group's name, so moving a group to another role renames (and so can replace) it.
+        node_roles = {
+            role_id: NodeRole(self, role_id)
+            for role_id in dict.fromkeys(spec.node_role_id for spec in node_groups.all)
+        }
         provider = NodegroupOpsProvider(self, "NodegroupOps", cluster_name=config.cluster_name)
         # EFA pools: a security group per pool, open to itself (constructs_lib/
         # efa_security_group.py), and a cluster placement group per group.
@@ -194,7 +206,7 @@ class ClusterStack(Stack):
             spec=system,
             cluster=self.cluster,
             provider=provider,
-            node_role=node_role,
+            node_role=node_roles[system.node_role_id],
             launch_template=templates[system.launch.construct_id],
         )
         self.system_node_group.node.add_dependency(vpc_cni)
@@ -209,7 +221,7 @@ class ClusterStack(Stack):
                 spec=spec,
                 cluster=self.cluster,
                 provider=provider,
-                node_role=node_role,
+                node_role=node_roles[spec.node_role_id],
                 launch_template=templates[spec.launch.construct_id],
             )
             group.node.add_dependency(vpc_cni)

@@ -81,6 +81,12 @@ class NetworkStack(Stack):
         for subnet in self.vpc.private_subnets:
             Tags.of(subnet).add("kubernetes.io/role/internal-elb", "1")
         self._pin_subnet_cidrs(config.vpc_cidr)
+        # Every private subnet is exported, used or not (the same exports aws-cdk-lib makes for
+        # the cluster stack's references): a zone's node groups can then be removed in one
+        # deploy and the zone in the next. CloudFormation refuses to delete an export another
+        # stack still imports, and cdk deploy updates this stack first (Stack.exportValue).
+        for subnet in self.vpc.private_subnets:
+            self.export_value(subnet.subnet_id)
         if config.availability_zone_ids is not None:
             self._record_zone_ids(
                 dict(zip(config.availability_zones, config.availability_zone_ids, strict=True))

@@ -484,7 +484,7 @@ def test_turning_on_sharing_and_switching_node_health_off_only_removes_the_agent
         "WARN",
         [
             "gpu-spot-cluster/NodeMonitoringAgent5B5937C6 (AWS::EKS::Addon) is removed: "
-            "recreated by CloudFormation"
+            "CloudFormation deletes it: EKS deletes the add-on and its pods"
         ],
     )
 

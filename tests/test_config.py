@@ -127,6 +127,33 @@ def test_a_zone_listed_twice_is_rejected() -> None:
     assert codes_of({"availability_zones": zones}) == [("DuplicateItem", "availability_zones.3")]
 
 
+def test_control_plane_zones_default_to_every_zone() -> None:
+    assert config_with().control_plane_zones == ("us-west-2a", "us-west-2b", "us-west-2c")
+
+
+def test_control_plane_zones_outside_the_vpcs_zones_are_rejected() -> None:
+    problem = only_problem({"control_plane_availability_zones": ["us-west-2a", "us-west-2d"]})
+    assert (problem.code, problem.path) == (
+        "ControlPlaneZoneNotInCluster",
+        "control_plane_availability_zones.1",
+    )
+    assert problem.message == (
+        "'us-west-2d' is not one of availability_zones ['us-west-2a', 'us-west-2b', "
+        "'us-west-2c']; the control plane's subnets are among the VPC's"
+    )
+
+
+def test_one_control_plane_zone_is_rejected() -> None:
+    """EKS needs subnets in at least two zones for the control plane."""
+    problem = only_problem({"control_plane_availability_zones": ["us-west-2a"]})
+    assert (problem.code, problem.path) == ("WrongLength", "control_plane_availability_zones")
+
+
+def test_a_control_plane_zone_listed_twice_is_rejected() -> None:
+    problem = only_problem({"control_plane_availability_zones": ["us-west-2a", "us-west-2a"]})
+    assert (problem.code, problem.path) == ("DuplicateItem", "control_plane_availability_zones.1")
+
+
 def test_zero_availability_zones_are_rejected_in_the_users_words() -> None:
     problem = only_problem({"availability_zones": []})
     assert (problem.code, problem.path) == ("WrongLength", "availability_zones")

@@ -66,7 +66,6 @@ def nodegroup_instance_types() -> dict[str, list[str]]:
                 base,
                 construct_id=f"Group{number}",
                 name=f"g{number}",
-                physical_name=f"g{number}",
                 instance_types=tuple(names),
                 availability_zones=("us-west-2a",),
             ),

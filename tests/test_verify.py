@@ -19,20 +19,18 @@ from stacks import add_policy_checks
 from tests.support import (
     REPRESENTATIVE,
     ROOT,
-    config_with,
-    default_data,
     full_matrix_only,
-    synthesize,
 )
 from verify.__main__ import main, next_steps
 from verify.cfn_lint import check_cfn_lint
 from verify.checkov import Finding, judge, load_skips, synthesized_files
+from verify.disruption import check_disruption
 from verify.eks_posture import check_eks_posture, stack_properties
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
-from verify.replacement import check_replacement, compare
+from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report
-from verify.synth import Synthesis, stack_templates
+from verify.synth import Synthesis, read_assembly, stack_templates
 
 AUTOSCALER = "Deployment/cluster-autoscaler"
 
@@ -184,83 +182,6 @@ def test_security_check_requires_requests_and_non_root(objects: list[dict[str, A
 
 # --- Replacement safety ----------------------------------------------------------------------
 
-DAY_TO_DAY_CHANGES: dict[str, dict[str, Any]] = {
-    "resize a group": {"system_node_group": {"min_size": 3, "max_size": 30}},
-    "change labels": {"gpu_pools": "labels"},
-    "add a GPU group in a new AZ": {"availability_zones": "add-d"},
-    "bump the node AMI release": {"node_ami_release_version": "1.36.0-20261120"},
-    "add an admin principal": {"admin_principal_arns": ["arn:aws:iam::123456789012:role/Admin"]},
-    "change the public-access CIDRs": {"endpoint": {"public_access_cidrs": ["203.0.113.0/24"]}},
-    "change the instance types of a pool": {"gpu_pools": "types"},
-    "add a second GPU pool": {"gpu_pools": "add-pool"},
-    "let the audit log go with the stack": {"control_plane_log_retain_on_delete": False},
-    "name a key-deletion principal": {
-        "key_deletion_principal_arns": ["arn:aws:iam::123456789012:role/KeyCustodian"]
-    },
-    "turn termination protection off": {"termination_protection": False},
-    "open the endpoint to the world": {"endpoint": {"public_access_cidrs": ["0.0.0.0/0"]}},
-    "turn on GPU metrics": {"observability": {"gpu_metrics": True}},
-}
-"""Turning an add-on off removes only its own resources: tests/test_managed_addons.py."""
-
-
-def day_to_day(name: str) -> dict[str, Any]:
-    change = copy.deepcopy(DAY_TO_DAY_CHANGES[name])
-    pools = default_data()["gpu_pools"]
-    if change.get("gpu_pools") == "labels":
-        pools[0]["labels"] = {"team": "vision"}
-        change["gpu_pools"] = pools
-    elif change.get("gpu_pools") == "types":
-        pools[0]["instance_types"] = ["g6.xlarge", "g5.xlarge"]
-        change["gpu_pools"] = pools
-    elif change.get("gpu_pools") == "add-pool":
-        training = {"name": "training", "instance_types": ["g6e.12xlarge"], "max_size": 2}
-        change["gpu_pools"] = [*pools, training | {"min_size": 0}]
-    elif change.get("availability_zones") == "add-d":
-        # The pool spans every cluster zone: it gains group gpu-spot-ng-d.
-        change["availability_zones"] = ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]
-    return change
-
-
-PROTECTED_IDS = ("ClusterEB0386A7", "Vpc8378EB38", "SecretsKey317DCF94")
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(DAY_TO_DAY_CHANGES))
-def test_day_to_day_change_keeps_cluster_vpc_and_untouched_groups(
-    default_synth: Synthesis, tmp_path_factory: pytest.TempPathFactory, name: str
-) -> None:
-    changed = synthesize(config_with(day_to_day(name)), tmp_path_factory.mktemp("change"))
-    missing_stacks, changes = compare(default_synth.templates, changed.templates, "us-west-2")
-    assert missing_stacks == []
-    replaced_ids = {c.logical_id for c in changes}
-    assert not replaced_ids & set(PROTECTED_IDS)
-    assert all(c.resource_type == "AWS::EKS::Nodegroup" for c in changes), changes
-    touched = {
-        "add a GPU group in a new AZ": {"SystemNodeGroupNodegroupD3A5F3AD"},  # spans every zone
-        "change the instance types of a pool": {
-            "GpuSpotNgANodegroupC50C1657",
-            "GpuSpotNgBNodegroup1773B66D",
-            "GpuSpotNgCNodegroupE0DEF351",
-        },
-    }.get(name, set())
-    assert replaced_ids == touched
-    assert check_replacement(default_synth.templates, changed.templates, "us-west-2").status in (
-        {"PASS"} if not touched else {"WARN"}
-    )
-
-
-@pytest.mark.slow
-def test_changing_the_vpc_cidr_is_refused(
-    default_synth: Synthesis, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    changed = synthesize(config_with({"vpc_cidr": "10.1.0.0/16"}), tmp_path_factory.mktemp("cidr"))
-    result = check_replacement(default_synth.templates, changed.templates, "us-west-2")
-    assert result.status == "FAIL"
-    assert any(
-        "Vpc8378EB38 (AWS::EC2::VPC) is replaced: CidrBlock changed" in d for d in result.details
-    )
-
 
 def test_renaming_the_cluster_is_refused(default_synth: Synthesis) -> None:
     renamed = {k.replace("gpu-spot", "other"): v for k, v in default_synth.templates.items()}
@@ -275,25 +196,89 @@ def test_vpc_replacement_alone_is_refused(default_synth: Synthesis) -> None:
         "10.7.0.0/16"
     )
     result = check_replacement(default_synth.templates, changed, "us-west-2")
-    assert (result.status, result.details) == (
-        "FAIL",
-        [
-            "gpu-spot-network/Vpc8378EB38 (AWS::EC2::VPC) is replaced: CidrBlock changed: "
-            "rebuilds the network under the running cluster"
-        ],
+    assert result.status == "FAIL"
+    assert any(
+        d.startswith(
+            "stack gpu-spot-network changes the value of "
+            "gpu-spot-network:ExportsOutputRefVpc8378EB38272D6E3A, which the deployed "
+            "gpu-spot-cluster imports: CloudFormation refuses"
+        )
+        for d in result.details
+    )
+    [vpc] = [d for d in result.details if d.startswith("gpu-spot-network/Vpc8378EB38 ")]
+    assert vpc.startswith(
+        "gpu-spot-network/Vpc8378EB38 (AWS::EC2::VPC) is replaced: CidrBlock changed: "
+        "rebuilds the network under the running cluster; and replaces 32 resource(s) that refer "
+        "to it: ClusterControlPlaneSecurityGroupD274242C (AWS::EC2::SecurityGroup), "
+    )
+    assert "VpcPublicSubnet3SubnetBE12F0B6 (AWS::EC2::Subnet)" in vpc
+    assert "GpuSpotNgANodegroupC50C1657 (AWS::EKS::Nodegroup)" in vpc
+
+
+def test_a_stack_moving_to_another_account_is_a_second_cluster(default_synth: Synthesis) -> None:
+    before = {n: "aws://111111111111/us-west-2" for n in default_synth.templates}
+    after = {n: "aws://222222222222/us-west-2" for n in default_synth.templates}
+    result = check_replacement(
+        default_synth.templates, default_synth.templates, "us-west-2", (before, after)
+    )
+    assert result.status == "FAIL"
+    assert result.details[0] == (
+        "stack gpu-spot-cluster moves from account 111111111111 to 222222222222: CloudFormation "
+        "stacks do not move; deploying creates a second copy (a second cluster) in "
+        "222222222222, and the one in 111111111111 keeps running (and billing) until you "
+        "destroy it there"
     )
 
 
-def test_node_group_replacement_is_a_warning(default_synth: Synthesis) -> None:
+def test_an_account_agnostic_baseline_is_not_called_a_move(default_synth: Synthesis) -> None:
+    """Unset account (``unknown-account``): where it was deployed is not known, so no claim."""
+    before = {n: "aws://unknown-account/us-west-2" for n in default_synth.templates}
+    after = {n: "aws://222222222222/us-west-2" for n in default_synth.templates}
+    result = check_replacement(
+        default_synth.templates, default_synth.templates, "us-west-2", (before, after)
+    )
+    assert result.status == "PASS"
+
+
+def test_a_baseline_is_read_through_its_manifest_not_a_glob(
+    default_synth: Synthesis, tmp_path: Path
+) -> None:
+    """A stale template of another stack in the baseline folder would give a false FAIL."""
+    outdir = Path(shutil.copytree(default_synth.outdir, tmp_path / "deployed.out"))
+    (outdir / "other-network.template.json").write_text(
+        (outdir / "gpu-spot-network.template.json").read_text()
+    )
+    baseline = read_assembly(outdir)
+    assert set(baseline.templates) == {"gpu-spot-network", "gpu-spot-cluster"}
+    assert baseline.environments == {
+        "gpu-spot-network": "aws://unknown-account/us-west-2",
+        "gpu-spot-cluster": "aws://unknown-account/us-west-2",
+    }
+
+
+def test_removing_an_add_on_says_what_is_deleted(default_synth: Synthesis) -> None:
+    changed = copy.deepcopy(default_synth.templates)
+    del changed["gpu-spot-cluster"]["Resources"]["KubeProxy4F190541"]
+    result = check_replacement(default_synth.templates, changed, "us-west-2")
+    assert result.details == [
+        "gpu-spot-cluster/KubeProxy4F190541 (AWS::EKS::Addon) is removed: "
+        "CloudFormation deletes it: EKS deletes the add-on and its pods"
+    ]
+
+
+def test_a_node_group_replaced_under_its_old_name_is_refused(default_synth: Synthesis) -> None:
+    """CloudFormation cannot create the replacement while the old group holds the name."""
     changed = copy.deepcopy(default_synth.templates)
     group = changed["gpu-spot-cluster"]["Resources"]["GpuSpotNgANodegroupC50C1657"]
     group["Properties"]["InstanceTypes"] = ["g6.xlarge"]
-    result = check_replacement(default_synth.templates, changed, "us-west-2")
+    assert check_replacement(default_synth.templates, changed, "us-west-2").status == "PASS"
+    result = check_disruption(default_synth.templates, changed, "us-west-2", allow_disruption=True)
     assert (result.status, result.details) == (
-        "WARN",
+        "FAIL",
         [
-            "gpu-spot-cluster/GpuSpotNgANodegroupC50C1657 (AWS::EKS::Nodegroup) is replaced: "
-            "InstanceTypes changed: a new group is created, then the old one is drained and deleted"
+            "node group gpu-spot-ng-a-bee838 would be replaced (InstanceTypes changed) under the "
+            "same name: CloudFormation cannot create a resource with a custom name that is still "
+            "taken, so the update fails (the name must change with every create-only property)"
         ],
     )
 
@@ -303,10 +288,10 @@ def test_cluster_replacement_is_refused(default_synth: Synthesis) -> None:
     changed["gpu-spot-cluster"]["Resources"]["ClusterEB0386A7"]["Properties"]["Name"] = "x"
     result = check_replacement(default_synth.templates, changed, "us-west-2")
     assert result.status == "FAIL"
-    assert result.details == [
+    assert result.details[0].startswith(
         "gpu-spot-cluster/ClusterEB0386A7 (AWS::EKS::Cluster) is replaced: Name changed: "
-        "deletes the cluster and every workload on it"
-    ]
+        "deletes the cluster and every workload on it; and replaces "
+    )
 
 
 # --- The command -----------------------------------------------------------------------------
@@ -376,7 +361,7 @@ def test_verify_command_fails_on_a_refused_change(
     report = capsys.readouterr().out
     assert code == 1
     assert "  FAIL  replacement" in report
-    assert report.rstrip().endswith("verify: FAILED (replacement)")
+    assert report.rstrip().endswith("verify: FAILED (replacement, disruption)")
 
 
 def test_verify_command_reports_a_broken_config_without_a_traceback(
@@ -478,7 +463,7 @@ def test_verify_reads_only_the_stacks_its_synth_wrote(
     [
         ("cdk.json", "Invalid baseline config --baseline cdk.json (5 problem(s)):"),
         ("no-such-dir", "--baseline no-such-dir: no such file or folder"),
-        ("examples", "--baseline examples: no *.template.json in it"),
+        ("examples", "--baseline examples: no manifest.json in it (not a cdk.out)"),
     ],
 )
 def test_a_bad_baseline_is_named_as_the_baselines_problem(
@@ -493,3 +478,13 @@ def test_a_bad_baseline_is_named_as_the_baselines_problem(
     assert err.startswith(expected)
     assert err.rstrip().endswith("verify: FAILED (baseline)")
     assert "verify: FAILED (config)" not in err
+
+
+def test_allow_disruption_without_a_baseline_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Nothing to allow without a baseline: a flag that silently did nothing would mislead."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--allow-disruption"])
+    assert exit_info.value.code == 2
+    assert "--allow-disruption needs --baseline" in capsys.readouterr().err

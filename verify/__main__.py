@@ -1,5 +1,5 @@
-"""``python -m verify [-c config=PATH] [--baseline PATH] [--outdir DIR] [--live]``: the pre-deploy
-report."""
+"""``python -m verify [-c config=PATH] [--baseline PATH [--allow-disruption]] [--outdir DIR]
+[--live]``: the pre-deploy report."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from verify.cfn_lint import check_cfn_lint
 from verify.checkov import check_checkov, synthesized_files
 from verify.cold_start import check_cold_start
 from verify.cost import check_cost
+from verify.disruption import ALLOW_FLAG, check_disruption
 from verify.eks_posture import check_eks_posture, stack_properties
 from verify.live import LiveFacts, ask_account, check_live
 from verify.manifests import attached_objects, check_schema, check_security
@@ -29,7 +30,14 @@ from verify.node_user_data import check_node_user_data
 from verify.quotas import check_quotas
 from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report
-from verify.synth import ROOT, Synthesis, stack_templates, synthesize
+from verify.synth import (
+    ROOT,
+    Assembly,
+    Synthesis,
+    read_assembly,
+    stack_templates,
+    synthesize,
+)
 from verify.volume_zones import check_volume_zones
 from verify.zones import check_zones
 
@@ -67,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _results(
     args: argparse.Namespace,
-    baseline: ClusterConfig | dict[str, dict[str, Any]] | None,
+    baseline: ClusterConfig | Assembly | None,
     synthesis: Synthesis,
     checkov: Future[CheckResult],
 ) -> list[CheckResult]:
@@ -97,7 +105,7 @@ def _results(
     ]
     after = [
         *_manifest_checks(synthesis),
-        _replacement(baseline, synthesis),
+        *_against_baseline(baseline, synthesis, allow_disruption=args.allow_disruption),
         *check_capacity(synthesis),
         check_zones(
             synthesis.cluster,
@@ -146,18 +154,23 @@ class BaselineError(Exception):
 BASELINE_HELP = "pass the cdk.out of your last deploy, or the config file it was built from"
 
 
-def _load_baseline(
-    defaults: Any, baseline: str | None
-) -> ClusterConfig | dict[str, dict[str, Any]] | None:
-    """The baseline's config (a file) or its templates (a folder), or None without one."""
+def _load_baseline(defaults: Any, baseline: str | None) -> ClusterConfig | Assembly | None:
+    """The baseline's config (a file) or its stacks (a ``cdk.out`` folder), or None."""
     if baseline is None:
         return None
     path = Path(baseline)
     if path.is_dir():
-        templates = _templates_in(path)
-        if not templates:
-            raise BaselineError(f"--baseline {baseline}: no *.template.json in it; {BASELINE_HELP}")
-        return templates
+        if not (path / "manifest.json").is_file():
+            raise BaselineError(
+                f"--baseline {baseline}: no manifest.json in it (not a cdk.out); {BASELINE_HELP}"
+            )
+        try:
+            return read_assembly(path)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise BaselineError(
+                f"--baseline {baseline}: its manifest.json or a template it lists cannot be "
+                f"read ({type(error).__name__}: {error}); {BASELINE_HELP}"
+            ) from None
     if not path.exists():
         raise BaselineError(f"--baseline {baseline}: no such file or folder; {BASELINE_HELP}")
     try:
@@ -169,24 +182,30 @@ def _load_baseline(
         ) from None
 
 
-def _replacement(
-    baseline: ClusterConfig | dict[str, dict[str, Any]] | None, synthesis: Synthesis
-) -> CheckResult:
+def _against_baseline(
+    baseline: ClusterConfig | Assembly | None, synthesis: Synthesis, *, allow_disruption: bool
+) -> list[CheckResult]:
+    """``replacement`` and ``disruption``: what deploying over the baseline replaces, removes,
+    refuses and evicts."""
     if baseline is None:
-        return CheckResult("replacement", "SKIP", f"no --baseline: {BASELINE_HELP}")
+        return [
+            CheckResult(name, "SKIP", f"no --baseline: {BASELINE_HELP}")
+            for name in ("replacement", "disruption")
+        ]
     if isinstance(baseline, ClusterConfig):
         with tempfile.TemporaryDirectory() as scratch:
-            old = synthesize(baseline, Path(scratch)).templates
+            synthesize(baseline, Path(scratch))
+            old = read_assembly(Path(scratch))
     else:
         old = baseline
-    return check_replacement(old, synthesis.templates, synthesis.config.region)
-
-
-def _templates_in(directory: Path) -> dict[str, dict[str, Any]]:
-    return {
-        path.name.removesuffix(".template.json"): json.loads(path.read_text())
-        for path in sorted(directory.glob("*.template.json"))
-    }
+    new = read_assembly(synthesis.outdir)
+    region = synthesis.config.region
+    return [
+        check_replacement(
+            old.templates, new.templates, region, (old.environments, new.environments)
+        ),
+        check_disruption(old.templates, new.templates, region, allow_disruption=allow_disruption),
+    ]
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -206,6 +225,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--baseline",
         help="what is deployed now: its cdk.out directory, or the config file it was built from",
     )
+    parser.add_argument(
+        ALLOW_FLAG,
+        action="store_true",
+        help="with --baseline: accept node group deletions, replacements and rolling updates "
+        "that evict running pods (listed, not failed); changes EKS refuses still fail",
+    )
     parser.add_argument("--outdir", default="cdk.out", help="where to synthesize (cdk.out)")
     parser.add_argument(
         "--live",
@@ -214,6 +239,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "spot placement scores and prices, vCPU quotas, on-demand prices",
     )
     args = parser.parse_args(argv)
+    if args.allow_disruption and args.baseline is None:
+        parser.error(f"{ALLOW_FLAG} needs --baseline (what it allows is judged against it)")
     for item in args.context:
         key, _, value = item.partition("=")
         if key != "config" or not value:

@@ -61,6 +61,36 @@ def stack_templates(outdir: Path) -> dict[str, Path]:
     }
 
 
+def stack_environments(outdir: Path) -> dict[str, str]:
+    """Stack name -> its environment (``aws://<account>/<region>``, ``unknown-account`` when the
+    stack is account-agnostic), from the cloud assembly's ``manifest.json``."""
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    return {
+        name: str(artifact.get("environment", ""))
+        for name, artifact in sorted(manifest["artifacts"].items())
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """The stacks of a cloud assembly (a ``cdk.out``), as its ``manifest.json`` lists them."""
+
+    templates: dict[str, dict[str, Any]]
+    environments: dict[str, str]
+    """Stack name -> ``aws://<account>/<region>``."""
+
+
+def read_assembly(outdir: Path) -> Assembly:
+    """Only the stacks ``manifest.json`` lists: not stale templates left in the folder."""
+    templates = {
+        name: json.loads(path.read_text()) for name, path in stack_templates(outdir).items()
+    }
+    if not templates:
+        raise ValueError("it lists no CloudFormation stack")
+    return Assembly(templates, stack_environments(outdir))
+
+
 def synthesize(config: ClusterConfig, outdir: Path) -> Synthesis:
     """Templates, manifests and the policy-validation report of ``config`` in ``outdir``.
 
