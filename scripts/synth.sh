@@ -18,8 +18,10 @@ status=0
 # script's exit code says which outcome), "Acknowledge with 'Annotation::info-annotation'" (an
 # info line needs no acknowledgement; warnings keep their hint) and "Supply a stack id (...) to
 # display its template." (printed for any app of more than one stack).
+# --ci=false: with CI=true in the environment the CLI sends its log lines to stdout instead of
+# stderr (its --ci option), past this filter; our lines belong on stderr either way.
 {
-  cdk synth --quiet -c outcome_file="$outcome" ${CALLER_ARGS[@]+"${CALLER_ARGS[@]}"} \
+  cdk synth --quiet --ci=false -c outcome_file="$outcome" ${CALLER_ARGS[@]+"${CALLER_ARGS[@]}"} \
     2>&1 1>&3 3>&- | sed -u \
     -e '/: Subprocess exited with error [0-9]*$/d' \
     -e "/^ *Acknowledge with 'Annotation::info-annotation'$/d" \
