@@ -97,6 +97,18 @@ def test_verify_live_without_credentials_reports_skip_instead_of_asking(
     )
 
 
+@pytest.mark.parametrize("profile", ["typo", ""])
+def test_a_profile_that_does_not_exist_is_one_skip_line(
+    no_credentials: None, monkeypatch: pytest.MonkeyPatch, profile: str
+) -> None:
+    """Bug caught: AWS_PROFILE naming no profile (a typo, or set empty) raised ProfileNotFound
+    from boto3's Session() itself, outside the guard, and verify --live ended in exit 3."""
+    monkeypatch.setenv("AWS_PROFILE", profile)
+    result = check_live(ask_account("us-west-2", specs({})))
+    assert result.status == "SKIP"
+    assert result.summary.startswith("--live: ProfileNotFound: ")
+
+
 def test_clients_have_bounded_timeouts_and_few_retries() -> None:
     """Bug caught: botocore's defaults (60 s connect and read, up to 5 attempts per call) make a
     blocked network look like a hung verify."""

@@ -84,8 +84,9 @@ def session_clients(session: Any | None = None) -> ClientFactory | NoCredentials
     """Clients of boto3's default session, or why there are none (no credentials found)."""
     import boto3
 
-    session = session or boto3.session.Session()
     try:
+        # Session() itself reads AWS_PROFILE: a profile that does not exist raises here.
+        session = session or boto3.session.Session()
         credentials = session.get_credentials()
     except Exception as error:  # a broken profile or SSO cache: the same as none
         return NoCredentials(f"{type(error).__name__}: {error}")
