@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from tests.support import resources
-from verify.autoscaler import EFA_RESOURCE, efa_pod, simulate
+from verify.autoscaler import EFA_RESOURCE, check_autoscaler, efa_pod, simulate
 from verify.manifests import attached_objects
 from verify.scheduler_model import fit_failure
 from verify.synth import Synthesis
@@ -97,3 +97,20 @@ def test_an_efa_plugin_on_a_group_without_efa_is_a_problem(efa_synth: Synthesis)
         p.startswith("inference-a") and "EFA device plugin would run on this group" in p
         for p in problems
     ), problems
+
+
+def test_the_table_shows_the_efa_columns_for_an_efa_pool(efa_synth: Synthesis) -> None:
+    """Bug caught: splitting the table into three parts dropped the efa, efa pod and efa plugin
+    columns, which the legend under it still named: a user could not see which group an EFA
+    pod scales."""
+    table = check_autoscaler(
+        efa_synth.cluster, efa_synth.network, attached_objects(efa_synth.cluster)
+    ).table
+    start = table.index(next(line for line in table if line.split()[:2] == ["group", "efa"]))
+    end = next(i for i, line in enumerate(table) if line.startswith("(yes: "))
+    header, *rows = table[start:end]
+    assert header.split() == ["group", "efa", "efa", "pod", "efa", "plugin"]
+    efa_rows = {r.split()[0]: r.split()[1:] for r in rows}
+    training = [cells for name, cells in efa_rows.items() if name.startswith("training-")]
+    assert training == [["32", "yes", "yes"]]
+    assert all(cells[0] == "-" for name, cells in efa_rows.items() if "training" not in name)

@@ -92,6 +92,8 @@ TABLE_COLUMNS = (
     ("group", "gpu pod", "pool pod", "+10Gi", "plain", "plugin", "CA"),
 )
 """The groups table, in three parts so each fits 100 columns (one table was about 170)."""
+EFA_TABLE_COLUMNS = ("group", "efa", "efa pod", "efa plugin")
+"""A fourth part, printed when a group's template offers ``vpc.amazonaws.com/efa``."""
 TABLE_LEGEND = (
     "(yes: the pod fits the group's template node at zero, which holds the kube-proxy mirror pod "
     "and every DaemonSet's pod. gpu pod: 1 nvidia.com/gpu and the GPU toleration, no selector; "
@@ -1133,7 +1135,9 @@ def _group_rows(scene: Scene) -> list[str]:
                 yes("efa plugin", group.name),
             )
         )
-    return [line for columns in TABLE_COLUMNS for line in _columns(rows, columns)]
+    efa = TABLE_HEADER.index("efa")
+    parts = TABLE_COLUMNS + ((EFA_TABLE_COLUMNS,) if any(r[efa] != "-" for r in rows[1:]) else ())
+    return [line for columns in parts for line in _columns(rows, columns)]
 
 
 def _balancing_lines(scene: Scene, balancing: Balancing) -> list[str]:
