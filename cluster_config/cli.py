@@ -170,6 +170,7 @@ def remove_synth_output(outdir: Path) -> None:
         "*.assets.json",
         "*.metadata.json",
         "manifests/*.yaml",
+        "validation-report.json",
     )
     for pattern in patterns:
         for path in outdir.glob(pattern):

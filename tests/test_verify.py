@@ -471,9 +471,10 @@ def test_a_bad_baseline_is_named_as_the_baselines_problem(
     expected: str,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     monkeypatch.chdir(ROOT)
-    assert main(["--baseline", baseline]) == 2
+    assert main(["--baseline", baseline, "--outdir", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(expected)
     assert err.rstrip().endswith("verify: FAILED (baseline)")
@@ -488,3 +489,38 @@ def test_allow_disruption_without_a_baseline_is_a_usage_error(
         main(["--allow-disruption"])
     assert exit_info.value.code == 2
     assert "--allow-disruption needs --baseline" in capsys.readouterr().err
+
+
+STALE = ("manifest.json", "x-cluster.template.json", "validation-report.json", "manifests/a.yaml")
+
+
+def _stale_synth(outdir: Path) -> None:
+    (outdir / "manifests").mkdir(parents=True)
+    for name in STALE:
+        (outdir / name).write_text("{}")
+
+
+def test_an_invalid_config_leaves_no_earlier_synth_in_the_outdir(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bug caught: verify returned on a config error before clearing --outdir, so the previous
+    run's templates (and cdk-nag's 'success' report) stayed there for cdk deploy to pick up."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("nat_gateways: 0\n")
+    outdir = tmp_path / "cdk.out"
+    _stale_synth(outdir)
+    assert main(["-c", f"config={bad}", "--outdir", str(outdir)]) == 2
+    assert "verify: FAILED (config)" in capsys.readouterr().err
+    assert [name for name in STALE if (outdir / name).exists()] == []
+
+
+def test_an_invalid_config_never_deletes_the_baseline_it_was_to_compare_with(
+    tmp_path: Path,
+) -> None:
+    """--outdir may be the --baseline folder: a config error must not delete the baseline."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("nat_gateways: 0\n")
+    outdir = tmp_path / "deployed.out"
+    _stale_synth(outdir)
+    assert main(["-c", f"config={bad}", "--outdir", str(outdir), "--baseline", str(outdir)]) == 2
+    assert [name for name in STALE if (outdir / name).exists()] == list(STALE)

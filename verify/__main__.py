@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from cluster_config import ClusterConfig, ConfigError, load_config
-from cluster_config.cli import finish, internal_errors_reported
+from cluster_config.cli import (
+    EXIT_CONFIG_ERROR,
+    finish,
+    internal_errors_reported,
+    remove_synth_output,
+)
 from cluster_config.cost import offline_prices, with_live
 from verify.autoscaler import check_autoscaler
 from verify.capacity import check_capacity
@@ -42,7 +47,6 @@ from verify.volume_zones import check_volume_zones
 from verify.zones import check_zones
 
 EXIT_FAILED = 1
-EXIT_CONFIG_ERROR = 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(error.report(), file=sys.stderr)
         print("verify: FAILED (config)", file=sys.stderr)
+        _remove_stale_output(args)
         return EXIT_CONFIG_ERROR
     try:
         # Read before synthesizing: --baseline may be the folder this synth writes to.
@@ -60,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     except BaselineError as error:
         print(error, file=sys.stderr)
         print("verify: FAILED (baseline)", file=sys.stderr)
+        _remove_stale_output(args)
         return EXIT_CONFIG_ERROR
 
     with internal_errors_reported(Path(args.outdir)):  # exit 3, one line, no traceback
@@ -71,6 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     title = f"{config.cluster_name} (Kubernetes {config.kubernetes_version}, {config.region})"
     steps = next_steps(args.config, args.outdir)
     return 0 if print_report(title, results, sys.stdout, steps) else EXIT_FAILED
+
+
+def _remove_stale_output(args: argparse.Namespace) -> None:
+    """Nothing left in ``--outdir`` that ``cdk deploy`` could take for this config's output, as
+    after a failed synth; unless ``--outdir`` is the ``--baseline`` folder (never delete it)."""
+    outdir = Path(args.outdir)
+    if args.baseline is None or Path(args.baseline).resolve() != outdir.resolve():
+        remove_synth_output(outdir)
 
 
 def _results(
