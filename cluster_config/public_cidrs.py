@@ -38,6 +38,11 @@ OPEN_TO_INTERNET_SHARE = 1 / 16
 addresses) is treated as open to the whole internet. No organisation holds that much: the
 largest holders have a few /8s (1/256 each), so a union this large cannot be "our offices"; it
 is the internet split into pieces (``0.0.0.0/1`` + ``128.0.0.0/1`` is all of it)."""
+OPEN_TO_INTERNET_RULE = (
+    "CIDRs that together cover 1/16 of the IPv4 space or more (a /4, more addresses than any "
+    "organisation holds) count as the whole internet"
+)
+"""The threshold in the user's words, for every message that applies it."""
 
 
 def not_public_reason(cidr: IPv4Network) -> str | None:

@@ -26,7 +26,7 @@ from cluster_config import ClusterConfig
 from cluster_config.labels import SYSTEM_NODE_LABELS
 from cluster_config.node_groups import NodeGroupSpecs
 from cluster_config.nodeadm import node_config
-from cluster_config.public_cidrs import opens_to_internet
+from cluster_config.public_cidrs import OPEN_TO_INTERNET_RULE, opens_to_internet
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
 from constructs_lib.cluster_role_trust import confine_cluster_role
@@ -133,7 +133,8 @@ class ClusterStack(Stack):
             Annotations.of(self.cluster).add_warning_v2(
                 "gpu-spot:public-endpoint-open",
                 "endpoint.public_access_cidrs allows the whole internet (or most of it) to reach "
-                "the Kubernetes API endpoint; set it to your own CIDR (README: Deploying).",
+                f"the Kubernetes API endpoint ({OPEN_TO_INTERNET_RULE}); set it to your own CIDR "
+                "(README: Deploying).",
             )
         if not config.endpoint.public_access_cidrs and not config.admin_principal_arns:
             Annotations.of(self.cluster).add_info(

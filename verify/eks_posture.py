@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from cluster_config.public_cidrs import opens_to_internet
+from cluster_config.public_cidrs import OPEN_TO_INTERNET_RULE, opens_to_internet
 from verify.report import CheckResult
 
 Templates = dict[str, dict[str, Any]]
@@ -153,7 +153,8 @@ def _cluster(name: str, props: dict[str, Any]) -> Iterator[Finding]:
             "WARN",
             "endpoint",
             name,
-            f"the public API endpoint accepts the whole internet ({', '.join(map(str, cidrs))})",
+            f"the public API endpoint accepts the whole internet ({', '.join(map(str, cidrs))}; "
+            f"{OPEN_TO_INTERNET_RULE})",
             "endpoint.public_access_cidrs (your own CIDR, or [] for private only)",
         )
     if not vpc.get("EndpointPrivateAccess", False):
