@@ -395,6 +395,7 @@ def test_an_endpoint_opened_to_the_internet_in_pieces_warns_too(
     vpc.update(EndpointPublicAccess=True, PublicAccessCidrs=["0.0.0.0/1", "128.0.0.0/1"])
     (finding,) = not_info(findings(templates, properties))
     assert (finding.level, finding.rule) == ("WARN", "endpoint")
+    assert "1/16 of the IPv4 space" in finding.problem  # the threshold, stated
 
 
 def test_an_endpoint_open_to_one_office_does_not_warn(

@@ -643,5 +643,5 @@ def test_synth_warns_when_cidrs_together_open_the_endpoint_to_the_world() -> Non
     cidrs = ["0.0.0.0/1", "128.0.0.0/1"]
     stacks = build_stacks(app, config_with({"endpoint": {"public_access_cidrs": cidrs}}))
     Annotations.from_stack(stacks.cluster).has_warning(
-        "/gpu-spot-cluster/Cluster", Match.string_like_regexp("whole internet")
+        "/gpu-spot-cluster/Cluster", Match.string_like_regexp("whole internet.*1/16 of the IPv4")
     )
