@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster_config.catalog import ALL_INSTANCE_TYPES, InstanceShape
+from cluster_config.efa import EFA_RESOURCE
 from cluster_config.images import repository_of
 from cluster_config.labels import GPU_TAINT_KEY, POOL_LABEL
 from cluster_config.nodeadm import (
@@ -53,7 +54,8 @@ from verify.report import CheckResult, Status
 from verify.scheduler_model import Node, add_pod, daemon_pod_misfit, daemon_pod_spec, fit_failure
 
 DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
-EFA_RESOURCE = "vpc.amazonaws.com/efa"
+"""Upstream's image repository, how verify recognises the plugin in any DaemonSet (its own copy,
+not the chart's: verify reads the synthesized output, not the code that wrote it)."""
 EFA_PLUGIN_REPOSITORY = "/eks/aws-efa-k8s-device-plugin"
 """The EFA plugin's image, in any region's EKS registry (charts/efa_device_plugin.py)."""
 

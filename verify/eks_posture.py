@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cluster_config.public_cidrs import OPEN_TO_INTERNET_RULE, opens_to_internet
+from verify.manifests import MANIFEST_TYPE
 from verify.report import CheckResult
 
 Templates = dict[str, dict[str, Any]]
@@ -68,7 +69,6 @@ ADDONS_CALLING_AWS = frozenset({"vpc-cni", "aws-ebs-csi-driver", "amazon-cloudwa
 """EKS add-ons whose pods call AWS APIs (EKS user guide, "IAM roles for Amazon EKS add-ons"):
 without an association or a role ARN they fall back to the node role."""
 EBS_PROVISIONERS = frozenset({"ebs.csi.aws.com", "kubernetes.io/aws-ebs"})
-MANIFEST_TYPE = "Custom::AWSCDK-EKS-KubernetesResource"
 
 
 @dataclass(frozen=True)
