@@ -136,11 +136,13 @@ def _levers(start: PoolStart, scan: float) -> list[str]:
     lines = []
     if start.fast_image_pull:
         normal, _ = pull_seconds(start.image_gb, start.throughput_mibps, fast=False)
-        lines.append(f"fast_image_pull (on): saves {duration(normal - start.pull)} of the pull")
+        saved = duration(normal - start.pull)
+        lines.append(f"fast_image_pull (on): saves up to {saved} of the pull (published best case)")
     else:
         disk = max(start.throughput_mibps, FAST_PULL_DISK_MIBPS)
         fast, _ = pull_seconds(start.image_gb, disk, fast=True)
-        lines.append(f"fast_image_pull: -{duration(start.pull - fast)} (root volume {disk} MiB/s)")
+        saved = duration(start.pull - fast)
+        lines.append(f"fast_image_pull: up to -{saved} (root volume {disk} MiB/s)")
     if start.warm_nodes:
         lines.append(
             f"warm_nodes ({start.warm_nodes}): ~{duration(start.warm_total)} while one is free "
