@@ -5,7 +5,9 @@ for a new account (data file and date named in the line): WARN when the config c
 than that default (the quota may still have been raised in your account: the line prints the
 command that reads it). With ``--live`` the account's own values (Service Quotas
 GetServiceQuota) decide: FAIL when a quota is below what the groups need at ``min_size`` (a
-deploy cannot start them), WARN when below what they can ask for at ``max_size``.
+deploy cannot start them), WARN when below what they can ask for at ``max_size``. A group whose
+quota no source names (P6 spot: the data file's ``unknown``) is a WARN in both: the line says the
+quota class is unknown and what to look for in Service Quotas, and names no code.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cluster_config.node_groups import NodeGroupSpecs
-from cluster_config.quotas import SERVICE_CODE, QuotaNeed, QuotaNeeds, quota_needs
+from cluster_config.quotas import SERVICE_CODE, QuotaNeed, QuotaNeeds, UnknownNeed, quota_needs
 from verify.report import CheckResult, Status
 
 DATA = "cluster_config/data/ec2-vcpu-quotas.json"
@@ -35,12 +37,14 @@ def check_quotas(
 def _offline(region: str, needs: QuotaNeeds) -> CheckResult:
     short = [n for n in needs.needs if _above_default(n)]
     details = [_need_line(n) for n in needs.needs]
-    details += _unclassified(needs)
-    status: Status = "WARN" if short else "PASS"
+    details += _unknown(needs) + _unclassified(needs)
+    status: Status = "WARN" if short or needs.unknown else "PASS"
     basis = f"quota names and new-account defaults: AWS EC2 User Guide, read {needs.read_on}"
     summary = f"the config can ask for {_totals(needs)} at max scale"
     if short:
         summary += f", above a new account's default for {', '.join(n.quota.code for n in short)}"
+    if needs.unknown:
+        summary += f"; quota class unknown for {_unknown_families(needs)}"
     summary += "; your quotas are not read offline (verify --live reads them)"
     return CheckResult(
         "quotas",
@@ -78,18 +82,24 @@ def _live(
             commands.append(_request_command(region, need, need.max_vcpus))
         else:
             fine.append(f"{have}; this config needs {need.min_vcpus} to {need.max_vcpus}")
-    status: Status = "FAIL" if failures else "WARN" if warnings or unread else "PASS"
+    status: Status = (
+        "FAIL" if failures else "WARN" if warnings or unread or needs.unknown else "PASS"
+    )
     summary = f"your account's EC2 vCPU quotas in {region} (Service Quotas, asked {asked_on})"
     verdict = {
         "FAIL": "below what the groups need at min_size",
-        "WARN": "below what the groups can ask for at max_size" if warnings else "some unread",
+        "WARN": "below what the groups can ask for at max_size"
+        if warnings
+        else "some unread"
+        if unread
+        else f"quota class unknown for {_unknown_families(needs)}",
         "PASS": "each covers every group at max_size",
     }[status]
     return CheckResult(
         "quotas",
         status,
         f"{summary}: {verdict}",
-        [*failures, *warnings, *unread, *fine, *_unclassified(needs)],
+        [*failures, *warnings, *unread, *fine, *_unknown(needs), *_unclassified(needs)],
         commands,
     )
 
@@ -116,6 +126,31 @@ def _need_line(need: QuotaNeed) -> str:
 
 def _totals(needs: QuotaNeeds) -> str:
     return ", ".join(f"{n.quota.short} {n.max_vcpus} vCPUs" for n in needs.needs) or "nothing"
+
+
+def _unknown_families(needs: QuotaNeeds) -> str:
+    return ", ".join(
+        dict.fromkeys(f"{f} {_capacity(u)}" for u in needs.unknown for f in u.families)
+    )
+
+
+def _capacity(need: UnknownNeed) -> str:
+    return "spot" if need.capacity_type == "SPOT" else "on-demand"
+
+
+def _unknown(needs: QuotaNeeds) -> list[str]:
+    """One line per unknown quota class, its groups' vCPUs summed (as one quota would be)."""
+    classes: dict[tuple[str, str, str], list[UnknownNeed]] = {}
+    for u in needs.unknown:
+        classes.setdefault((", ".join(u.families), _capacity(u), u.look_for), []).append(u)
+    return [
+        f"quota class unknown for {families} {capacity} ({', '.join(u.group for u in groups)}: "
+        f"{sum(u.min_vcpus for u in groups)} vCPUs at min scale, "
+        f"{sum(u.max_vcpus for u in groups)} at max scale); no source read ({DATA}, "
+        f"{needs.read_on}) names its quota: check Service Quotas for EC2 '{look_for}' "
+        f"(aws service-quotas list-service-quotas --service-code {SERVICE_CODE})"
+        for (families, capacity, look_for), groups in classes.items()
+    ]
 
 
 def _unclassified(needs: QuotaNeeds) -> list[str]:
