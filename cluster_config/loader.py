@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import copy
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cluster_config.fields import check_fields
+from cluster_config.fields import check_fields, field_path
 from cluster_config.model import ClusterConfig
 from cluster_config.problems import ConfigError, Problem, clip
 from cluster_config.rules import rule_problems
-from cluster_config.strict_yaml import StrictYamlError, load_strict_yaml
+from cluster_config.strict_yaml import RefusedValue, StrictYamlError, load_strict_yaml
 
 MAX_CONFIG_BYTES = 64 * 1024
 """A config file is a few KiB; anything larger is a mistake (or an attack), refused unread."""
@@ -39,19 +39,51 @@ def load_config(defaults: Any, config_path: str | None = None) -> ClusterConfig:
             ]
         )
     data = copy.deepcopy(dict(defaults))
+    file_problems: list[Problem] = []
     if config_path is not None:
-        data = merge_override(data, _read_override(config_path))
-    return validate_config(data)
+        override, file_problems = _read_override(config_path)
+        data = merge_override(data, override)
+    return validate_config(data, file_problems)
 
 
-def validate_config(data: Mapping[str, Any]) -> ClusterConfig:
+def validate_config(
+    data: Mapping[str, Any], file_problems: Sequence[Problem] = ()
+) -> ClusterConfig:
     """The config, once every field's check and every rule holds; otherwise a ``ConfigError``
-    with every problem found (rules whose input failed its own check are skipped)."""
+    with every problem found (rules whose input failed its own check are skipped).
+
+    ``file_problems``: what reading the file found that left it readable (a refused YAML tag, a
+    repeated key); a value whose tag was refused is invalid like a field that failed its check,
+    and reported once, by its ``YamlTag``, not again as a wrong type."""
     config, problems = check_fields(ClusterConfig, data)
-    problems += rule_problems(config, fields_valid=not problems)
+    fields_valid = not problems
+    if file_problems:
+        refused = {field_path(loc) for loc in _refused_locations(data)}
+        problems = [p for p in problems if not _under(p, refused)]
+    problems = [*file_problems, *problems, *rule_problems(config, fields_valid=fields_valid)]
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def _refused_locations(value: Any, loc: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Where ``value`` holds a value whose YAML tag was refused (the strict loader bounds the
+    nesting and the values aliases expand to, so this walk is bounded too)."""
+    if isinstance(value, RefusedValue):
+        yield loc
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _refused_locations(item, (*loc, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _refused_locations(item, (*loc, i))
+
+
+def _under(problem: Problem, refused: set[str]) -> bool:
+    """A problem of a refused value itself (an unknown key holding one is still reported)."""
+    if problem.code in ("UnknownKey", "MovedKey"):
+        return False
+    return any(problem.path == path or problem.path.startswith(f"{path}.") for path in refused)
 
 
 def merge_override(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -70,7 +102,8 @@ def _error(message: str) -> ConfigError:
     return ConfigError([Problem("ConfigFile", "config", message)])
 
 
-def _read_override(config_path: str) -> dict[str, Any]:
+def _read_override(config_path: str) -> tuple[dict[str, Any], list[Problem]]:
+    """The file's mapping and the problems reading it found that left it readable."""
     shown = repr(clip(config_path, 200))
     if not config_path:
         raise _error("-c config= is empty; allowed: the path of a YAML or JSON file")
@@ -97,15 +130,29 @@ def _read_override(config_path: str) -> dict[str, Any]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise _error(f"{shown} is not UTF-8 text (byte {error.start}); save it as UTF-8") from None
-    try:
-        loaded = load_strict_yaml(text)
-    except StrictYamlError as error:
+
+    def problem(error: StrictYamlError) -> Problem:
         where = f" {error.where}" if error.where else ""
-        raise ConfigError(
-            [Problem(error.code, error.path, f"{shown}{where}: {error.problem}")]
-        ) from None
+        return Problem(error.code, error.path, f"{shown}{where}: {error.problem}")
+
+    try:
+        loaded, found = load_strict_yaml(text)
+    except StrictYamlError as error:
+        raise ConfigError([*map(problem, error.earlier), problem(error)]) from None
+    problems = list(map(problem, found))
     if loaded is None:
-        return {}
+        return {}, problems
+    if isinstance(loaded, RefusedValue):  # the whole document's tag, reported already
+        raise ConfigError(problems)
     if not isinstance(loaded, dict):
-        raise _error(f"{shown} holds a {type(loaded).__name__}; allowed: a mapping of fields")
-    return loaded
+        raise ConfigError(
+            [
+                *problems,
+                Problem(
+                    "ConfigFile",
+                    "config",
+                    f"{shown} holds a {type(loaded).__name__}; allowed: a mapping of fields",
+                ),
+            ]
+        )
+    return loaded, problems

@@ -7,6 +7,12 @@ booleans, null), lists and mappings (``!!set`` would order pools by the interpre
 ``!!binary`` would turn a name into bytes), nesting is at most ``MAX_DEPTH`` levels and aliases
 may expand to at most ``MAX_NODES`` values in all; every error says where (line and column) and
 under which field, with a stable code.
+
+A refused tag, a repeated key or a key that is not text leaves the rest of the file readable, so
+each of them is reported and reading goes on (one report, not one round per problem): the
+tagged value reads as ``REFUSED`` (the loader treats that field as invalid), a repeated key
+keeps its last value (as YAML readers do; the message says so), a key that is not text is
+dropped. Syntax errors and the bounds stop reading at once.
 """
 
 from __future__ import annotations
@@ -34,6 +40,19 @@ _TAG_WORDS = {
 }
 
 
+class RefusedValue:
+    """What a refused tag's value reads as: no field type accepts it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<a value with a refused YAML tag>"
+
+
+REFUSED: Any = RefusedValue()
+_REFUSED_TAG = "tag:cluster-config,2026:refused"
+
+
 class YamlFloat(float):
     """A float that remembers how the file wrote it (``1.30``, read as 1.3), for messages."""
 
@@ -47,15 +66,19 @@ class YamlFloat(float):
 
 class StrictYamlError(Exception):
     """``path``: the field it happened under (``config`` at the top); ``where``: line/column;
-    ``code``: the rule broken (``YamlSyntax``, ``DuplicateKey``, ``YamlTag``, ...)."""
+    ``code``: the rule broken (``YamlSyntax``, ``DuplicateKey``, ``YamlTag``, ...); ``earlier``:
+    when this one stopped reading, the problems found before it."""
 
     def __init__(self, path: str, where: str, problem: str, code: str = "YamlSyntax") -> None:
         self.path, self.where, self.problem, self.code = path, where, problem, code
+        self.earlier: list[StrictYamlError] = []
         super().__init__(f"{path}: {where}: {problem}")
 
 
-def load_strict_yaml(text: str) -> Any:
-    """The document in ``text``; raises ``StrictYamlError`` for anything this module refuses."""
+def load_strict_yaml(text: str) -> tuple[Any, list[StrictYamlError]]:
+    """The document in ``text`` and every problem found that left the rest readable (refused
+    tags, repeated keys, keys that are not text); raises ``StrictYamlError`` for one that stops
+    reading (syntax, nesting, size), with the problems found before it as ``earlier``."""
     try:
         loader = _StrictLoader(text)
     except yaml.reader.ReaderError as error:
@@ -64,19 +87,22 @@ def load_strict_yaml(text: str) -> Any:
     try:
         root = loader.get_single_node()
         if root is None:
-            return None
+            return None, loader.problems
         _check_expanded_size(root)
-        return loader.construct_document(root)
-    except StrictYamlError:
+        return loader.construct_document(root), loader.problems
+    except StrictYamlError as error:
+        error.earlier = loader.problems
         raise
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = " ".join(str(p) for p in (error.context, error.problem) if p)
-        raise StrictYamlError(
-            "config", _where(mark), f"not valid YAML or JSON: {problem}"
-        ) from None
+        stop = StrictYamlError("config", _where(mark), f"not valid YAML or JSON: {problem}")
+        stop.earlier = loader.problems
+        raise stop from None
     except yaml.YAMLError as error:
-        raise StrictYamlError("config", "", f"not valid YAML or JSON: {error}") from None
+        stop = StrictYamlError("config", "", f"not valid YAML or JSON: {error}")
+        stop.earlier = loader.problems
+        raise stop from None
     finally:
         loader.dispose()
 
@@ -89,6 +115,16 @@ class _StrictLoader(yaml.SafeLoader):
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self._path: list[str] = []
+        self._found: list[tuple[int, StrictYamlError]] = []
+
+    @property
+    def problems(self) -> list[StrictYamlError]:
+        """What was found so far, in the file's order (a mapping's keys are checked after its
+        values are read)."""
+        return [error for _, error in sorted(self._found, key=lambda found: found[0])]
+
+    def _report(self, mark: Any, path: str, problem: str, code: str) -> None:
+        self._found.append((mark.index, StrictYamlError(path, _where(mark), problem, code)))
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         # The composer recurses per level: bound it here, before Python's recursion limit.
@@ -104,27 +140,36 @@ class _StrictLoader(yaml.SafeLoader):
                 "TooDeep",
             )
         try:
+            # An alias is a node composed (and checked) where its anchor is: not again.
+            alias = self.check_event(yaml.AliasEvent)
             node = super().compose_node(parent, index)
-            if node is not None and node.tag not in _PLAIN_TAGS and node.tag != _MERGE_TAG:
-                self._refuse_tag(node)
+            if node is None or alias:
+                return node
             if isinstance(node, MappingNode):
                 self._check_keys(node)
+            if node.tag not in _PLAIN_TAGS and node.tag != _MERGE_TAG:
+                self._refuse_tag(node)
             return node
         finally:
             if parent is not None:
                 self._path.pop()
 
     def _refuse_tag(self, node: Node) -> None:
+        """Reports the tag; the node then reads as ``REFUSED`` (its contents are not built)."""
         name = node.tag.removeprefix("tag:yaml.org,2002:")
         what = _TAG_WORDS.get(name, f"tag {name[:40]!r}")
         quote = "; quote it to keep it as text" if isinstance(node, ScalarNode) else ""
-        raise StrictYamlError(
+        self._report(
+            node.start_mark,
             self.field_path(),
-            _where(node.start_mark),
             f"{what} is not a config value; allowed: text, numbers, true/false, null, lists "
             f"and mappings{quote}",
             "YamlTag",
         )
+        node.tag = _REFUSED_TAG
+
+    def construct_refused(self, node: Node) -> Any:
+        return REFUSED
 
     def construct_yaml_float(self, node: ScalarNode) -> float:
         return YamlFloat(super().construct_yaml_float(node), str(node.value)[:40])
@@ -141,31 +186,45 @@ class _StrictLoader(yaml.SafeLoader):
         return ".".join(self._path[:4]) or "config"
 
     def _check_keys(self, node: MappingNode) -> None:
-        """Keys are text and appear once (merge keys ``<<`` aside, which YAML lets override)."""
+        """Keys are text and appear once (merge keys ``<<`` aside, which YAML lets override).
+
+        A key that is not text (or had its tag refused) is reported and dropped with its value;
+        a repeated key is reported and its last value kept, as PyYAML's constructor keeps it.
+        """
         seen: dict[str, Any] = {}
-        for key_node, _ in node.value:
+        kept: list[tuple[Node, Node]] = []
+        for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
+                if value_node.tag != _REFUSED_TAG:
+                    kept.append((key_node, value_node))
                 continue
             if not isinstance(key_node, ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-                raise StrictYamlError(
-                    self.field_path(),
-                    _where(key_node.start_mark),
-                    f"key {str(key_node.value)[:40]!r} is not text; quote it",
-                    "KeyNotText",
-                )
+                if key_node.tag != _REFUSED_TAG:  # a refused tag is reported already
+                    self._report(
+                        key_node.start_mark,
+                        self.field_path(),
+                        f"key {str(key_node.value)[:40]!r} is not text; quote it",
+                        "KeyNotText",
+                    )
+                continue
+            kept.append((key_node, value_node))
             if key_node.value in seen:
-                raise StrictYamlError(
+                first = seen[key_node.value]
+                self._report(
+                    key_node.start_mark,
                     ".".join([*self._path[:4], str(key_node.value)[:64]]),
-                    _where(key_node.start_mark),
                     f"key {str(key_node.value)[:64]!r} appears twice in one mapping (first on "
-                    f"line {seen[key_node.value].line + 1}); each key may appear once",
+                    f"line {first.line + 1}); each key may appear once (the last value is the "
+                    "one checked here)",
                     "DuplicateKey",
                 )
             seen[key_node.value] = key_node.start_mark
+        node.value = kept
 
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
 _StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_yaml_float)
+_StrictLoader.add_constructor(_REFUSED_TAG, _StrictLoader.construct_refused)
 
 
 def _check_expanded_size(root: Node) -> None:

@@ -782,3 +782,45 @@ def test_only_ascii_digits_and_letters_where_aws_means_ascii(field: str, value: 
     codes = codes_of({field: value})
     assert [code for code, _ in codes] == ["BadFormat"], codes
     assert codes[0][1].startswith(field)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "availability_zones: !!set {us-west-2a: null, us-west-2b: null}\n"
+            'node_ami_release_version: "1.35.0-20261120"\n',
+            [
+                ("YamlTag", "availability_zones"),
+                ("AmiReleaseNotForVersion", "node_ami_release_version"),
+            ],
+        ),
+        (
+            "nat_gateways: 2\nregion: us-west-2\nnat_gateways: 0\nregion: us-west-2\n"
+            "gpu_root_volume_gib: 5\ntags: !!binary dGVhbQ==\n"
+            "autoscaler: {scan_interval_seconds: 10, scan_interval_seconds: !!set {}}\n",
+            [
+                ("DuplicateKey", "nat_gateways"),
+                ("DuplicateKey", "region"),
+                ("YamlTag", "tags"),
+                ("DuplicateKey", "autoscaler.scan_interval_seconds"),
+                ("YamlTag", "autoscaler.scan_interval_seconds"),
+                ("OutOfRange", "nat_gateways"),
+                ("OutOfRange", "gpu_root_volume_gib"),
+            ],
+        ),
+    ],
+    ids=["tag-and-rule", "duplicates-tags-and-fields"],
+)
+def test_yaml_tags_and_duplicate_keys_are_reported_with_everything_else(
+    tmp_path: Path, text: str, expected: list[tuple[str, str]]
+) -> None:
+    """A refused tag or a repeated key once stopped reading: only the first was reported and no
+    field or rule ran (three runs for the second file). Now every one is reported in one run,
+    a tagged value is invalid (no WrongType for it, rules reading it skipped) and a repeated
+    key's last value is checked (``nat_gateways: 0``)."""
+    path = tmp_path / "team.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(default_data(), str(path))
+    assert caught.value.codes == expected
