@@ -69,7 +69,7 @@ def check_config_or_exit(defaults: Any, config_path: Any, outdir: Path) -> Clust
             )
         return load_config(defaults, config_path)
     except ConfigError as error:
-        remove_synth_output(outdir)
+        remove_synth_output(outdir, with_report=True)
         print(error.report(), file=sys.stderr)
         raise SystemExit(EXIT_CONFIG_ERROR) from None
 
@@ -81,7 +81,7 @@ def internal_errors_reported(outdir: Path) -> Iterator[None]:
     try:
         yield
     except Exception as error:  # the one place every failure is caught
-        remove_synth_output(outdir)
+        remove_synth_output(outdir, with_report=True)
         log = outdir / INTERNAL_ERROR_LOG
         try:
             outdir.mkdir(parents=True, exist_ok=True)
@@ -162,7 +162,11 @@ def is_policy_failure(error: Exception) -> bool:
     return isinstance(error, RuntimeError) and str(error).startswith("ValidationFailed")
 
 
-def remove_synth_output(outdir: Path) -> None:
+def remove_synth_output(outdir: Path, *, with_report: bool = False) -> None:
+    """What a synth wrote to ``outdir``; ``with_report``: cdk-nag's report too (kept after a
+    policy failure, where it says what failed; an earlier run's says nothing about this one)."""
+    if with_report:
+        (outdir / VALIDATION_REPORT).unlink(missing_ok=True)
     patterns = (
         "manifest.json",
         "tree.json",
@@ -170,7 +174,6 @@ def remove_synth_output(outdir: Path) -> None:
         "*.assets.json",
         "*.metadata.json",
         "manifests/*.yaml",
-        "validation-report.json",
     )
     for pattern in patterns:
         for path in outdir.glob(pattern):

@@ -181,12 +181,15 @@ def _synth_sh(*args: str, cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess
 def test_billion_laughs_through_synth_sh_is_a_config_error(tmp_path: Path) -> None:
     bad = CORPUS / "bad" / "e01-billion-laughs-unknown-key.yaml"
     (tmp_path / "manifest.json").write_text("{}")
+    (tmp_path / "validation-report.json").write_text('{"conclusion": "success"}')
     result, peak_kib = _synth_sh("-c", f"config={bad}", "--output", str(tmp_path))
     assert result.returncode == EXIT_CONFIG_ERROR, result.stderr
     assert "lol: " in result.stderr and "aliases expand to more than" in result.stderr
     assert "Traceback" not in result.stderr
     assert peak_kib < 1024 * 1024  # it grew past 10 GiB before the loader was bounded
     assert not (tmp_path / "manifest.json").exists()
+    # an earlier run's cdk-nag "success" says nothing about this config
+    assert not (tmp_path / "validation-report.json").exists()
 
 
 @pytest.mark.slow

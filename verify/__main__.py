@@ -84,7 +84,7 @@ def _remove_stale_output(args: argparse.Namespace) -> None:
     after a failed synth; unless ``--outdir`` is the ``--baseline`` folder (never delete it)."""
     outdir = Path(args.outdir)
     if args.baseline is None or Path(args.baseline).resolve() != outdir.resolve():
-        remove_synth_output(outdir)
+        remove_synth_output(outdir, with_report=True)
 
 
 def _results(

@@ -153,8 +153,8 @@ def _levers(start: PoolStart, scan: float) -> list[str]:
             f"warm_nodes: ~{duration(start.warm_total)} while one is free (the pull alone)"
         )
     if scan > 1:
-        saved = (scan - 1) * _figure("scan_wait")
-        lines.append(f"autoscaler.scan_interval_seconds 1: -{duration(saved)}")
+        waited = (scan - 1) * _figure("scan_wait")
+        lines.append(f"autoscaler.scan_interval_seconds 1: -{duration(waited)}")
     return lines
 
 
