@@ -9,6 +9,7 @@ from cdk8s_plus_33 import k8s
 from constructs import Construct
 
 from charts.gpu_toleration import GPU_TOLERATION
+from charts.node_affinity import required_node_affinity
 from cluster_config.labels import POOL_LABEL
 
 # Defaults block: the pinned release. Compared field by field with aws/eks-charts
@@ -84,27 +85,8 @@ class EfaDevicePluginChart(cdk8s.Chart):
                             k8s.Toleration(key="CriticalAddonsOnly", operator="Exists"),
                             GPU_TOLERATION,
                         ],
-                        affinity=k8s.Affinity(
-                            node_affinity=k8s.NodeAffinity(
-                                required_during_scheduling_ignored_during_execution=k8s.NodeSelector(
-                                    node_selector_terms=[
-                                        k8s.NodeSelectorTerm(
-                                            match_expressions=[
-                                                k8s.NodeSelectorRequirement(
-                                                    key=POOL_LABEL,
-                                                    operator="In",
-                                                    values=sorted(set(pools)),
-                                                ),
-                                                k8s.NodeSelectorRequirement(
-                                                    key="node.kubernetes.io/instance-type",
-                                                    operator="In",
-                                                    values=sorted(set(instance_types)),
-                                                ),
-                                            ]
-                                        )
-                                    ]
-                                )
-                            )
+                        affinity=required_node_affinity(
+                            {POOL_LABEL: pools, "node.kubernetes.io/instance-type": instance_types}
                         ),
                         containers=[
                             k8s.Container(

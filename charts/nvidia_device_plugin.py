@@ -12,6 +12,7 @@ from cdk8s_plus_33 import k8s
 from constructs import Construct
 
 from charts.gpu_toleration import GPU_TOLERATION
+from charts.node_affinity import required_node_affinity
 from cluster_config.gpu_sharing import SHARING_CONFIG_LABEL
 from cluster_config.images import image_reference
 
@@ -83,23 +84,7 @@ class NvidiaDevicePluginChart(cdk8s.Chart):
                             seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault")
                         ),
                         tolerations=[GPU_TOLERATION],
-                        affinity=k8s.Affinity(
-                            node_affinity=k8s.NodeAffinity(
-                                required_during_scheduling_ignored_during_execution=k8s.NodeSelector(
-                                    node_selector_terms=[
-                                        k8s.NodeSelectorTerm(
-                                            match_expressions=[
-                                                k8s.NodeSelectorRequirement(
-                                                    key=INSTANCE_TYPE_LABEL,
-                                                    operator="In",
-                                                    values=sorted(set(gpu_instance_types)),
-                                                )
-                                            ]
-                                        )
-                                    ]
-                                )
-                            )
-                        ),
+                        affinity=required_node_affinity({INSTANCE_TYPE_LABEL: gpu_instance_types}),
                         containers=[
                             k8s.Container(
                                 name="nvidia-device-plugin-ctr",
