@@ -12,8 +12,10 @@ interruption); tests/test_security_defaults.py pins the shape read.
 
 from __future__ import annotations
 
-from aws_cdk import CfnResource, CustomResourceProviderBase, RemovalPolicy
+from aws_cdk import CfnResource, CustomResourceProviderBase
 from aws_cdk import aws_logs as logs
+
+from constructs_lib.lambda_policies import own_log_group
 
 
 def log_to_own_group(provider: CustomResourceProviderBase) -> logs.LogGroup:
@@ -23,12 +25,7 @@ def log_to_own_group(provider: CustomResourceProviderBase) -> logs.LogGroup:
     handler = provider.node.find_child("Handler")
     if not (isinstance(role, CfnResource) and isinstance(handler, CfnResource)):
         raise TypeError(f"{provider.node.path}: no raw Role and Handler resources")
-    log_group = logs.LogGroup(
-        provider,
-        "Logs",
-        retention=logs.RetentionDays.ONE_MONTH,
-        removal_policy=RemovalPolicy.DESTROY,
-    )
+    log_group = own_log_group(provider, "Logs")
     role.add_property_deletion_override("ManagedPolicyArns")
     provider.add_to_role_policy(
         {

@@ -13,15 +13,15 @@ rights come from the cluster-admin access entry aws-cdk-lib creates for this rol
 
 from __future__ import annotations
 
-from aws_cdk import CfnResource, RemovalPolicy, Stack
+from aws_cdk import CfnResource, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from constructs_lib.cluster_role_trust import cluster_arn
 from constructs_lib.lambda_policies import (
     acknowledge_network_interfaces,
     network_interfaces_policy,
+    own_log_group,
     own_logs_policy,
 )
 
@@ -41,12 +41,7 @@ class KubectlProviderRole(iam.Role):
     ) -> None:
         stack = Stack.of(scope)
         # Created in the stack's scope first, so the role's inline policy can name it.
-        log_group = logs.LogGroup(
-            scope,
-            f"{construct_id}Logs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        log_group = own_log_group(scope, f"{construct_id}Logs")
         policies = {
             "DescribeCluster": iam.PolicyDocument(
                 statements=[

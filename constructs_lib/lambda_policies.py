@@ -8,7 +8,7 @@ actions on ``*``: it could delete any network interface.
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -27,6 +27,17 @@ NETWORK_INTERFACE_ACTIONS = (
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
 )
+
+
+def own_log_group(scope: Construct, construct_id: str) -> logs.LogGroup:
+    """A Lambda function's own log group: kept a month, deleted with the stack (what it logs is
+    operational, not an audit trail)."""
+    return logs.LogGroup(
+        scope,
+        construct_id,
+        retention=logs.RetentionDays.ONE_MONTH,
+        removal_policy=RemovalPolicy.DESTROY,
+    )
 
 
 def own_logs_policy(log_group: logs.ILogGroup) -> iam.PolicyDocument:

@@ -8,16 +8,15 @@ from aws_cdk import (
     Acknowledgment,
     CfnElement,
     Duration,
-    RemovalPolicy,
     Stack,
     Validations,
 )
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from constructs_lib.lambda_policies import own_log_group
 from constructs_lib.nag_acknowledgments import (
     auto_scaling_group_arn,
     nodegroup_arn,
@@ -42,12 +41,7 @@ class NodegroupOpsProvider(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, cluster_name: str) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        log_group = own_log_group(self, "Logs")
         # Its own role (not AWSLambdaBasicExecutionRole): writes to its own log group only.
         role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
         log_group.grant_write(role)

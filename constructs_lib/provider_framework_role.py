@@ -15,15 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 import jsii
-from aws_cdk import IPropertyInjector, RemovalPolicy, Stack
+from aws_cdk import IPropertyInjector, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from constructs_lib.lambda_policies import (
     acknowledge_network_interfaces,
     network_interfaces_policy,
+    own_log_group,
     own_logs_policy,
 )
 
@@ -38,12 +38,7 @@ class ProviderFrameworkRole(iam.Role):
 
     def __init__(self, scope: Construct, construct_id: str, *, in_vpc: bool) -> None:
         stack = Stack.of(scope)
-        log_group = logs.LogGroup(
-            scope,
-            f"{construct_id}Logs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        log_group = own_log_group(scope, f"{construct_id}Logs")
         policies = {"OwnLogs": own_logs_policy(log_group)}
         if in_vpc:
             policies["NetworkInterfaces"] = network_interfaces_policy(stack)
