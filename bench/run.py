@@ -141,7 +141,7 @@ def gpu_config(count: int, scratch: Path) -> Path:
 def autoscaler_check_seconds(outdir: Path) -> float:
     """Median time of verify's ``autoscaler`` check on a synthesized output (in-process)."""
     sys.path.insert(0, str(ROOT))
-    from verify.autoscaler import check_autoscaler
+    from verify.autoscaler.check import check_autoscaler
     from verify.manifests import attached_objects
 
     templates = {p.name: json.loads(p.read_text()) for p in outdir.glob("*.template.json")}

@@ -7,8 +7,10 @@ import copy
 from fractions import Fraction
 from typing import Any
 
+from cluster_config.efa import EFA_RESOURCE
 from tests.support import resources
-from verify.autoscaler import EFA_RESOURCE, check_autoscaler, efa_pod, simulate
+from verify.autoscaler.check import check_autoscaler, simulate
+from verify.autoscaler.probes import efa_pod
 from verify.manifests import attached_objects
 from verify.scheduler_model import fit_failure
 from verify.synth import Synthesis

@@ -15,7 +15,9 @@ from cluster_config.catalog import ALL_INSTANCE_TYPES
 from cluster_config.loader import load_config
 from cluster_config.nodeadm import cpu_quantity, memory_quantity
 from tests.support import CDK_CONTEXT, ROOT, resources, synthesize
-from verify.autoscaler import GPU_POD, check_autoscaler, provider_template, simulate
+from verify.autoscaler.check import check_autoscaler, simulate
+from verify.autoscaler.nodes import provider_template
+from verify.autoscaler.probes import GPU_POD
 from verify.manifests import MANIFEST_TYPE, attached_objects
 from verify.report import print_report
 from verify.scheduler_model import fit_failure

@@ -15,7 +15,7 @@ from cdk8s import Testing as Cdk8sTesting
 from charts import build_charts
 from cluster_config.node_groups import node_group_specs
 from tests.support import ROOT, config_with
-from verify.autoscaler import simulate
+from verify.autoscaler.check import simulate
 from verify.manifests import attached_objects
 from verify.synth import Synthesis
 from verify.volume_zones import (

@@ -16,7 +16,7 @@ from cluster_config.node_groups import node_group_specs
 from cluster_config.quotas import quota_needs
 from tests.conftest import FAST_START_POOL
 from tests.support import config_with, default_data
-from verify.autoscaler import simulate
+from verify.autoscaler.check import simulate
 from verify.manifests import attached_objects, check_schema
 from verify.synth import Synthesis
 
@@ -192,7 +192,7 @@ def test_pause_pods_below_the_expendable_cutoff_fail(fast_start_synth: Synthesis
             },
         },
     ]
-    from verify.autoscaler import buffer_pods
+    from verify.autoscaler.buffers import buffer_pods
 
     assert buffer_pods(objects) == (
         [],

@@ -30,7 +30,7 @@ from tests.support import (
     resources,
     synthesize,
 )
-from verify.autoscaler import model_zone_id
+from verify.autoscaler.nodes import model_zone_id
 from verify.replacement import compare
 from verify.report import CheckResult, print_report
 from verify.synth import Synthesis

@@ -20,7 +20,7 @@ from cluster_config.cli import (
     remove_synth_output,
 )
 from cluster_config.cost import offline_prices, with_live
-from verify.autoscaler import check_autoscaler
+from verify.autoscaler.check import check_autoscaler
 from verify.capacity import check_capacity
 from verify.cfn_lint import check_cfn_lint
 from verify.checkov import check_checkov, synthesized_files

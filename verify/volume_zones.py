@@ -28,7 +28,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from verify.autoscaler import GPU_POD, Simulation, simulate
+from verify.autoscaler.check import Simulation, simulate
+from verify.autoscaler.probes import GPU_POD
 from verify.autoscaler_model import similar_groups
 from verify.report import CheckResult
 from verify.scheduler_model import Node, fit_failure, node_affinity_mismatch

@@ -3,9 +3,9 @@
 A group whose zone offers none of its types deploys, then never gets a node: its Auto Scaling
 group's launches fail and the autoscaler backs it off. The groups come from the synthesized
 templates: each ``AWS::EKS::Nodegroup``'s instance types, capacity type and ``pool`` label, its
-subnets followed to their zones (``verify.autoscaler.read_groups``), and each subnet's zone ID when
-the config gives ``availability_zone_ids`` (subnet metadata ``ZONE_ID_METADATA``). The offerings
-come from one of two places, and every line names which, with its date:
+subnets followed to their zones (``verify.autoscaler.groups.read_groups``), and each subnet's
+zone ID when the config gives ``availability_zone_ids`` (subnet metadata ``ZONE_ID_METADATA``).
+The offerings come from one of two places, and every line names which, with its date:
 
 - **Offline** (the default): ``cluster_config/data/ec2-zone-offerings.tsv``, EC2
   DescribeInstanceTypeOfferings per zone ID as the pinned moto release ships it
@@ -39,7 +39,7 @@ from typing import Any
 from cluster_config.labels import POOL_LABEL
 from cluster_config.zone_offerings import RegionOfferings, ZoneOfferings, zone_offerings
 from stacks.network_stack import ZONE_ID_METADATA
-from verify.autoscaler import read_groups
+from verify.autoscaler.groups import read_groups
 from verify.report import CheckResult
 
 MIN_SPOT_TYPES = 2
