@@ -77,7 +77,9 @@ def run_checkov(files: list[Path]) -> list[Finding]:
         *("--output", "json", "--quiet", "--compact"),
     ]
     for path in files:
-        command += ["--file", str(path)]
+        # Absolute: checkov reports ``file_abs_path`` as given, and a relative one (verify's
+        # default ``--outdir cdk.out``) would match no template below, so no acceptance.
+        command += ["--file", str(path.resolve())]
     try:
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         reports = json.loads(result.stdout)
