@@ -342,28 +342,6 @@ def test_a_failed_report_prints_no_next_step() -> None:
     assert "next:" not in out.getvalue()
 
 
-@pytest.mark.slow
-def test_verify_command_fails_on_a_refused_change(
-    default_synth: Synthesis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    config = tmp_path / "cluster.yaml"
-    config.write_text("vpc_cidr: 10.9.0.0/16\n")
-    code = main(
-        [
-            "-c",
-            f"config={config}",
-            "--baseline",
-            str(default_synth.outdir),
-            "--outdir",
-            str(tmp_path / "out"),
-        ]
-    )
-    report = capsys.readouterr().out
-    assert code == 1
-    assert "  FAIL  replacement" in report
-    assert report.rstrip().endswith("verify: FAILED (replacement, disruption)")
-
-
 def test_verify_command_reports_a_broken_config_without_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
