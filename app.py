@@ -6,7 +6,7 @@ from pathlib import Path
 import aws_cdk as cdk
 
 from charts import write_manifests
-from cluster_config.cli import (
+from cli.outcome import (
     OUTCOME_FILE_CONTEXT_KEY,
     exit_code_of,
     finish,
@@ -28,5 +28,5 @@ def synthesize() -> None:
         write_manifests(stacks.charts, Path(app.outdir) / "manifests")
 
 
-# The output is written: report the outcome, skip the slow teardown (cluster_config/cli.py).
+# The output is written: report the outcome, skip the slow teardown (cli/outcome.py).
 finish(exit_code_of(synthesize), app.node.try_get_context(OUTCOME_FILE_CONTEXT_KEY))

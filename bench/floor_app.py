@@ -91,6 +91,6 @@ app.synth()
 print(json.dumps({"stacks": [s.stack_name for s in (network, stack)]}))
 if app.node.try_get_context("fast_exit") == "true":  # bench/run.py's floor-x
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from cluster_config.cli import finish
+    from cli.outcome import finish
 
     finish()

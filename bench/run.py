@@ -35,7 +35,7 @@ APPS = {
     "full": ROOT / "app.py",
     "no-nag": ROOT / "app.py",  # the full app with -c policy_checks=false
     "floor": ROOT / "bench" / "floor_app.py",
-    # The floor ending as app.py does (cluster_config/cli.py finish(): no wait for the jsii
+    # The floor ending as app.py does (cli/outcome.py finish(): no wait for the jsii
     # kernel, no interpreter teardown): the like-for-like floor for that trim.
     "floor-x": ROOT / "bench" / "floor_app.py",
 }

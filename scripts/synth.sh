@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 caller_args "$@"
 cd "$ROOT"
 # `cdk synth` reports every failure of the app as 1; the app names its outcome in the file given
-# as context outcome_file (cluster_config/cli.py) so that the codes above survive the CDK CLI.
+# as context outcome_file (cli/outcome.py) so that the codes above survive the CDK CLI.
 outcome="$(mktemp)"
 trap 'rm -f "$outcome"' EXIT
 status=0

@@ -20,7 +20,7 @@ from contextlib import redirect_stderr
 from pathlib import Path
 from typing import Any
 
-from cluster_config.cli import check_config_or_exit
+from cli.outcome import check_config_or_exit
 
 DEFAULTS = json.loads(Path("cdk.json").read_text())["context"]["cluster"]
 

@@ -14,7 +14,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 
-from cluster_config.cli import synth_or_exit
+from cli.outcome import synth_or_exit
 from stacks import add_policy_checks
 from tests.support import ROOT, full_matrix_only
 from verify.synth import Synthesis
@@ -102,7 +102,7 @@ def test_finish_exits_with_the_code_and_the_jsii_kernel_ends_too(tmp_path: Path)
     script = (
         "import atexit, sys, aws_cdk as cdk\n"
         "from jsii._runtime import kernel\n"
-        "from cluster_config.cli import finish\n"
+        "from cli.outcome import finish\n"
         f"app = cdk.App(outdir={str(tmp_path / 'out')!r})\n"
         "cdk.CfnOutput(cdk.Stack(app, 'S'), 'O', value='v')\n"
         "app.synth()\n"

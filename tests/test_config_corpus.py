@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from cluster_config.cli import EXIT_CONFIG_ERROR, EXIT_INTERNAL_ERROR, internal_errors_reported
+from cli.outcome import EXIT_CONFIG_ERROR, EXIT_INTERNAL_ERROR, internal_errors_reported
 from cluster_config.problems import MAX_REPORTED_PROBLEMS
 from tests.support import ROOT, config_with, full_matrix_only, resources, synthesize
 
@@ -268,7 +268,7 @@ def test_internal_error_after_the_config_passed_is_one_message_and_exit_3(
 
 def test_each_failure_returns_its_code_and_the_outcome_file_names_it(tmp_path: Path) -> None:
     """What app.py hands to finish(): the code each step ends with, named for scripts/synth.sh."""
-    from cluster_config.cli import check_config_or_exit, exit_code_of, report_outcome
+    from cli.outcome import check_config_or_exit, exit_code_of, report_outcome
     from tests.support import default_data
 
     def crash() -> None:

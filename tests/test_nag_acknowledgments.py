@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import Validations
 from aws_cdk import aws_iam as iam
 
-from cluster_config.cli import is_policy_failure
+from cli.outcome import is_policy_failure
 from constructs_lib.nag_acknowledgments import (
     auto_scaling_group_arn,
     flatten_cfn_reference,

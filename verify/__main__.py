@@ -12,13 +12,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from cluster_config import ClusterConfig, ConfigError, load_config
-from cluster_config.cli import (
+from cli.outcome import (
     EXIT_CONFIG_ERROR,
     finish,
     internal_errors_reported,
     remove_synth_output,
 )
+from cluster_config import ClusterConfig, ConfigError, load_config
 from cluster_config.cost import offline_prices, with_live
 from verify.autoscaler.check import check_autoscaler
 from verify.capacity import check_capacity
@@ -264,4 +264,4 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    finish(main())  # the report is printed: skip the slow teardown (cluster_config/cli.py)
+    finish(main())  # the report is printed: skip the slow teardown (cli/outcome.py)

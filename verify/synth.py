@@ -10,13 +10,13 @@ from typing import Any
 import aws_cdk as cdk
 
 from charts import write_manifests
-from cluster_config import ClusterConfig
-from cluster_config.cli import (
+from cli.outcome import (
     VALIDATION_REPORT,
     is_policy_failure,
     policy_findings,
     remove_synth_output,
 )
+from cluster_config import ClusterConfig
 from stacks import AppStacks, add_policy_checks, build_stacks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,7 +110,7 @@ def synthesize(config: ClusterConfig, outdir: Path) -> Synthesis:
         if not is_policy_failure(error):
             raise
         policy_error = str(error).splitlines()[0]
-    else:  # the CDK CLI's context turns the failure into a report only (cluster_config/cli.py)
+    else:  # the CDK CLI's context turns the failure into a report only (cli/outcome.py)
         policy_error = next(iter(policy_findings(outdir)), None)
     write_manifests(stacks.charts, outdir / "manifests")
     templates = {
