@@ -8,7 +8,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from cluster_config import aws_limits
+from aws_rules.eks import NODEGROUP_NAME
 from cluster_config.node_groups import NodeGroupSpec
 from cluster_config.nodegroup_names import fingerprint as _fingerprint
 from constructs_lib.desired_size_guard import DesiredSizeGuard
@@ -148,7 +148,7 @@ def _check(spec: NodeGroupSpec, launch_template: NodeLaunchTemplate, node_role: 
         )
     if spec.disk_size is not None:
         problems.append("disk_size with a launch template (EKS allows only one of them)")
-    if not aws_limits.NODEGROUP_NAME.fullmatch(spec.physical_name):
+    if not NODEGROUP_NAME.fullmatch(spec.physical_name):
         problems.append(f"physical_name {spec.physical_name!r} breaks EKS's node group name rule")
     if not 0 <= spec.min_size <= spec.max_size:
         problems.append(f"min_size {spec.min_size} / max_size {spec.max_size}")

@@ -15,7 +15,16 @@ from cluster_config.node_groups import NodeGroupSpecs, node_group_specs
 from cluster_config.priority_expander import ON_DEMAND_PRIORITY, SPOT_PRIORITY
 from tests.support import ROOT, config_with, default_data
 
-SOURCE_DIRS = ("app.py", "stacks", "constructs_lib", "charts", "cluster_config", "verify", "bench")
+SOURCE_DIRS = (
+    "app.py",
+    "stacks",
+    "constructs_lib",
+    "charts",
+    "cluster_config",
+    "aws_rules",
+    "verify",
+    "bench",
+)
 GPU_POOLS_READERS = {"cluster_config/node_groups.py", "cluster_config/rules.py"}
 """The spec function, and the config rules that check the pools."""
 
