@@ -2,6 +2,8 @@
 
 Each rule names the documentation (or upstream source) it follows, read in November 2026. These
 are someone else's rules: a check here must refuse exactly what the named system would refuse.
+The AWS rules that constructs check too (EKS's node group name, EBS's gp3 limits) are in
+``aws_rules/``, which both sides import.
 """
 
 from __future__ import annotations
@@ -107,9 +109,7 @@ def _tag_character(char: str) -> bool:
 
 
 # --- Managed node groups ----------------------------------------------------------------------
-# EKS API Reference, CreateNodegroup, nodegroupName: length 1-63, "^[0-9A-Za-z][A-Za-z0-9\-_]*".
-NODEGROUP_NAME = re.compile(r"[0-9A-Za-z][A-Za-z0-9\-_]{0,62}")
-
+# (The node group name: aws_rules/eks.py NODEGROUP_NAME.)
 # EKS API Reference, CreateNodegroup labels (and UpdateLabelsPayload): key and value length 1-63,
 # stricter than Kubernetes (key up to 253 + 1 + 63, value may be empty). Syntax: Kubernetes,
 # k8s.io/apimachinery pkg/util/validation/validation.go IsQualifiedName / IsValidLabelValue

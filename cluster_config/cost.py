@@ -33,7 +33,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cluster_config import ebs
+from aws_rules import ebs
 from cluster_config.model import ClusterConfig
 from cluster_config.node_groups import NodeGroupSpec, NodeGroupSpecs
 

@@ -29,31 +29,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from aws_rules.ec2_launch_template import (
+    EFA_ONLY_INTERFACE_TYPE,
+    PRIMARY_INTERFACE_TYPE,
+    NetworkInterface,
+)
 from cluster_config.catalog import GPU_INSTANCE_TYPES, InstanceShape
 
 EFA_RESOURCE = "vpc.amazonaws.com/efa"
 """The extended resource the EFA device plugin advertises (one per EFA interface)."""
-
-PRIMARY_INTERFACE_TYPE = "interface"
-EFA_ONLY_INTERFACE_TYPE = "efa-only"
 
 _REGISTRIES_FILE = Path(__file__).parent / "data" / "eks-addon-registries.json"
 EKS_ADDON_REGISTRIES: dict[str, str] = json.loads(_REGISTRIES_FILE.read_text(encoding="utf-8"))[
     "registries"
 ]
 """Region -> the ECR registry EKS replicates its add-on images to (source in the file)."""
-
-
-@dataclass(frozen=True)
-class NetworkInterface:
-    """One entry of a launch template's ``NetworkInterfaces``."""
-
-    network_card_index: int
-    device_index: int
-    interface_type: str
 
 
 def efa_network_interfaces(shape: InstanceShape) -> tuple[NetworkInterface, ...]:

@@ -24,7 +24,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from cluster_config import aws_limits, ebs
+from aws_rules import ebs
+from cluster_config import aws_limits
 from cluster_config.catalog import GENERAL_INSTANCE_TYPES, GPU_INSTANCE_TYPES, why_not_accepted
 from cluster_config.gpu_sharing import MAX_REPLICAS, MIN_REPLICAS, rename_problem, strategy_problem
 from cluster_config.images import registry_mirror_problem
@@ -50,7 +51,7 @@ def field_rule(code: str, check: Callable[[T], str | None]) -> AfterValidator:
 ClusterName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,99}$")]
 # Lower-case words joined by single hyphens, so each maps to a distinct PascalCase construct ID.
 # At most 56: node group names are "<name>-<6-character digest>" and EKS allows 63 (EKS API
-# Reference, CreateNodegroup nodegroupName; aws_limits.NODEGROUP_NAME).
+# Reference, CreateNodegroup nodegroupName; aws_rules/eks.py NODEGROUP_NAME).
 _WORDS = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 GroupName = Annotated[str, StringConstraints(pattern=_WORDS, max_length=56)]
 # A pool's longest group name is "<pool>-od-<zone letter>" (5 more): at most 56 like the others.
@@ -226,7 +227,7 @@ Gp3Throughput = Annotated[
 
 
 class RootVolumeConfig(_Frozen):
-    """A GPU pool's encrypted gp3 root volume (``cluster_config/ebs.py`` holds EBS's limits)."""
+    """A GPU pool's encrypted gp3 root volume (``aws_rules/ebs.py`` holds EBS's limits)."""
 
     size_gib: Annotated[int, Field(strict=True, ge=20, le=16384)] | None = None
     """Unset: ``gpu_root_volume_gib``."""

@@ -21,14 +21,11 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
-from cluster_config import ebs, nodeadm
+from aws_rules import ebs
+from aws_rules.ec2_launch_template import NetworkInterface
+from cluster_config import nodeadm
 from cluster_config.catalog import GPU_INSTANCE_TYPES, accelerator_label, gpu_memory_gb
-from cluster_config.efa import (
-    EFA_RESOURCE,
-    NetworkInterface,
-    efa_interface_count,
-    efa_network_interfaces,
-)
+from cluster_config.efa import EFA_RESOURCE, efa_interface_count, efa_network_interfaces
 from cluster_config.gpu_sharing import (
     GPU_RESOURCE,
     SHARING_CONFIG_LABEL,

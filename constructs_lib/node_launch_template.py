@@ -10,8 +10,8 @@ import yaml
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from cluster_config import ebs
-from cluster_config.efa import PRIMARY_INTERFACE_TYPE, NetworkInterface
+from aws_rules import ebs
+from aws_rules.ec2_launch_template import PRIMARY_INTERFACE_TYPE, NetworkInterface
 
 ROOT_DEVICE = "/dev/xvda"  # root device of the EKS AL2023 AMIs
 NODECONFIG_CONTENT_TYPE = "application/node.eks.aws"
@@ -27,15 +27,15 @@ class NodeLaunchTemplate(Construct):
     - Root volume ``root_volume_gib`` GiB, gp3, encrypted; ``throughput_mibps`` and ``iops``
       unset leave gp3's baseline (125 MiB/s, 3000 IOPS) and write nothing, so a template
       without them is the same as before they existed. They are checked against EBS's gp3
-      limits (``cluster_config/ebs.py``): EC2 would refuse them only at deploy.
+      limits (``aws_rules/ebs.py``): EC2 would refuse them only at deploy.
     - ``node_config``: a nodeadm NodeConfig document added to the user data as a MIME part of
       type ``application/node.eks.aws``; EKS merges it with its own (a managed group's launch
       template without an AMI must hold MIME multi-part user data, EKS user guide "Customizing
       managed nodes with launch templates"). Unset, the template has no user data.
     - IMDS hop limit 1 keeps pods (not on the host network) from reading the node role's
       credentials; add-ons get their own identity through EKS Pod Identity.
-    - ``network_interfaces`` (an EFA group's, ``cluster_config/efa.py``): written as the
-      template's ``NetworkInterfaces``, each with ``security_group_ids``. A template with
+    - ``network_interfaces`` (an EFA group's, ``aws_rules/ec2_launch_template.py``): written as
+      the template's ``NetworkInterfaces``, each with ``security_group_ids``. A template with
       interfaces takes its security groups there, and EKS then adds none, so the cluster
       security group must be one of them (EC2 ``LaunchTemplateInstanceNetworkInterface
       SpecificationRequest``; terraform-aws-eks 21.19.0 passes its node groups' list to every

@@ -43,6 +43,7 @@ from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
 from constructs_lib.pod_security_labels import PodSecurityLabels
 from constructs_lib.provider_framework_role import OwnFrameworkRoles
 from constructs_lib.vpc_cni import VpcCni, VpcCniRole
+from stacks.node_group_props import node_group_props
 
 
 class ClusterStack(Stack):
@@ -204,7 +205,7 @@ class ClusterStack(Stack):
         self.system_node_group = ManagedNodeGroup(
             self,
             system.construct_id,
-            spec=system,
+            props=node_group_props(system),
             cluster=self.cluster,
             provider=provider,
             node_role=node_roles[system.node_role_id],
@@ -219,7 +220,7 @@ class ClusterStack(Stack):
             group = ManagedNodeGroup(
                 self,
                 spec.construct_id,
-                spec=spec,
+                props=node_group_props(spec),
                 cluster=self.cluster,
                 provider=provider,
                 node_role=node_roles[spec.node_role_id],
@@ -325,7 +326,7 @@ class ClusterStack(Stack):
         )
         CfnOutput(self, "SystemNodegroupName", value=self.system_node_group.nodegroup_name)
         for group in self.gpu_node_groups.values():
-            CfnOutput(self, f"{group.spec.construct_id}NodegroupName", value=group.nodegroup_name)
+            CfnOutput(self, f"{group.node.id}NodegroupName", value=group.nodegroup_name)
 
 
 UNUSED_ECR_PUBLIC_CONDITION = "HasEcrPublic"

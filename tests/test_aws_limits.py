@@ -1,6 +1,6 @@
-"""The AWS/EKS rules of cluster_config/aws_limits.py against their sources: the region table
-against botocore's endpoints.json, node group names, labels and taints against what the
-synthesized templates really send to EKS."""
+"""The AWS/EKS rules of cluster_config/aws_limits.py and aws_rules/eks.py against their sources:
+the region table against botocore's endpoints.json, node group names, labels and taints against
+what the synthesized templates really send to EKS."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from aws_rules.eks import NODEGROUP_NAME
 from cluster_config import aws_limits
 from cluster_config.labels import GPU_TAINT_KEY, GPU_TAINT_VALUE
 from tests.support import ROOT, config_with, resources
@@ -55,12 +56,12 @@ def test_deployed_node_group_names_follow_the_eks_rule(default_synth: Synthesis)
         for r in resources(default_synth.cluster, "AWS::EKS::Nodegroup").values()
     ]
     assert len(names) == 4
-    assert all(aws_limits.NODEGROUP_NAME.fullmatch(name) for name in names), names
+    assert all(NODEGROUP_NAME.fullmatch(name) for name in names), names
     # the longest configured name (56) plus "-" and the 6-character digest is EKS's 63
     longest = "n" * 56
     assert config_with({"system_node_group": {"name": longest}}).system_node_group.name == longest
-    assert aws_limits.NODEGROUP_NAME.fullmatch(longest + "-abc123")
-    assert not aws_limits.NODEGROUP_NAME.fullmatch(longest + "-abc1234")
+    assert NODEGROUP_NAME.fullmatch(longest + "-abc123")
+    assert not NODEGROUP_NAME.fullmatch(longest + "-abc1234")
 
 
 def test_the_project_gpu_taint_and_labels_are_valid_for_eks(default_synth: Synthesis) -> None:

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
+from aws_rules.ec2_launch_template import NetworkInterface
 from cluster_config import ConfigError
 from cluster_config.catalog import GPU_INSTANCE_TYPES
 from cluster_config.efa import (
     EFA_RESOURCE,
     EKS_ADDON_REGISTRIES,
-    NetworkInterface,
     efa_interface_count,
     efa_network_interfaces,
     efa_problems,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cluster_config.efa import NetworkInterface
+from aws_rules.ec2_launch_template import NetworkInterface
 from tests.support import nodegroups_by_name, resources
 from verify.synth import Synthesis
 

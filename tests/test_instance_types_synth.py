@@ -22,6 +22,7 @@ from cluster_config.node_groups import node_group_specs
 from constructs_lib.managed_node_group import ManagedNodeGroup
 from constructs_lib.node_launch_template import NodeLaunchTemplate
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
+from stacks.node_group_props import node_group_props
 from tests.support import config_with, resources
 from verify.synth import feature_flags
 
@@ -54,7 +55,8 @@ def nodegroup_instance_types() -> dict[str, list[str]]:
     ]
     templates = {}
     for number, (names, base) in enumerate(groups):
-        volume = base.root_volume_gib
+        props = node_group_props(base)
+        volume = props.root_volume_gib
         if volume not in templates:
             templates[volume] = NodeLaunchTemplate(
                 stack, f"Template{volume}", root_volume_gib=volume
@@ -62,10 +64,9 @@ def nodegroup_instance_types() -> dict[str, list[str]]:
         ManagedNodeGroup(
             stack,
             f"Group{number}",
-            spec=replace(
-                base,
-                construct_id=f"Group{number}",
-                name=f"g{number}",
+            props=replace(
+                props,
+                physical_name=f"g{number}",
                 instance_types=tuple(names),
                 availability_zones=("us-west-2a",),
             ),

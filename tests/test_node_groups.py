@@ -22,6 +22,7 @@ SOURCE_DIRS = (
     "constructs_lib",
     "charts",
     "cluster_config",
+    "aws_rules",
     "verify",
     "bench",
 )
