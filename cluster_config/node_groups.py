@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
-from aws_rules import ebs
+from aws_rules import ebs, nodeadm
 from aws_rules.ec2_launch_template import NetworkInterface
-from cluster_config import nodeadm
+from aws_rules.nodeadm import cpu_quantity, ephemeral_storage_quantity, memory_quantity
 from cluster_config.catalog import GPU_INSTANCE_TYPES, accelerator_label, gpu_memory_gb
 from cluster_config.efa import EFA_RESOURCE, efa_interface_count, efa_network_interfaces
 from cluster_config.gpu_sharing import (
@@ -47,7 +47,6 @@ from cluster_config.labels import (
     SYSTEM_POOL,
 )
 from cluster_config.model import ClusterConfig, GpuPoolConfig, GpuSharingConfig
-from cluster_config.nodeadm import cpu_quantity, ephemeral_storage_quantity, memory_quantity
 from cluster_config.nodegroup_names import (
     GPU_AMI_TYPE,
     NODE_ROLE_ID,
@@ -391,7 +390,7 @@ def _pool_specs(config: ClusterConfig, index: int, pool: GpuPoolConfig) -> list[
     resources = {
         # Physical GPUs x time-slicing replicas: what the device plugin will advertise.
         GPU_RESOURCE: str(advertised_gpus(shape.gpus, pool.gpu_sharing)),
-        # What the kubelet will offer, not the raw disk (cluster_config/nodeadm.py).
+        # What the kubelet will offer, not the raw disk (aws_rules/nodeadm.py).
         "ephemeral-storage": ephemeral_storage_quantity(launch.root_volume_gib),
         # Nor the instance's CPUs and memory: less nodeadm's reservations, so a pod that scales
         # a group up from zero also fits the node that joins.

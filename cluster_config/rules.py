@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from aws_rules import ebs
-from cluster_config import aws_limits, nodeadm
+from aws_rules import ebs, nodeadm
+from cluster_config import aws_limits
 from cluster_config.catalog import ALL_INSTANCE_TYPES, GPU_INSTANCE_TYPES, InstanceShape
 from cluster_config.efa import efa_problems
 from cluster_config.efa import region_problem as efa_region_problem

@@ -1,4 +1,4 @@
-"""Write cluster_config/data/ec2-on-demand-prices.json from Karpenter's generated price tables.
+"""Write verify/data/ec2-on-demand-prices.json from Karpenter's generated price tables.
 
     .venv/bin/python scripts/generate_prices.py KARPENTER_CHECKOUT --commit SHA --commit-date DATE
         [--date YYYY-MM-DD] [--output PATH]
@@ -27,7 +27,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUTPUT = ROOT / "cluster_config" / "data" / "ec2-on-demand-prices.json"
+OUTPUT = ROOT / "verify" / "data" / "ec2-on-demand-prices.json"
 REPOSITORY = "aws/karpenter-provider-aws"
 TABLES = {
     "aws": "pkg/providers/pricing/zz_generated.pricing_aws.go",

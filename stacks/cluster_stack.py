@@ -20,12 +20,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from aws_rules.nodeadm import node_config
 from charts import AddonCharts
 from charts import cluster_autoscaler as autoscaler_chart
 from cluster_config import ClusterConfig
 from cluster_config.labels import SYSTEM_NODE_LABELS
 from cluster_config.node_groups import NodeGroupSpecs
-from cluster_config.nodeadm import node_config
 from cluster_config.public_cidrs import OPEN_TO_INTERNET_RULE, opens_to_internet
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity

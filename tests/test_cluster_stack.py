@@ -232,7 +232,7 @@ def test_scale_from_zero_tags_reach_each_gpu_groups_asg(default_synth: Synthesis
             f"{TEMPLATE_TAG}/resources/nvidia.com/gpu": "1",
             f"{TEMPLATE_TAG}/resources/ephemeral-storage": "90675Mi",  # 100 GiB root volume
             # g5.xlarge less nodeadm's kube-reserved (cpu 80m; memory 11 x 58 pods + 255 MiB),
-            # the eviction threshold and 6% of its 16 GiB for the kernel (cluster_config/nodeadm.py)
+            # the eviction threshold and 6% of its 16 GiB for the kernel (aws_rules/nodeadm.py)
             f"{TEMPLATE_TAG}/resources/cpu": "3920m",
             f"{TEMPLATE_TAG}/resources/memory": "14407Mi",
         }

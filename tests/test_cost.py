@@ -1,7 +1,8 @@
-"""The cost estimate (``cluster_config.cost``) and the ``cost`` line (``verify.cost``).
+"""The cost estimate (``verify.pricing``) and the ``cost`` line (``verify.cost``).
 
-Prices are the committed data (Karpenter's generated us-east-1 table, ``data/prices.json``, the
-EKS calendar) or, for ``--live``, handed in as ``with_live`` receives them from ``verify.live``.
+Prices are the committed data (Karpenter's generated us-east-1 table,
+``verify/data/prices.json``, the EKS calendar) or, for ``--live``, handed in as ``with_live``
+receives them from ``verify.live``.
 The date is injected, so the extended-support verdicts do not change with the calendar.
 """
 
@@ -14,7 +15,11 @@ from typing import Any
 import pytest
 import yaml
 
-from cluster_config.cost import (
+from cluster_config.node_groups import NodeGroupSpecs, node_group_specs
+from cluster_config.versions import KUBERNETES_RELEASES
+from tests.support import ROOT, config_with
+from verify.cost import check_cost
+from verify.pricing import (
     EKS_VERSIONS_PATH,
     InstancePrices,
     control_plane,
@@ -22,10 +27,6 @@ from cluster_config.cost import (
     offline_prices,
     with_live,
 )
-from cluster_config.node_groups import NodeGroupSpecs, node_group_specs
-from cluster_config.versions import KUBERNETES_RELEASES
-from tests.support import ROOT, config_with
-from verify.cost import check_cost
 
 TODAY = datetime.date(2026, 12, 2)
 HOURS = 730

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from aws_rules.nodeadm import fast_image_pull_ignored
 from cluster_config import ConfigError
 from cluster_config.catalog import GPU_INSTANCE_TYPES
 from cluster_config.node_groups import node_group_specs
-from cluster_config.nodeadm import fast_image_pull_ignored
 from tests.conftest import FAST_START_POOL
 from tests.support import config_with, default_data, resources
 from verify.cfn_lint import lint

@@ -94,7 +94,7 @@ def test_node_template_tags_hold_labels_taint_and_resources() -> None:
         f"{NODE_TEMPLATE_PREFIX}/resources/ephemeral-storage": "90675Mi",
         f"{NODE_TEMPLATE_PREFIX}/resources/nvidia.com/gpu": "1",
         # g5.xlarge less nodeadm's kube-reserved (cpu 80m; memory 11 x 58 pods + 255 MiB), the
-        # eviction threshold and 6% of its 16 GiB for the kernel (cluster_config/nodeadm.py)
+        # eviction threshold and 6% of its 16 GiB for the kernel (aws_rules/nodeadm.py)
         f"{NODE_TEMPLATE_PREFIX}/resources/cpu": "3920m",
         f"{NODE_TEMPLATE_PREFIX}/resources/memory": "14407Mi",
     }

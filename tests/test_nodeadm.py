@@ -1,11 +1,10 @@
-"""What an AL2023 node's kubelet offers (cluster_config/nodeadm.py), against nodeadm's numbers."""
+"""What an AL2023 node's kubelet offers (aws_rules/nodeadm.py), against nodeadm's numbers."""
 
 from __future__ import annotations
 
 import pytest
 
-from cluster_config.catalog import GPU_INSTANCE_TYPES
-from cluster_config.nodeadm import (
+from aws_rules.nodeadm import (
     ROOT_FILESYSTEM_OVERHEAD_MIB,
     allocatable_cpu_millicores,
     allocatable_ephemeral_storage_bytes,
@@ -18,6 +17,7 @@ from cluster_config.nodeadm import (
     memory_quantity,
     standard_max_pods,
 )
+from cluster_config.catalog import GPU_INSTANCE_TYPES
 from verify.autoscaler_model import parse_quantity
 
 

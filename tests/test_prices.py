@@ -1,4 +1,4 @@
-"""``cluster_config/data/ec2-on-demand-prices.json`` and its generator.
+"""``verify/data/ec2-on-demand-prices.json`` and its generator.
 
 The generator reads a clone of aws/karpenter-provider-aws, which CI does not have: CI cannot
 regenerate the whole file. What it can: run the generator byte for byte on a committed excerpt of
@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from cluster_config.cost import ON_DEMAND_PATH
 from cluster_config.node_groups import node_group_specs
 from tests.support import ROOT, config_with
+from verify.pricing import ON_DEMAND_PATH
 
 EXCERPT = ROOT / "tests" / "data" / "karpenter-pricing"
 COMMIT = "1d927085dd81a9df9301e613f371dac5b4d16bfe"

@@ -1,4 +1,4 @@
-"""EC2 vCPU quotas: what a config needs (``cluster_config.quotas``) and the ``quotas`` line.
+"""EC2 vCPU quotas: what a config needs (``verify.quota_needs``) and the ``quotas`` line.
 
 Pure functions of the node-group specs and the catalog's vCPUs; the account's values (``--live``)
 are handed in as a mapping here (``tests/test_live.py`` reads them through boto3).
@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from cluster_config.node_groups import node_group_specs
-from cluster_config.quotas import QUOTAS_FILE, instance_class, instance_generation, quota_needs
 from tests.support import ROOT, config_with
+from verify.quota_needs import QUOTAS_FILE, instance_class, instance_generation, quota_needs
 from verify.quotas import check_quotas
 
 ON_DEMAND_SYSTEM = {

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from aws_rules.nodeadm import cpu_quantity, memory_quantity
 from cluster_config.catalog import ALL_INSTANCE_TYPES
 from cluster_config.loader import load_config
-from cluster_config.nodeadm import cpu_quantity, memory_quantity
 from tests.support import CDK_CONTEXT, ROOT, resources, synthesize
 from verify.autoscaler.check import check_autoscaler, simulate
 from verify.autoscaler.nodes import provider_template
@@ -266,7 +266,7 @@ def test_the_largest_pod_of_the_default_pool(output: dict[str, Any]) -> None:
 
 def test_the_largest_pod_follows_upstream_vectors_not_our_formulas(output: dict[str, Any]) -> None:
     """A second derivation of the default pool's largest pod (g5.xlarge: 4 vCPUs, 16 GiB, maxPods
-    58, 100 GiB root) from upstream's own figures, none computed by cluster_config/nodeadm.py, so a
+    58, 100 GiB root) from upstream's own figures, none computed by aws_rules/nodeadm.py, so a
     wrong kubelet formula there (which the template tags and verify's live node share) fails here.
     cpu: EKS's kube-reserved table, 80m for 4 cores. memory: nodeadm e2e vector
     (kubelet-config-dir, v20260724) maxPods 58 -> kubeReserved 893Mi, evictionHard 100Mi; a live

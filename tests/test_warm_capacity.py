@@ -11,13 +11,13 @@ import pytest
 
 from charts import build_charts
 from cluster_config import ConfigError
-from cluster_config.cost import InstancePrices, estimate
 from cluster_config.node_groups import node_group_specs
-from cluster_config.quotas import quota_needs
 from tests.conftest import FAST_START_POOL
 from tests.support import config_with, default_data
 from verify.autoscaler.check import simulate
 from verify.manifests import attached_objects, check_schema
+from verify.pricing import InstancePrices, estimate
+from verify.quota_needs import quota_needs
 from verify.synth import Synthesis
 
 

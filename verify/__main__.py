@@ -19,7 +19,6 @@ from cli.outcome import (
     remove_synth_output,
 )
 from cluster_config import ClusterConfig, ConfigError, load_config
-from cluster_config.cost import offline_prices, with_live
 from verify.autoscaler.check import check_autoscaler
 from verify.capacity import check_capacity
 from verify.cfn_lint import check_cfn_lint
@@ -32,6 +31,7 @@ from verify.live import LiveFacts, ask_account, check_live
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
 from verify.node_user_data import check_node_user_data
+from verify.pricing import offline_prices, with_live
 from verify.quotas import check_quotas
 from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report

@@ -25,7 +25,7 @@ from verify.report import CheckResult
 FIGURES_FILE = Path(__file__).parent / "data" / "cold-start-figures.json"
 MB_PER_MIB = 1.048576
 FAST_PULL_DISK_MIBPS = 600
-"""What ``fast_image_pull`` raises the root volume to (``cluster_config/nodeadm.py``)."""
+"""What ``fast_image_pull`` raises the root volume to (``aws_rules/nodeadm.py``)."""
 UPSTREAM_SCAN_INTERVAL_SECONDS = 10
 """``config/const.go`` ``DefaultScanInterval`` (cluster-autoscaler 1.36.1)."""
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime
 
 from cluster_config import ClusterConfig
-from cluster_config.cost import (
+from cluster_config.labels import SYSTEM_POOL
+from cluster_config.node_groups import NodeGroupSpecs
+from verify.pricing import (
     EXTENDED_SUPPORT_NOTICE_DAYS,
     ControlPlane,
     CostEstimate,
@@ -19,8 +21,6 @@ from cluster_config.cost import (
     estimate,
     load_prices,
 )
-from cluster_config.labels import SYSTEM_POOL
-from cluster_config.node_groups import NodeGroupSpecs
 from verify.report import CheckResult, Status
 
 SYMBOLS = {"USD": "$", "CNY": "CNY "}
@@ -130,7 +130,7 @@ def _bases(cost: CostEstimate) -> list[str]:
         f"prices: {cost.prices.on_demand_basis}",
         f"prices: {cost.prices.spot_basis}",
         f"prices: NAT gateway, public IPv4, EBS gp3 and Container Insights at US East/West list "
-        f"prices recorded {fixed['recorded_on']} in data/prices.json (other regions differ "
+        f"prices recorded {fixed['recorded_on']} in verify/data/prices.json (other regions differ "
         "slightly); no data transfer or NAT data processing",
     ]
 

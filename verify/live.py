@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cluster_config.node_groups import NodeGroupSpecs
-from cluster_config.quotas import SERVICE_CODE, quota_needs
 from cluster_config.zone_offerings import RegionOfferings
+from verify.quota_needs import SERVICE_CODE, quota_needs
 from verify.report import CheckResult, Status
 from verify.zones import LiveOfferings
 

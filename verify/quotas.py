@@ -1,6 +1,6 @@
 """The ``quotas`` line: the EC2 vCPU quotas the config draws from, at min and at max scale.
 
-Offline (``cluster_config.quotas``): what each quota must allow, against the default AWS documents
+Offline (``verify.quota_needs``): what each quota must allow, against the default AWS documents
 for a new account (data file and date named in the line): WARN when the config can ask for more
 than that default (the quota may still have been raised in your account: the line prints the
 command that reads it). With ``--live`` the account's own values (Service Quotas
@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cluster_config.node_groups import NodeGroupSpecs
-from cluster_config.quotas import SERVICE_CODE, QuotaNeed, QuotaNeeds, UnknownNeed, quota_needs
+from verify.quota_needs import SERVICE_CODE, QuotaNeed, QuotaNeeds, UnknownNeed, quota_needs
 from verify.report import CheckResult, Status
 
-DATA = "cluster_config/data/ec2-vcpu-quotas.json"
+DATA = "verify/data/ec2-vcpu-quotas.json"
 
 
 def check_quotas(

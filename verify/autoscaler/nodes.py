@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
-from cluster_config.catalog import ALL_INSTANCE_TYPES, InstanceShape
-from cluster_config.nodeadm import (
+from aws_rules.nodeadm import (
     REPORTED_MEMORY_FRACTION,
     allocatable_cpu_millicores,
     allocatable_memory_mib,
@@ -21,6 +20,7 @@ from cluster_config.nodeadm import (
     max_pods,
     reported_memory_mib,
 )
+from cluster_config.catalog import ALL_INSTANCE_TYPES, InstanceShape
 from cluster_config.zone_offerings import zone_id_prefix
 from verify.autoscaler.groups import GroupFacts
 from verify.autoscaler_model import (
@@ -85,7 +85,7 @@ def live_node(
     """A running node of the group as the kubelet, nodeadm and EKS register it (our model, not
     the autoscaler's): kubelet, cloud-provider-aws and EKS labels instead of the ones the
     autoscaler invents; memory as a real node reports it; ``pods`` = nodeadm's ``maxPods``;
-    cpu, memory and ephemeral-storage allocatable per AL2023 nodeadm (cluster_config/nodeadm.py);
+    cpu, memory and ephemeral-storage allocatable per AL2023 nodeadm (aws_rules/nodeadm.py);
     the pods of the DaemonSets that run on it (EKS runs kube-proxy as a DaemonSet: no mirror
     pod). Of the group's first instance type unless another is named: EKS may launch any."""
     instance = instance_type(instance_name or group.instance_types[0])

@@ -13,7 +13,7 @@ Where each price comes from (every one dated; the cost line names them):
 - **Control plane**: per Kubernetes minor from the EKS support calendar
   (``data/eks-kubernetes-versions.json``): the standard or the extended-support hourly price on
   the day the estimate is made.
-- **NAT gateways, public IPv4, EBS gp3, Container Insights**: ``data/prices.json``
+- **NAT gateways, public IPv4, EBS gp3, Container Insights**: ``verify/data/prices.json``
   (US East/West list prices, recorded by hand with their source and date), in USD.
 
 A group's hourly price is that of its most expensive type (the one a scale-up may get) plus its
@@ -37,10 +37,10 @@ from aws_rules import ebs
 from cluster_config.model import ClusterConfig
 from cluster_config.node_groups import NodeGroupSpec, NodeGroupSpecs
 
-ROOT = Path(__file__).resolve().parents[1]
-PRICES_PATH = ROOT / "data" / "prices.json"
-ON_DEMAND_PATH = ROOT / "cluster_config" / "data" / "ec2-on-demand-prices.json"
-EKS_VERSIONS_PATH = ROOT / "cluster_config" / "data" / "eks-kubernetes-versions.json"
+DATA = Path(__file__).resolve().parent / "data"
+PRICES_PATH = DATA / "prices.json"
+ON_DEMAND_PATH = DATA / "ec2-on-demand-prices.json"
+EKS_VERSIONS_PATH = DATA / "eks-kubernetes-versions.json"
 EXTENDED_SUPPORT_NOTICE_DAYS = 60
 """A minor this close to the end of its standard support is warned about."""
 
@@ -130,7 +130,8 @@ class PoolCost:
 
 @dataclass(frozen=True)
 class VolumePrices:
-    """gp3 per hour: per GiB, per MiB/s above 125, per IOPS above 3000 (``data/prices.json``)."""
+    """gp3 per hour: per GiB, per MiB/s above 125, per IOPS above 3000
+    (``verify/data/prices.json``)."""
 
     gib: float = 0.0
     mibps: float = 0.0
@@ -238,8 +239,7 @@ def control_plane(minor: str, today: datetime.date, path: Path = EKS_VERSIONS_PA
     data = _json(path)
     hour = data["cluster_hour_usd"]
     basis = (
-        f"EKS calendar and prices read {data['read_on']} "
-        "(cluster_config/data/eks-kubernetes-versions.json)"
+        f"EKS calendar and prices read {data['read_on']} (verify/data/eks-kubernetes-versions.json)"
     )
     entry = data["minors"].get(minor)
     if entry is None:
