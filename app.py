@@ -3,8 +3,6 @@
 
 from pathlib import Path
 
-import aws_cdk as cdk
-
 from charts import write_manifests
 from cli.outcome import (
     OUTCOME_FILE_CONTEXT_KEY,
@@ -14,9 +12,9 @@ from cli.outcome import (
     load_config_or_exit,
     synth_or_exit,
 )
-from stacks import add_policy_checks, build_stacks
+from stacks import add_policy_checks, build_stacks, new_app
 
-app = cdk.App()
+app = new_app()
 
 
 def synthesize() -> None:

@@ -147,6 +147,10 @@ def test_a_teams_config_synthesizes_through_the_cdk_cli_offline(tmp_path: Path) 
         if r["Type"] == "AWS::EKS::Nodegroup"
     ]
     assert ["p6-b200.48xlarge"] in [g["InstanceTypes"] for g in groups]
+    # cdk-nag is the one validation plugin: aws-cdk-lib's built-in CloudFormation validation
+    # (about 2 s a synth) is off in app.py, as cfn-lint checks the same templates (new_app).
+    report = json.loads((outdir / "validation-report.json").read_text())
+    assert [r["pluginName"] for r in report["pluginReports"]] == ["AwsSolutions"]
     pool_groups = [g for g in groups if g.get("Labels", {}).get("pool") == "gpu"]
     assert sorted(g["CapacityType"] for g in pool_groups) == ["ON_DEMAND"] * 2 + ["SPOT"] * 2
     # Every chart is exported as YAML (the device plugin carries the sharing DaemonSets).

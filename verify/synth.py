@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
-
 from charts import write_manifests
 from cli.outcome import (
     VALIDATION_REPORT,
@@ -17,7 +15,7 @@ from cli.outcome import (
     remove_synth_output,
 )
 from cluster_config import ClusterConfig
-from stacks import AppStacks, add_policy_checks, build_stacks
+from stacks import AppStacks, add_policy_checks, build_stacks, new_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,7 +96,7 @@ def synthesize(config: ClusterConfig, outdir: Path) -> Synthesis:
     the caller decides what a failure means. What an earlier synth left in ``outdir`` (another
     cluster's stacks) is removed first, and only the stacks this synth wrote are read.
     """
-    app = cdk.App(context=feature_flags(), outdir=str(outdir))
+    app = new_app(context=feature_flags(), outdir=str(outdir))
     add_policy_checks(app)
     stacks = build_stacks(app, config)
     policy_error = None
