@@ -111,15 +111,33 @@ part_py() {
     install_into .venv -r requirements.txt
   fi
   echo "$RUNTIME_HASH" > .venv/.stamp-runtime
-}
-part_node() {
-  npm ci --no-audit --no-fund --loglevel=error
-  echo "$NODE_HASH" > node_modules/.setup-stamp
+  [ "$want_dev" = 0 ] || warm_up .venv/bin/python "$WARM_TESTS"
 }
 part_checkov() {
   make_venv .venv-checkov
   install_into .venv-checkov -r requirements-checkov.txt
   echo "$CHECKOV_HASH" > .venv-checkov/.stamp
+  warm_up .venv-checkov/bin/python "$WARM_CHECKOV"
+}
+# Warm-up for the test run, while npm and the other venv still download: import what the tests
+# import, so that Python writes its bytecode (uv installs none) and jsii unpacks the packages into
+# its cache once, here, instead of in each of the test run's processes at the same time (two
+# pytest workers and mypy on 2 cores). Best effort: a failed import only leaves that work to the
+# tests, which then report the failure themselves.
+WARM_TESTS='
+import importlib
+for name in ["aws_cdk.aws_eks_v2", "aws_cdk.custom_resources", "cdk_nag", "cdk8s_plus_33",
+             "cfnlint.runner.cli", "pydantic", "hypothesis", "moto", "boto3", "stacks",
+             "charts", "verify.__main__"]:
+    importlib.import_module(name)
+'
+WARM_CHECKOV='import checkov.main, checkov.cloudformation.runner, checkov.kubernetes.runner'
+warm_up() {  # warm_up PYTHON CODE
+  "$1" -c "$2" > /dev/null 2>&1 || true
+}
+part_node() {
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$NODE_HASH" > node_modules/.setup-stamp
 }
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
