@@ -53,7 +53,7 @@ def ephemeral_storage_allocatable_mib(root_volume_gib: int) -> int:
 
 
 def ephemeral_storage_quantity(root_volume_gib: int) -> str:
-    """The ``node-template/resources/ephemeral-storage`` tag value, e.g. ``"90905Mi"``."""
+    """The ``node-template/resources/ephemeral-storage`` tag value (``"90675Mi"`` for 100 GiB)."""
     return f"{ephemeral_storage_allocatable_mib(root_volume_gib)}Mi"
 
 

@@ -31,6 +31,7 @@ from tests.support import (
     resources,
     synthesize,
 )
+from verify.manifests import attached_objects
 from verify.synth import Synthesis
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,6 +119,8 @@ def test_asg_pattern_matches_only_its_own_group() -> None:
 
 
 def test_priority_config_map_holds_the_priorities_as_the_autoscaler_parses_them() -> None:
+    """Catches: a regex that is not anchored (``gpu-a`` would also pick ``gpu-a-x``'s ASG), a
+    group left out or given the other capacity type's priority."""
     config = example_config()
     charts = charts_of(config)
     assert "--expander=priority,least-waste" in charts.autoscaler.args
@@ -127,7 +130,20 @@ def test_priority_config_map_holds_the_priorities_as_the_autoscaler_parses_them(
         "namespace": "kube-system",
         "labels": {"app": "cluster-autoscaler"},
     }
-    assert yaml.safe_load(config_map["data"]["priorities"]) == specs(config).expander_priorities
+    # Written out, not read back from the spec the chart is built from: spot groups (the system
+    # group's too) at 20, on-demand at 10, each regex anchored on EKS's ASG name
+    # ``eks-<node group name>-<UUID>`` (the names are the example's deployed ones).
+    uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    assert yaml.safe_load(config_map["data"]["priorities"]) == {
+        20: [
+            f"^eks-{name}-{uuid}$"
+            for name in ("spot-ng-839a54", "gpu-spot-a-bee838", "gpu-spot-b-40f3fd")
+        ],
+        10: [
+            f"^eks-{name}-{uuid}$"
+            for name in ("gpu-spot-od-a-0559f2", "gpu-spot-od-b-08db09", "gpu-dev-a-77dec8")
+        ],
+    }
 
 
 def test_on_demand_groups_are_balanced_apart_from_spot_ones() -> None:
@@ -141,13 +157,26 @@ def test_on_demand_groups_are_balanced_apart_from_spot_ones() -> None:
 
 
 def test_synthesized_names_are_the_ones_the_priorities_match(example_synth: Synthesis) -> None:
-    groups = specs(example_config())
-    synthesized = {
-        p["NodegroupName"]: p["CapacityType"]
+    """Catches: priority regexes built from other names than the ones the stack deploys (the
+    autoscaler never uses a group no regex matches). Both sides are read from the synthesized
+    template, the NodegroupNames and the attached ConfigMap, not from the spec that makes both;
+    ``chosen`` applies them as priority.go does."""
+    (config_map,) = [
+        o
+        for o in attached_objects(example_synth.cluster)
+        if o["metadata"]["name"] == "cluster-autoscaler-priority-expander"
+    ]
+    priorities = yaml.safe_load(config_map["data"]["priorities"])
+    asgs = {
+        f"eks-{p['NodegroupName']}-{UUID}": p["CapacityType"]
         for p in nodegroups_by_name(example_synth.cluster).values()
     }
-    assert synthesized == {s.physical_name: s.capacity_type for s in groups.all}
-    assert synthesized[groups.pools["gpu-spot"][2].physical_name] == "ON_DEMAND"
+    spot = sorted(a for a, c in asgs.items() if c == "SPOT")
+    on_demand = sorted(a for a, c in asgs.items() if c == "ON_DEMAND")
+    # system and gpu-spot-a/b on spot; gpu-spot-od-a/b and gpu-dev-a on demand
+    assert (len(spot), len(on_demand)) == (3, 3)
+    assert sorted(chosen(priorities, list(asgs))) == spot
+    assert sorted(chosen(priorities, on_demand)) == on_demand
 
 
 def test_capacity_type_must_be_spot_or_on_demand() -> None:
@@ -419,21 +448,35 @@ def test_priority_line_fails_when_on_demand_ranks_with_spot(example_synth: Synth
 
 
 def test_priority_line_fails_without_the_config_map(example_synth: Synthesis) -> None:
+    """Catches: --expander=priority deployed without its ConfigMap (the autoscaler then scales
+    nothing up); the line must say that, not fail for some other reason."""
+
     def drop(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [
             o for o in objects if o["metadata"]["name"] != "cluster-autoscaler-priority-expander"
         ]
 
-    assert capacity_lines(example_synth, with_manifest_edit(example_synth, drop))["priority"].failed
+    line = capacity_lines(example_synth, with_manifest_edit(example_synth, drop))["priority"]
+    assert (line.status, line.summary) == (
+        "FAIL",
+        "--expander=priority without its ConfigMap: no scale-up",
+    )
 
 
 def test_node_health_line_fails_when_a_group_lacks_repair(example_synth: Synthesis) -> None:
+    """Catches: a group deployed without auto repair although the config asks for it. The
+    example has 6 groups (system, gpu-spot-a/b, gpu-spot-od-a/b, gpu-dev-a) and no monitoring
+    agent (node_monitoring_agent: false), so only the repair count can fail the line."""
     template = copy.deepcopy(example_synth.cluster)
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::EKS::Nodegroup":
             resource["Properties"].pop("NodeRepairConfig")
             break
-    assert capacity_lines(example_synth, template)["node-health"].failed
+    line = capacity_lines(example_synth, template)["node-health"]
+    assert (line.status, line.summary) == (
+        "FAIL",
+        "auto repair on 5 of 6 node groups; node monitoring agent off (config says otherwise)",
+    )
 
 
 def test_sharing_line_fails_when_the_template_counts_physical_gpus(

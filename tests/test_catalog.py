@@ -267,12 +267,6 @@ def test_every_accepted_gpu_type_builds_a_config() -> None:
         assert node_group_specs(config).gpu_instance_types == (name,)  # type: ignore[arg-type]
 
 
-def test_p5e_and_p6_b300_pools_are_accepted() -> None:
-    for name in ("p5e.48xlarge", "p6-b300.48xlarge"):
-        config = gpu_config([name])
-        assert node_group_specs(config).gpu_instance_types == (name,)  # type: ignore[arg-type]
-
-
 def test_an_unknown_system_type_is_refused_with_close_matches() -> None:
     reason = why_not_accepted("m7x.large", gpu=False)
     assert reason.startswith("EC2's instance-type data (moto ")

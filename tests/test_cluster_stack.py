@@ -165,15 +165,6 @@ def test_gpu_groups_use_the_al2023_nvidia_ami_on_spot_from_zero(
         assert group["InstanceTypes"] == ["g5.xlarge", "g6.xlarge"], name
 
 
-def test_every_group_pins_an_al2023_or_nvidia_ami_type(
-    nodegroups: dict[str, dict[str, Any]],
-) -> None:
-    assert {g["AmiType"] for g in nodegroups.values()} <= {
-        "AL2023_x86_64_STANDARD",
-        "AL2023_x86_64_NVIDIA",
-    }
-
-
 def test_each_gpu_group_lives_in_one_subnet_of_its_own_zone(
     default_synth: Synthesis, nodegroups: dict[str, dict[str, Any]]
 ) -> None:

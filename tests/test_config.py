@@ -225,6 +225,8 @@ def test_on_demand_fallback_is_refused_on_an_on_demand_pool() -> None:
 
 
 def test_pools_may_differ_in_everything() -> None:
+    """Catches: a pool's settings taken from another pool or reset to the defaults (the test
+    once asserted only the two names, which such a bug keeps)."""
     inference = gpu_pools(labels={"team": "serving"}, gpu_sharing={"replicas": 4})[0]
     training = second_pool() | {
         "availability_zones": ["us-west-2a", "us-west-2b"],
@@ -232,7 +234,29 @@ def test_pools_may_differ_in_everything() -> None:
         "labels": {"team": "research"},
     }
     config = config_with({"gpu_pools": [inference, training]})
-    assert [p.name for p in config.gpu_pools] == ["gpu-spot-ng", "training"]
+    first, second = config.gpu_pools
+    assert (first.name, first.instance_types, first.availability_zones) == (
+        "gpu-spot-ng",
+        ("g5.xlarge", "g6.xlarge"),
+        None,
+    )
+    assert (first.capacity_type, dict(first.labels), first.max_size) == (
+        "SPOT",
+        {"team": "serving"},
+        4,
+    )
+    assert first.gpu_sharing is not None and first.gpu_sharing.replicas == 4
+    assert (second.name, second.instance_types, second.availability_zones) == (
+        "training",
+        ("g6e.12xlarge",),
+        ("us-west-2a", "us-west-2b"),
+    )
+    assert (second.capacity_type, dict(second.labels), second.max_size) == (
+        "ON_DEMAND",
+        {"team": "research"},
+        2,
+    )
+    assert second.gpu_sharing is None
 
 
 def test_pool_sizes_default_as_documented() -> None:

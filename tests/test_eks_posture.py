@@ -378,7 +378,9 @@ def test_an_unresolvable_subnet_is_a_warning_not_a_pass(
 
 
 def test_no_cluster_is_a_failure() -> None:
-    assert check_eks_posture({"x": {"Resources": {}}}, {}).status == "FAIL"
+    """Catches: a check that passes templates it never found a cluster in (every rule vacuous)."""
+    result = check_eks_posture({"x": {"Resources": {}}}, {})
+    assert (result.status, result.summary) == ("FAIL", "no AWS::EKS::Cluster in the templates")
 
 
 def test_every_rule_cites_the_guide() -> None:

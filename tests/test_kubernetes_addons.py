@@ -104,25 +104,6 @@ def test_pod_identity_binds_the_role_to_the_autoscaler_service_account(
     )
 
 
-def test_autoscaler_role_trusts_only_eks_pod_identity(default_synth: Synthesis) -> None:
-    Template.from_json(default_synth.cluster).has_resource_properties(
-        "AWS::IAM::Role",
-        {
-            "AssumeRolePolicyDocument": {
-                "Statement": [
-                    {
-                        "Action": ["sts:AssumeRole", "sts:TagSession"],
-                        "Effect": "Allow",
-                        "Principal": {"Service": "pods.eks.amazonaws.com"},
-                    }
-                ],
-                "Version": "2012-10-17",
-            },
-            "Policies": Match.any_value(),
-        },
-    )
-
-
 def test_autoscaler_may_resize_only_this_clusters_groups(default_synth: Synthesis) -> None:
     Template.from_json(default_synth.cluster).has_resource_properties(
         "AWS::IAM::Role",

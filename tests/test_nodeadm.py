@@ -22,11 +22,10 @@ from verify.autoscaler_model import parse_quantity
 
 
 def test_the_default_gpu_disk_offers_about_88_gib() -> None:
+    # Worked by hand: 100 GiB = 102400 MiB less our 512 MiB filesystem allowance = 101888 MiB
+    # capacity; less kube-reserved 1 GiB (1024) and the kubelet's nodefs.available<10% hard
+    # eviction (10188.8): 90675.2, rounded down to a whole MiB.
     assert ephemeral_storage_quantity(100) == "90675Mi"
-
-
-def test_the_tag_value_parses_as_a_kubernetes_quantity() -> None:
-    assert parse_quantity(ephemeral_storage_quantity(100)) == 90675 * 2**20
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -70,13 +69,6 @@ def test_guard_fingerprint_changes_with_anything_else_that_updates_the_group(
     before = default_synth.cluster["Resources"][logical_id]["Properties"]["Fingerprint"]
     after = relabelled.cluster["Resources"][logical_id]["Properties"]["Fingerprint"]
     assert before != after
-
-
-def test_node_group_names_carry_a_digest_of_their_replacement_only_properties(
-    default_synth: Synthesis,
-) -> None:
-    names = [g["NodegroupName"] for g in nodegroups_by_name(default_synth.cluster).values()]
-    assert all(re.fullmatch(r"[a-z0-9-]+-[0-9a-f]{6}", name) for name in names), names
 
 
 def test_changing_a_pools_instance_types_renames_only_its_groups(

@@ -153,7 +153,9 @@ def test_daemon_pods_tolerate_node_conditions_but_not_the_gpu_taint() -> None:
     node = Node("n", {}, [Taint("node.kubernetes.io/unschedulable", "", "NoSchedule")], {}, {})
     assert daemon_pod_misfit({}, node) is None
     node.taints.append(Taint("node.kubernetes.io/network-unavailable", "", "NoSchedule"))
-    assert daemon_pod_misfit({}, node) is not None
+    assert daemon_pod_misfit({}, node) == (
+        "untolerated taint node.kubernetes.io/network-unavailable=:NoSchedule"
+    )
     assert daemon_pod_misfit({"hostNetwork": True}, node) is None
     node.taints.append(GPU_TAINT)
     assert daemon_pod_misfit({"hostNetwork": True}, node) == (

@@ -286,18 +286,6 @@ def test_synth_warns_when_the_endpoint_is_opened_to_the_world() -> None:
     )
 
 
-def test_the_default_endpoint_is_private(default_synth: Synthesis) -> None:
-    Template.from_json(default_synth.cluster).has_resource_properties(
-        "AWS::EKS::Cluster",
-        {
-            "ResourcesVpcConfig": Match.object_like(
-                {"EndpointPrivateAccess": True, "EndpointPublicAccess": False}
-            )
-        },
-    )
-    assert "PublicAccessCidrs" not in str(default_synth.cluster["Resources"]["ClusterEB0386A7"])
-
-
 def test_synth_says_how_to_reach_a_private_endpoint_without_admins(
     default_synth: Synthesis,
 ) -> None:
