@@ -65,6 +65,20 @@ class ClusterStack(Stack):
         # The kubectl provider's framework Lambda, which aws_eks_v2 builds without a role prop,
         # logs to its own group with its own role (constructs_lib/provider_framework_role.py).
         PropertyInjectors.of(self).add(OwnFrameworkRoles())
+        # In this order: construct order is the templates' resource order.
+        kubectl_role = self._control_plane(config, vpc)
+        vpc_cni = self._networking_addons()
+        self._node_groups(config, node_groups, vpc, vpc_cni)
+        self._addons(config, charts)
+        for principal_arn in config.admin_principal_arns:
+            digest = hashlib.sha256(principal_arn.encode()).hexdigest()[:8]
+            self.cluster.grant_cluster_admin(f"Admin{digest}", principal_arn)
+        self._acknowledge_required_aws_policies(kubectl_role)
+        self._outputs(config)
+
+    def _control_plane(self, config: ClusterConfig, vpc: ec2.IVpc) -> KubectlProviderRole:
+        """The cluster (``self.cluster``), its log group, its kubectl provider's role (returned)
+        and the notes synth prints about its endpoint."""
         release = kubernetes_release(config.kubernetes_version)
         control_plane_logs = ControlPlaneLogGroup(
             self,
@@ -130,6 +144,11 @@ class ClusterStack(Stack):
         assert isinstance(cfn_cluster, eks.CfnCluster)
         # The cluster resource alone waits for its log group.
         cfn_cluster.add_resource_dependency(control_plane_logs.log_group)
+        self._endpoint_notices(config)
+        return kubectl_role
+
+    def _endpoint_notices(self, config: ClusterConfig) -> None:
+        """A warning for an endpoint open to the internet; a note when nobody could use kubectl."""
         if opens_to_internet(config.endpoint.public_access_cidrs):
             Annotations.of(self.cluster).add_warning_v2(
                 "gpu-spot:public-endpoint-open",
@@ -145,6 +164,10 @@ class ClusterStack(Stack):
                 "VPC (CloudShell VPC environment, SSM port forwarding, a bastion) or add your "
                 "CIDR to endpoint.public_access_cidrs (README: Deploying)."
             )
+
+    def _networking_addons(self) -> VpcCni:
+        """EKS Pod Identity's agent (``self.pod_identity_agent``), the VPC CNI (returned: the
+        node groups wait for it) and kube-proxy, as EKS managed add-ons."""
         self.pod_identity_agent = eks.Addon(
             self, "PodIdentityAgent", addon_name="eks-pod-identity-agent", cluster=self.cluster
         )
@@ -156,7 +179,14 @@ class ClusterStack(Stack):
             pod_identity_agent=self.pod_identity_agent,
         )
         eks.Addon(self, "KubeProxy", addon_name="kube-proxy", cluster=self.cluster)
+        return vpc_cni
 
+    def _node_groups(
+        self, config: ClusterConfig, node_groups: NodeGroupSpecs, vpc: ec2.IVpc, vpc_cni: VpcCni
+    ) -> None:
+        """The node roles, the node groups' custom-resource provider, the launch templates (with
+        EFA security and placement groups), the system group (``self.system_node_group``), CoreDNS
+        on it, and the GPU groups (``self.gpu_node_groups``)."""
         # One role per ID the specs name (today one, "NodeRole"): the ID is part of each
         # group's name, so moving a group to another role renames (and so can replace) it.
         node_roles = {
@@ -164,6 +194,40 @@ class ClusterStack(Stack):
             for role_id in dict.fromkeys(spec.node_role_id for spec in node_groups.all)
         }
         provider = NodegroupOpsProvider(self, "NodegroupOps", cluster_name=config.cluster_name)
+        templates = self._launch_templates(config, node_groups, vpc)
+        system = node_groups.system
+        self.system_node_group = ManagedNodeGroup(
+            self,
+            system.construct_id,
+            props=node_group_props(system),
+            cluster=self.cluster,
+            provider=provider,
+            node_role=node_roles[system.node_role_id],
+            launch_template=templates[system.launch.construct_id],
+        )
+        self.system_node_group.node.add_dependency(vpc_cni)
+        coredns = eks.Addon(self, "CoreDns", addon_name="coredns", cluster=self.cluster)
+        coredns.node.add_dependency(self.system_node_group.nodegroup)
+
+        self.gpu_node_groups: dict[str, ManagedNodeGroup] = {}
+        for spec in node_groups.gpu:
+            group = ManagedNodeGroup(
+                self,
+                spec.construct_id,
+                props=node_group_props(spec),
+                cluster=self.cluster,
+                provider=provider,
+                node_role=node_roles[spec.node_role_id],
+                launch_template=templates[spec.launch.construct_id],
+            )
+            group.node.add_dependency(vpc_cni)
+            self.gpu_node_groups[spec.name] = group
+
+    def _launch_templates(
+        self, config: ClusterConfig, node_groups: NodeGroupSpecs, vpc: ec2.IVpc
+    ) -> dict[str, NodeLaunchTemplate]:
+        """Each launch template the groups use, by construct ID, with the EFA pools' security
+        and placement groups."""
         # EFA pools: a security group per pool, open to itself (constructs_lib/
         # efa_security_group.py), and a cluster placement group per group.
         efa_groups = {
@@ -201,34 +265,12 @@ class ClusterStack(Stack):
             )
             for launch in node_groups.launch_templates
         }
-        system = node_groups.system
-        self.system_node_group = ManagedNodeGroup(
-            self,
-            system.construct_id,
-            props=node_group_props(system),
-            cluster=self.cluster,
-            provider=provider,
-            node_role=node_roles[system.node_role_id],
-            launch_template=templates[system.launch.construct_id],
-        )
-        self.system_node_group.node.add_dependency(vpc_cni)
-        coredns = eks.Addon(self, "CoreDns", addon_name="coredns", cluster=self.cluster)
-        coredns.node.add_dependency(self.system_node_group.nodegroup)
+        return templates
 
-        self.gpu_node_groups: dict[str, ManagedNodeGroup] = {}
-        for spec in node_groups.gpu:
-            group = ManagedNodeGroup(
-                self,
-                spec.construct_id,
-                props=node_group_props(spec),
-                cluster=self.cluster,
-                provider=provider,
-                node_role=node_roles[spec.node_role_id],
-                launch_template=templates[spec.launch.construct_id],
-            )
-            group.node.add_dependency(vpc_cni)
-            self.gpu_node_groups[spec.name] = group
-
+    def _addons(self, config: ClusterConfig, charts: AddonCharts) -> None:
+        """The node monitoring agent, the autoscaler's identity, the charts attached as manifests
+        (``self.addons``), the other managed add-ons (``self.managed_addons``) and the default
+        namespace's Pod Security labels."""
         if config.node_monitoring_agent:
             # Reports node and accelerated-hardware (GPU) faults that node auto repair acts on.
             monitoring = eks.Addon(
@@ -275,13 +317,6 @@ class ClusterStack(Stack):
             enforce="baseline",
             warn_and_audit="restricted",
         )
-
-        for principal_arn in config.admin_principal_arns:
-            digest = hashlib.sha256(principal_arn.encode()).hexdigest()[:8]
-            self.cluster.grant_cluster_admin(f"Admin{digest}", principal_arn)
-
-        self._acknowledge_required_aws_policies(kubectl_role)
-        self._outputs(config)
 
     def _acknowledge_required_aws_policies(self, kubectl_role: KubectlProviderRole) -> None:
         """cdk-nag findings on roles whose shape EKS or aws-cdk-lib dictates, at those roles."""
