@@ -193,51 +193,13 @@ def _exact(
     """Zone IDs known: the config's (``configured`` None) or the account's own (``configured``:
     what the config says, compared with the account; the answer is then certain)."""
     certain = configured is not None
-    failures, weak, absent, missing = [], [], [], []
-    absent_types: set[str] = set()
-    for zone, zone_id in sorted((configured or {}).items()):
-        if zone in zone_ids and zone_ids[zone] != zone_id:
-            failures.append(
-                f"availability_zone_ids gives {zone} = {zone_id}; your account maps {zone} to "
-                f"{zone_ids[zone]}: correct availability_zone_ids"
-            )
-    for pool in pools:
-        zones = sorted({zone for _, group_zones in pool.groups for zone in group_zones})
-        known = [zone for zone in zones if zone in zone_ids]
-        offered = {zone: _offered(offers, pool.instance_types, zone_ids[zone]) for zone in known}
-        for name, group_zones in pool.groups:
-            for zone in group_zones:
-                if zone not in zone_ids:
-                    failures.append(
-                        f"{name}: {zone} is not a zone of {offers.region} in your account "
-                        f"(it has {', '.join(sorted(zone_ids))})"
-                    )
-                    continue
-                where = f"{zone} = {zone_ids[zone]}"
-                if zone_ids[zone] not in offers.zone_ids:
-                    weak.append(
-                        f"{name}: {where}: the data has no such zone ID in {offers.region} "
-                        f"(it has {', '.join(offers.zone_ids)}); cannot tell"
-                    )
-                elif not offered[zone]:
-                    line = (
-                        f"{name} (pool {pool.name}) in {where}: the zone offers none of "
-                        f"{', '.join(pool.instance_types)}"
-                    )
-                    if certain:
-                        failures.append(f"{line}; the group would never get a node")
-                    else:
-                        absent_types.update(pool.instance_types)
-                        absent.append(f"{line} in the snapshot; ask your account (command below)")
-        for zone in known:
-            types = offered[zone]
-            if pool.capacity_type == "SPOT" and 0 < len(types) < MIN_SPOT_TYPES:
-                weak.append(
-                    f"{pool.label} in {zone} = {zone_ids[zone]}: spot from {len(types)} of its "
-                    f"instance types only ({', '.join(types)}); when that spot market is out the "
-                    "zone gets no node: add a type of the same shape offered there"
-                )
-        missing.extend(_lacking(pool, {zone_ids[z]: offered[z] for z in known}))
+    found = [_pool_findings(pool, offers, zone_ids, certain) for pool in pools]
+    failures = _mapping_failures(configured or {}, zone_ids)
+    failures += [line for f in found for line in f.failures]
+    weak = [line for f in found for line in f.weak]
+    absent = [line for f in found for line in f.absent]
+    absent_types = sorted({t for f in found for t in f.absent_types})
+    missing = [line for f in found for line in f.missing]
     columns = sorted(
         (zone, zone_ids[zone])
         for zone in {z for pool in pools for _, zs in pool.groups for z in zs}
@@ -255,7 +217,7 @@ def _exact(
             table,
         )
     if absent or weak:
-        commands = cli_commands(offers.region, sorted(absent_types)) if absent else []
+        commands = cli_commands(offers.region, absent_types) if absent else []
         return CheckResult(
             "zones",
             "WARN",
@@ -267,6 +229,90 @@ def _exact(
     return CheckResult(
         "zones", "PASS", f"{summary}: every group's zones offer its instance types", details, table
     )
+
+
+def _mapping_failures(configured: Mapping[str, str], zone_ids: Mapping[str, str]) -> list[str]:
+    """``availability_zone_ids`` entries the account maps otherwise."""
+    return [
+        f"availability_zone_ids gives {zone} = {zone_id}; your account maps {zone} to "
+        f"{zone_ids[zone]}: correct availability_zone_ids"
+        for zone, zone_id in sorted(configured.items())
+        if zone in zone_ids and zone_ids[zone] != zone_id
+    ]
+
+
+@dataclass(frozen=True)
+class _PoolFindings:
+    """One pool's lines of the exact zones check, each list in group and zone order."""
+
+    failures: list[str]
+    """A zone that does not exist, or (``certain``) offers none of the pool's types."""
+    weak: list[str]
+    """A zone ID the data lacks, or a spot zone offering too few of the pool's types."""
+    absent: list[str]
+    """A zone the snapshot says offers none of the pool's types (not ``certain``)."""
+    absent_types: frozenset[str]
+    """The instance types the ``absent`` lines are about (for the commands to ask AWS)."""
+    missing: list[str]
+    """Types some of the pool's zones lack (``_lacking``)."""
+
+
+def _pool_findings(
+    pool: Pool, offers: RegionOfferings, zone_ids: Mapping[str, str], certain: bool
+) -> _PoolFindings:
+    zones = sorted({zone for _, group_zones in pool.groups for zone in group_zones})
+    known = [zone for zone in zones if zone in zone_ids]
+    offered = {zone: _offered(offers, pool.instance_types, zone_ids[zone]) for zone in known}
+    failures, weak, absent = [], [], []
+    for name, group_zones in pool.groups:
+        for zone in group_zones:
+            if zone not in zone_ids:
+                failures.append(
+                    f"{name}: {zone} is not a zone of {offers.region} in your account "
+                    f"(it has {', '.join(sorted(zone_ids))})"
+                )
+                continue
+            where = f"{zone} = {zone_ids[zone]}"
+            if zone_ids[zone] not in offers.zone_ids:
+                weak.append(
+                    f"{name}: {where}: the data has no such zone ID in {offers.region} "
+                    f"(it has {', '.join(offers.zone_ids)}); cannot tell"
+                )
+            elif not offered[zone]:
+                line = (
+                    f"{name} (pool {pool.name}) in {where}: the zone offers none of "
+                    f"{', '.join(pool.instance_types)}"
+                )
+                if certain:
+                    failures.append(f"{line}; the group would never get a node")
+                else:
+                    absent.append(f"{line} in the snapshot; ask your account (command below)")
+    weak += _thin_spot_zones(pool, known, offered, zone_ids)
+    return _PoolFindings(
+        failures=failures,
+        weak=weak,
+        absent=absent,
+        absent_types=frozenset(pool.instance_types) if absent else frozenset(),
+        missing=_lacking(pool, {zone_ids[z]: offered[z] for z in known}),
+    )
+
+
+def _thin_spot_zones(
+    pool: Pool,
+    known: Sequence[str],
+    offered: Mapping[str, Sequence[str]],
+    zone_ids: Mapping[str, str],
+) -> list[str]:
+    """A spot pool's zones that offer some but fewer than ``MIN_SPOT_TYPES`` of its types."""
+    if pool.capacity_type != "SPOT":
+        return []
+    return [
+        f"{pool.label} in {zone} = {zone_ids[zone]}: spot from {len(offered[zone])} of its "
+        f"instance types only ({', '.join(offered[zone])}); when that spot market is out the "
+        "zone gets no node: add a type of the same shape offered there"
+        for zone in known
+        if 0 < len(offered[zone]) < MIN_SPOT_TYPES
+    ]
 
 
 def _offered(offers: RegionOfferings, instance_types: Iterable[str], zone_id: str) -> list[str]:
