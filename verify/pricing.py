@@ -263,59 +263,17 @@ def estimate(
     hours = fixed["hours_per_month"]
     plane = control_plane(config.kubernetes_version, today or datetime.date.today())
     usd = prices.currency == fixed["currency"]
-    unpriced_items: list[str] = []
-    fixed_hour = 0.0
-    if not usd:
-        unpriced_items.append(
-            f"control plane, NAT gateways, public IPv4, EBS volumes (USD prices; instances here "
-            f"in {prices.currency})"
-        )
-    else:
-        if plane.hour_usd is None:
-            unpriced_items.append(f"control plane (no EKS calendar entry for {plane.minor})")
-        else:
-            fixed_hour += plane.hour_usd
-        fixed_hour += config.nat_gateways * (fixed["nat_gateway_hour"] + fixed["public_ipv4_hour"])
-    volume_prices = (
-        VolumePrices(
-            fixed["ebs_gp3_gb_month"] / hours,
-            fixed["ebs_gp3_mibps_month"] / hours,
-            fixed["ebs_gp3_iops_month"] / hours,
-        )
-        if usd
-        else VolumePrices()
-    )
+    fixed_hour, unpriced_items = _fixed_hourly(config, plane, prices.currency, fixed)
+    volume_prices = _volume_prices(fixed) if usd else VolumePrices()
+    pools, unpriced_groups = _pool_costs(node_groups, prices, volume_prices, hours)
     idle = full = Range(fixed_hour * hours, fixed_hour * hours)
-    pools: dict[str, PoolCost] = {}
-    unpriced_groups: list[str] = []
-    unpriced_types: list[str] = []
-    by_pool = {node_groups.system.pool: (node_groups.system,), **node_groups.pools}
-    for pool, specs in by_pool.items():
-        costs = [_group_cost(spec, prices, volume_prices) for spec in specs]
-        for spec in specs:
-            unpriced_types.extend(
-                t
-                for t in spec.instance_types
-                if t not in prices.on_demand and t not in unpriced_types
-            )
-        if any(c.node_hour is None for c in costs):
-            unpriced_groups.extend(c.spec.name for c in costs if c.node_hour is None)
-            continue
-        cost = _pool_cost(costs, hours)
-        pools[pool] = cost
+    for cost in pools.values():
         idle, full = idle + cost.idle, full + cost.full
-    per_minute = fixed["assumptions"]["container_insights_observations_per_node_minute"]
-    per_million = fixed["container_insights_observation_million"]
-    observability = None
-    if config.observability.gpu_metrics and usd:
-        node_month = per_minute * 60 * hours / 1e6 * per_million
-        every = node_groups.all
-        observability = Range(
-            node_month * sum(s.min_size for s in every),
-            node_month * sum(s.max_size for s in every),
-        )
+    observability = _observability(config, node_groups, fixed) if usd else None
+    if observability is not None:
         idle = idle + Range(observability.low, observability.low)
         full = full + Range(observability.high, observability.high)
+    every_type = dict.fromkeys(t for spec in node_groups.all for t in spec.instance_types)
     return CostEstimate(
         currency=prices.currency,
         idle=idle,
@@ -323,13 +281,80 @@ def estimate(
         control_plane=plane,
         pools=pools,
         unpriced_groups=tuple(unpriced_groups),
-        unpriced_types=tuple(unpriced_types),
+        unpriced_types=tuple(t for t in every_type if t not in prices.on_demand),
         unpriced_items=tuple(unpriced_items),
         prices=prices,
         fixed_recorded_on=fixed["recorded_on"],
         observability=observability,
-        observations_per_node_minute=per_minute,
-        observation_million=per_million,
+        observations_per_node_minute=fixed["assumptions"][
+            "container_insights_observations_per_node_minute"
+        ],
+        observation_million=fixed["container_insights_observation_million"],
+    )
+
+
+def _fixed_hourly(
+    config: ClusterConfig, plane: ControlPlane, currency: str, fixed: Mapping[str, Any]
+) -> tuple[float, list[str]]:
+    """The hourly price of what does not scale (control plane, NAT gateways and their public
+    IPv4 addresses), and what of it is unpriced. Those prices are in USD only."""
+    if currency != fixed["currency"]:
+        return 0.0, [
+            f"control plane, NAT gateways, public IPv4, EBS volumes (USD prices; instances here "
+            f"in {currency})"
+        ]
+    unpriced = []
+    hour = config.nat_gateways * (fixed["nat_gateway_hour"] + fixed["public_ipv4_hour"])
+    if plane.hour_usd is None:
+        unpriced.append(f"control plane (no EKS calendar entry for {plane.minor})")
+    else:
+        hour = plane.hour_usd + hour
+    return hour, unpriced
+
+
+def _volume_prices(fixed: Mapping[str, Any]) -> VolumePrices:
+    hours = fixed["hours_per_month"]
+    return VolumePrices(
+        fixed["ebs_gp3_gb_month"] / hours,
+        fixed["ebs_gp3_mibps_month"] / hours,
+        fixed["ebs_gp3_iops_month"] / hours,
+    )
+
+
+def _pool_costs(
+    node_groups: NodeGroupSpecs, prices: InstancePrices, volume_prices: VolumePrices, hours: float
+) -> tuple[dict[str, PoolCost], list[str]]:
+    """Each fully priced pool's cost (the system group is a pool of its own), and the groups of
+    the other pools, which are left out of the totals."""
+    pools: dict[str, PoolCost] = {}
+    unpriced_groups: list[str] = []
+    by_pool = {node_groups.system.pool: (node_groups.system,), **node_groups.pools}
+    for pool, specs in by_pool.items():
+        costs = [_group_cost(spec, prices, volume_prices) for spec in specs]
+        if any(c.node_hour is None for c in costs):
+            unpriced_groups.extend(c.spec.name for c in costs if c.node_hour is None)
+        else:
+            pools[pool] = _pool_cost(costs, hours)
+    return pools, unpriced_groups
+
+
+def _observability(
+    config: ClusterConfig, node_groups: NodeGroupSpecs, fixed: Mapping[str, Any]
+) -> Range | None:
+    """Container Insights per month for every node at min and at max scale (``gpu_metrics``)."""
+    if not config.observability.gpu_metrics:
+        return None
+    per_minute = fixed["assumptions"]["container_insights_observations_per_node_minute"]
+    node_month = (
+        per_minute
+        * 60
+        * fixed["hours_per_month"]
+        / 1e6
+        * fixed["container_insights_observation_million"]
+    )
+    every = node_groups.all
+    return Range(
+        node_month * sum(s.min_size for s in every), node_month * sum(s.max_size for s in every)
     )
 
 
