@@ -104,7 +104,10 @@ def posture_findings(templates: Templates, properties: StackProperties) -> list[
             name = f"{stack}/{logical_id} ({resource['Type']})"
             props = resource.get("Properties", {})
             if resource["Type"] == "AWS::EKS::Cluster":
-                findings += _cluster(name, props)
+                findings += _endpoint(name, props)
+                findings += _control_plane_logs(name, props)
+                findings += _secrets_encryption(name, props)
+                findings += _authentication(name, props)
                 findings += _audit_log(name, props, resources)
                 findings += _secrets_key(name, props, resources)
                 findings += _network_policy(name, logical_id, resources)
@@ -144,7 +147,8 @@ def check_eks_posture(templates: Templates, properties: StackProperties) -> Chec
 # --- AWS::EKS::Cluster (CloudFormation resource reference; defaults as documented there) -----
 
 
-def _cluster(name: str, props: dict[str, Any]) -> Iterator[Finding]:
+def _endpoint(name: str, props: dict[str, Any]) -> Iterator[Finding]:
+    """The API endpoint: not open to the whole internet, and reachable from inside the VPC."""
     vpc = props.get("ResourcesVpcConfig", {})
     public = vpc.get("EndpointPublicAccess", True)  # EKS default: public on
     cidrs = vpc.get("PublicAccessCidrs", ["0.0.0.0/0"])  # EKS default: the world
@@ -165,6 +169,10 @@ def _cluster(name: str, props: dict[str, Any]) -> Iterator[Finding]:
             "no private endpoint: nodes reach the API over the internet",
             "endpoint.private_access: true",
         )
+
+
+def _control_plane_logs(name: str, props: dict[str, Any]) -> Iterator[Finding]:
+    """Every control-plane log type on."""
     enabled = {
         t.get("Type")
         for t in props.get("Logging", {}).get("ClusterLogging", {}).get("EnabledTypes", [])
@@ -177,6 +185,10 @@ def _cluster(name: str, props: dict[str, Any]) -> Iterator[Finding]:
             f"control-plane log types off: {', '.join(missing)}",
             "code: ClusterStack cluster_logging",
         )
+
+
+def _secrets_encryption(name: str, props: dict[str, Any]) -> Iterator[Finding]:
+    """Kubernetes secrets envelope-encrypted with a KMS key."""
     encrypted = [
         e
         for e in props.get("EncryptionConfig", [])
@@ -190,6 +202,10 @@ def _cluster(name: str, props: dict[str, Any]) -> Iterator[Finding]:
             "secrets are not envelope-encrypted with a KMS key",
             "code: ClusterStack secrets_encryption_key",
         )
+
+
+def _authentication(name: str, props: dict[str, Any]) -> Iterator[Finding]:
+    """Access entries only (no aws-auth ConfigMap), and no hidden admin for the creator."""
     access = props.get("AccessConfig", {})
     mode = access.get("AuthenticationMode", "CONFIG_MAP")
     if mode != "API":
