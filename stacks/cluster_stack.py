@@ -25,7 +25,7 @@ from charts import AddonCharts
 from charts import cluster_autoscaler as autoscaler_chart
 from cluster_config import ClusterConfig
 from cluster_config.labels import SYSTEM_NODE_LABELS
-from cluster_config.node_groups import NodeGroupSpecs
+from cluster_config.node_groups import NodeGroupSpec, NodeGroupSpecs
 from cluster_config.public_cidrs import OPEN_TO_INTERNET_RULE, opens_to_internet
 from cluster_config.versions import KubernetesRelease, kubernetes_release
 from constructs_lib.cluster_autoscaler_identity import ClusterAutoscalerIdentity
@@ -195,22 +195,8 @@ class ClusterStack(Stack):
         }
         provider = NodegroupOpsProvider(self, "NodegroupOps", cluster_name=config.cluster_name)
         templates = self._launch_templates(config, node_groups, vpc)
-        system = node_groups.system
-        self.system_node_group = ManagedNodeGroup(
-            self,
-            system.construct_id,
-            props=node_group_props(system),
-            cluster=self.cluster,
-            provider=provider,
-            node_role=node_roles[system.node_role_id],
-            launch_template=templates[system.launch.construct_id],
-        )
-        self.system_node_group.node.add_dependency(vpc_cni)
-        coredns = eks.Addon(self, "CoreDns", addon_name="coredns", cluster=self.cluster)
-        coredns.node.add_dependency(self.system_node_group.nodegroup)
 
-        self.gpu_node_groups: dict[str, ManagedNodeGroup] = {}
-        for spec in node_groups.gpu:
+        def node_group(spec: NodeGroupSpec) -> ManagedNodeGroup:
             group = ManagedNodeGroup(
                 self,
                 spec.construct_id,
@@ -221,7 +207,12 @@ class ClusterStack(Stack):
                 launch_template=templates[spec.launch.construct_id],
             )
             group.node.add_dependency(vpc_cni)
-            self.gpu_node_groups[spec.name] = group
+            return group
+
+        self.system_node_group = node_group(node_groups.system)
+        coredns = eks.Addon(self, "CoreDns", addon_name="coredns", cluster=self.cluster)
+        coredns.node.add_dependency(self.system_node_group.nodegroup)
+        self.gpu_node_groups = {spec.name: node_group(spec) for spec in node_groups.gpu}
 
     def _launch_templates(
         self, config: ClusterConfig, node_groups: NodeGroupSpecs, vpc: ec2.IVpc
