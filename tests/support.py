@@ -6,6 +6,8 @@ import copy
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,20 @@ full_matrix_only = pytest.mark.skipif(
     not FULL_MATRIX, reason="full matrix runs in CI (CI set); locally a subset"
 )
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+
+
+def regenerate(script: str, source: str, output: Path) -> bytes:
+    """What ``scripts/<script>`` writes today, run with the date the committed file names in
+    ``source`` (``generated <date> by ...``): a test compares it with the committed file."""
+    date = re.search(r"generated (\S+) by", source)
+    assert date is not None, source
+    subprocess.run(
+        [sys.executable, f"scripts/{script}", "--date", date[1], "--output", output],
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+    )
+    return output.read_bytes()
 
 
 def default_data() -> dict[str, Any]:
