@@ -95,7 +95,7 @@ def normalise(template: dict[str, Any]) -> dict[str, Any]:
 
 
 # Configs that differ from the default in every dimension that changes the output: each goes
-# through every check (tests/test_verify.py) and the session's one checkov run (conftest.py).
+# through every check (tests/test_checkov.py) and the session's one checkov run (conftest.py).
 REPRESENTATIVE = {
     "oldest minor, two zones, smoke test on": {
         "kubernetes_version": "1.33",

@@ -1,5 +1,6 @@
 """checkov over the default synth: no unexplained finding, every accepted finding has its reason
-and is still needed, and a template or manifest that breaks a rule fails the check."""
+and is still needed, and a template or manifest that breaks a rule fails the check; and every
+check on the representative configs, which share the session's one checkov scan."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 
 from charts.nvidia_device_plugin import NvidiaDevicePluginChart
 from cluster_config.gpu_sharing import MAX_REPLICAS, MIN_REPLICAS
-from tests.support import BROKEN, WARM_CAPACITY_PREFIX
+from tests.support import BROKEN, REPRESENTATIVE, WARM_CAPACITY_PREFIX
 from verify import checkov
+from verify.cfn_lint import check_cfn_lint
 from verify.checkov import (
     Finding,
     check_checkov,
@@ -20,6 +22,9 @@ from verify.checkov import (
     load_skips,
     synthesized_files,
 )
+from verify.eks_posture import check_eks_posture, stack_properties
+from verify.manifests import attached_objects, check_schema, check_security
+from verify.nag import check_nag
 from verify.synth import Synthesis
 
 
@@ -34,7 +39,7 @@ def scan(checkov_scan: list[Finding]) -> list[Finding]:
 @pytest.fixture(scope="module")
 def findings(scan: list[Finding], default_synth: Synthesis) -> list[Finding]:
     """The findings on the default synth and the warm-capacity manifests (the representative
-    configs' are test_verify.py's, the broken copies' are expected)."""
+    configs' are checked at the end of this module, the broken copies' are expected)."""
     return [
         f
         for f in scan
@@ -177,3 +182,48 @@ def test_cloudformation_acceptances_name_construct_paths_not_logical_ids(
     )
     patterns = [p for s in load_skips() for p in s.resources if p.startswith("AWS::")]
     assert all(p.endswith(".*") or "/" in p for p in patterns), patterns
+
+
+# --- Every check on the representative configs ----------------------------------------------
+# Here, with the checkov tests, because these share the session's one checkov scan: pytest-xdist
+# (--dist loadscope) runs a module on one worker, and session fixtures run once per worker, so a
+# second module using the scan ran the representative synths and checkov again on the other one.
+
+
+@pytest.fixture(scope="module")
+def representative(
+    representative_synths: dict[str, Synthesis], checkov_scan: list[Finding]
+) -> dict[str, tuple[Synthesis, list[Finding]]]:
+    """Each representative config synthesized, with checkov's findings on its files (from the
+    session's one checkov run, tests/conftest.py)."""
+    by_config = {
+        name: (
+            synth,
+            [f for f in checkov_scan if Path(f.path).is_relative_to(synth.outdir.resolve())],
+        )
+        for name, synth in representative_synths.items()
+    }
+    # Each config's files were scanned: each has its accepted findings (the handlers' logs...).
+    assert all(found for _, found in by_config.values()), {
+        n: len(f) for n, (_, f) in by_config.items()
+    }
+    return by_config
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(REPRESENTATIVE))
+def test_every_check_passes_on_a_representative_config(
+    name: str, representative: dict[str, tuple[Synthesis, list[Finding]]]
+) -> None:
+    synth, findings = representative[name]
+    objects = attached_objects(synth.cluster)
+    results = [
+        check_nag(synth.validation_report(), synth.policy_error),
+        check_cfn_lint(sorted(synth.outdir.glob("*.template.json"))),
+        judge(findings, load_skips(), len(synthesized_files(synth.outdir))),
+        check_schema(objects, synth.config.kubernetes_version),
+        check_security(objects),
+    ]
+    assert [(r.name, r.status, r.details) for r in results if r.status != "PASS"] == []
+    posture = check_eks_posture(synth.templates, stack_properties(synth.outdir))  # may warn
+    assert posture.status in ("PASS", "WARN"), posture.details

@@ -17,15 +17,13 @@ from aws_cdk import aws_s3 as s3
 
 from stacks import add_policy_checks
 from tests.support import (
-    REPRESENTATIVE,
     ROOT,
     full_matrix_only,
 )
 from verify.__main__ import main, next_steps
 from verify.cfn_lint import check_cfn_lint
-from verify.checkov import Finding, judge, load_skips, synthesized_files
+from verify.checkov import synthesized_files
 from verify.disruption import check_disruption
-from verify.eks_posture import check_eks_posture, stack_properties
 from verify.manifests import attached_objects, check_schema, check_security
 from verify.nag import check_nag
 from verify.replacement import check_replacement
@@ -384,45 +382,6 @@ def test_policy_checks_can_be_skipped_for_quick_local_synths(tmp_path: Path) -> 
     report = tmp_path / "validation-report.json"
     plugins = json.loads(report.read_text())["pluginReports"] if report.exists() else []
     assert "AwsSolutions" not in [p["pluginName"] for p in plugins]
-
-
-@pytest.fixture(scope="module")
-def representative(
-    representative_synths: dict[str, Synthesis], checkov_scan: list[Finding]
-) -> dict[str, tuple[Synthesis, list[Finding]]]:
-    """Each representative config synthesized, with checkov's findings on its files (from the
-    session's one checkov run, tests/conftest.py)."""
-    by_config = {
-        name: (
-            synth,
-            [f for f in checkov_scan if Path(f.path).is_relative_to(synth.outdir.resolve())],
-        )
-        for name, synth in representative_synths.items()
-    }
-    # Each config's files were scanned: each has its accepted findings (the handlers' logs...).
-    assert all(found for _, found in by_config.values()), {
-        n: len(f) for n, (_, f) in by_config.items()
-    }
-    return by_config
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(REPRESENTATIVE))
-def test_every_check_passes_on_a_representative_config(
-    name: str, representative: dict[str, tuple[Synthesis, list[Finding]]]
-) -> None:
-    synth, findings = representative[name]
-    objects = attached_objects(synth.cluster)
-    results = [
-        check_nag(synth.validation_report(), synth.policy_error),
-        check_cfn_lint(templates_of(synth)),
-        judge(findings, load_skips(), len(synthesized_files(synth.outdir))),
-        check_schema(objects, synth.config.kubernetes_version),
-        check_security(objects),
-    ]
-    assert [(r.name, r.status, r.details) for r in results if r.status != "PASS"] == []
-    posture = check_eks_posture(synth.templates, stack_properties(synth.outdir))  # may warn
-    assert posture.status in ("PASS", "WARN"), posture.details
 
 
 def test_verify_reads_only_the_stacks_its_synth_wrote(
