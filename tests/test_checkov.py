@@ -121,12 +121,33 @@ def test_a_skip_without_a_reason_is_refused(tmp_path: Path) -> None:
 def test_checkov_that_cannot_run_is_a_failure(
     default_synth: Synthesis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(checkov, "CHECKOV", Path("/nonexistent/checkov"))
+    monkeypatch.setattr(checkov, "CHECKOV_PYTHON", Path("/nonexistent/python"))
     result = check_checkov(synthesized_files(default_synth.outdir))
     assert (result.status, result.summary) == (
         "FAIL",
-        "/nonexistent/checkov is missing: run scripts/setup.sh",
+        "/nonexistent/python is missing: run scripts/setup.sh",
     )
+
+
+def test_checkov_that_fails_on_start_up_is_a_failure_with_its_reason(
+    default_synth: Synthesis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """checkov started early (verify) may have died before it got its files: the check says
+    why, from its stderr, instead of waiting or reporting no findings."""
+    monkeypatch.setattr(checkov, "DRIVER", "import checkov.no_such_module")
+    result = check_checkov(synthesized_files(default_synth.outdir))
+    assert result.status == "FAIL"
+    assert result.summary.startswith("checkov did not run (exit 1): "), result.summary
+    assert result.summary.endswith("No module named 'checkov.no_such_module'"), result.summary
+
+
+def test_a_started_checkov_never_given_files_is_ended() -> None:
+    """verify starts checkov before it synthesizes; when synth fails, no checkov is left
+    behind, waiting on its stdin."""
+    with checkov.CheckovProcess() as started:
+        pid = started.pid
+        assert pid is not None and Path(f"/proc/{pid}").exists()
+    assert not Path(f"/proc/{pid}").exists()  # killed and reaped
 
 
 def test_device_plugin_acceptances_cover_every_daemon_set_sharing_can_produce() -> None:

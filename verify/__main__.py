@@ -22,7 +22,7 @@ from cluster_config import ClusterConfig, ConfigError, load_config
 from verify.autoscaler.check import check_autoscaler
 from verify.capacity import check_capacity
 from verify.cfn_lint import check_cfn_lint
-from verify.checkov import check_checkov, synthesized_files
+from verify.checkov import CheckovProcess, check_checkov, synthesized_files
 from verify.cold_start import check_cold_start
 from verify.cost import check_cost
 from verify.disruption import ALLOW_FLAG, check_disruption
@@ -68,11 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         _remove_stale_output(args)
         return EXIT_CONFIG_ERROR
 
-    with internal_errors_reported(Path(args.outdir)):  # exit 3, one line, no traceback
+    # exit 3, one line, no traceback; checkov (its own process, the slowest check) imports while
+    # the app synthesizes, then scans while the in-process checks run.
+    with internal_errors_reported(Path(args.outdir)), CheckovProcess() as started:
         synthesis = synthesize(config, Path(args.outdir))
-        # checkov (its own process, the slowest check) scans while the in-process checks run.
         with ThreadPoolExecutor(max_workers=1) as background:
-            checkov = background.submit(check_checkov, synthesized_files(Path(args.outdir)))
+            files = synthesized_files(Path(args.outdir))
+            checkov = background.submit(check_checkov, files, None, started)
             results = _results(args, baseline, synthesis, checkov)
     title = f"{config.cluster_name} (Kubernetes {config.kubernetes_version}, {config.region})"
     steps = next_steps(args.config, args.outdir)

@@ -8,11 +8,13 @@ fails the check.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import yaml
@@ -20,7 +22,7 @@ import yaml
 from verify.report import CheckResult
 from verify.synth import ROOT, stack_templates
 
-CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+CHECKOV_PYTHON = ROOT / ".venv-checkov" / "bin" / "python"
 SKIPS_FILE = ROOT / ".checkov-skips.yaml"
 FRAMEWORKS = ("cloudformation", "kubernetes")
 
@@ -68,38 +70,92 @@ def load_skips(path: Path = SKIPS_FILE) -> list[Skip]:
     return skips
 
 
+# What the `checkov` command runs (its console script: `Checkov().run()`), with the import, which
+# is most of checkov's ~4 s, done before the arguments arrive on stdin: verify starts checkov
+# before it synthesizes, so the import overlaps the synth instead of following it.
+DRIVER = """
+import json, sys, warnings
+from checkov.main import Checkov
+argv = json.loads(sys.stdin.readline())
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", category=SyntaxWarning)
+    sys.exit(Checkov(argv).run())
+"""
+
+
+class CheckovProcess:
+    """checkov, started now and given its files later (``scan``); a context manager that ends
+    the process if ``scan`` never ran (verify failed before it had files to give)."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[str] | None = None
+        with contextlib.suppress(FileNotFoundError):  # reported by scan(), as the check's FAIL
+            self._process = subprocess.Popen(
+                [str(CHECKOV_PYTHON), "-c", DRIVER],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+
+    def scan(self, files: list[Path]) -> list[Finding]:
+        """Every failed check on ``files``; raises ``RuntimeError`` when checkov does not run."""
+        if self._process is None:
+            raise RuntimeError(f"{CHECKOV_PYTHON} is missing: run scripts/setup.sh")
+        argv = [
+            *("--framework", *FRAMEWORKS),
+            "--skip-download",  # offline: no policy or mapping download
+            *("--output", "json", "--quiet", "--compact"),
+        ]
+        for path in files:
+            # Absolute: checkov reports ``file_abs_path`` as given, and a relative one (verify's
+            # default ``--outdir cdk.out``) would match no template below, so no acceptance.
+            argv += ["--file", str(path.resolve())]
+        # (If it ended before reading them, a failed import, communicate() ignores the broken
+        # pipe, and its stderr says why.)
+        stdout, stderr = self._process.communicate(json.dumps(argv) + "\n")
+        try:
+            reports = json.loads(stdout)
+        except json.JSONDecodeError:
+            tail = " | ".join(stderr.strip().splitlines()[-3:])
+            raise RuntimeError(
+                f"checkov did not run (exit {self._process.returncode}): {tail}"
+            ) from None
+        paths = {str(path.resolve()): construct_paths(path) for path in files}
+        return [
+            Finding(
+                c["check_id"],
+                c["check_name"],
+                _by_construct_path(c["resource"], paths.get(c.get("file_abs_path", ""), {})),
+                Path(c["file_path"]).name,
+                c.get("file_abs_path", ""),
+            )
+            for report in (reports if isinstance(reports, list) else [reports])
+            for c in _failed_checks(report)
+        ]
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def __enter__(self) -> CheckovProcess:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.communicate()
+
+
 def run_checkov(files: list[Path]) -> list[Finding]:
     """Every failed check on ``files``; raises ``RuntimeError`` when checkov does not run."""
-    command = [
-        str(CHECKOV),
-        *("--framework", *FRAMEWORKS),
-        "--skip-download",  # offline: no policy or mapping download
-        *("--output", "json", "--quiet", "--compact"),
-    ]
-    for path in files:
-        # Absolute: checkov reports ``file_abs_path`` as given, and a relative one (verify's
-        # default ``--outdir cdk.out``) would match no template below, so no acceptance.
-        command += ["--file", str(path.resolve())]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        reports = json.loads(result.stdout)
-    except FileNotFoundError:
-        raise RuntimeError(f"{CHECKOV} is missing: run scripts/setup.sh") from None
-    except json.JSONDecodeError:
-        tail = " | ".join(result.stderr.strip().splitlines()[-3:])
-        raise RuntimeError(f"checkov did not run (exit {result.returncode}): {tail}") from None
-    paths = {str(path.resolve()): construct_paths(path) for path in files}
-    return [
-        Finding(
-            c["check_id"],
-            c["check_name"],
-            _by_construct_path(c["resource"], paths.get(c.get("file_abs_path", ""), {})),
-            Path(c["file_path"]).name,
-            c.get("file_abs_path", ""),
-        )
-        for report in (reports if isinstance(reports, list) else [reports])
-        for c in _failed_checks(report)
-    ]
+    with CheckovProcess() as checkov:
+        return checkov.scan(files)
 
 
 def construct_paths(template: Path) -> dict[str, str]:
@@ -140,11 +196,14 @@ def synthesized_files(outdir: Path) -> list[Path]:
     return [*stack_templates(outdir).values(), *sorted(outdir.glob("manifests/*.yaml"))]
 
 
-def check_checkov(files: list[Path], skips: list[Skip] | None = None) -> CheckResult:
+def check_checkov(
+    files: list[Path], skips: list[Skip] | None = None, started: CheckovProcess | None = None
+) -> CheckResult:
+    """The check on ``files``, by ``started`` (a checkov already importing) or a new checkov."""
     if not files:
         return CheckResult("checkov", "FAIL", "no template or manifest to scan")
     try:
-        findings = run_checkov(files)
+        findings = started.scan(files) if started else run_checkov(files)
         skips = load_skips() if skips is None else skips
     except (RuntimeError, ValueError) as error:
         return CheckResult("checkov", "FAIL", str(error))
