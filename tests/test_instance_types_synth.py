@@ -22,6 +22,7 @@ from cluster_config.node_groups import node_group_specs
 from constructs_lib.managed_node_group import ManagedNodeGroup
 from constructs_lib.node_launch_template import NodeLaunchTemplate
 from constructs_lib.nodegroup_ops_provider import NodegroupOpsProvider
+from stacks import new_app
 from stacks.node_group_props import node_group_props
 from tests.support import config_with, resources
 from verify.synth import feature_flags
@@ -36,7 +37,7 @@ def _chunks(names: list[str]) -> list[list[str]]:
 @pytest.fixture(scope="module")
 def nodegroup_instance_types() -> dict[str, list[str]]:
     """``InstanceTypes`` of each synthesized ``AWS::EKS::Nodegroup``, by logical ID."""
-    app = cdk.App(context=feature_flags())
+    app = new_app(context=feature_flags())
     stack = cdk.Stack(app, "Types", env=cdk.Environment(region="us-west-2"))
     vpc = ec2.Vpc(stack, "Vpc", availability_zones=["us-west-2a"], nat_gateways=1)
     cluster = eks.Cluster(

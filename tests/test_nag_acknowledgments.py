@@ -19,6 +19,7 @@ from constructs_lib.nag_acknowledgments import (
     nodegroup_wildcard,
     wildcard_resource,
 )
+from stacks import new_app
 from tests.support import config_with, synthesize
 from verify.nag import check_nag
 from verify.synth import feature_flags
@@ -26,7 +27,7 @@ from verify.synth import feature_flags
 
 def _nag_findings(tmp_path: Path, account: str | None, *, acknowledged: bool) -> list[str]:
     """cdk-nag's AwsSolutions findings on one role allowed the project's two wildcard ARNs."""
-    app = cdk.App(context=feature_flags(), outdir=str(tmp_path))
+    app = new_app(context=feature_flags(), outdir=str(tmp_path))
     cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks())
     stack = cdk.Stack(app, "Acks", env=cdk.Environment(account=account, region="us-west-2"))
     asgs = auto_scaling_group_arn(stack, "eks-*")
@@ -80,12 +81,12 @@ def test_wildcard_acknowledgments_match_whatever_the_account(
 
 def test_acknowledgment_names_the_account_as_cdk_nag_does() -> None:
     stack = cdk.Stack(
-        cdk.App(context=feature_flags()),
+        new_app(context=feature_flags()),
         "S",
         env=cdk.Environment(account="123456789012", region="us-west-2"),
     )
     agnostic = cdk.Stack(
-        cdk.App(context=feature_flags()), "A", env=cdk.Environment(region="us-west-2")
+        new_app(context=feature_flags()), "A", env=cdk.Environment(region="us-west-2")
     )
     assert nodegroup_wildcard(stack, "c").id == (
         "AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:eks:us-west-2:123456789012:"

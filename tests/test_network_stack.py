@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from stacks import build_stacks
+from stacks import build_stacks, new_app
 from stacks.network_stack import NetworkStack
 from tests.support import config_with, resources, synthesize
 from verify.synth import Synthesis
@@ -70,7 +70,7 @@ def test_nat_gateway_count_and_tags_follow_the_config(
 @pytest.mark.slow
 def test_a_second_cluster_in_one_app_does_not_get_the_first_ones_tags() -> None:
     """Tags go on each cluster's own stacks, not on the whole App."""
-    app = cdk.App(context={"policy_checks": "false"})
+    app = new_app(context={"policy_checks": "false"})
     build_stacks(app, config_with({"cluster_name": "first", "tags": {"owner-first": "1"}}))
     second = build_stacks(
         app, config_with({"cluster_name": "second", "tags": {"owner-second": "1"}})

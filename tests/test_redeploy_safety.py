@@ -12,6 +12,7 @@ from aws_cdk.assertions import Template
 from charts import build_charts
 from cluster_config.node_groups import node_group_specs
 from cluster_config.nodegroup_names import ADDED_DEFAULTS, DIGESTED, NOT_DIGESTED
+from stacks import new_app
 from stacks.cluster_stack import ClusterStack
 from stacks.network_stack import NetworkStack
 from tests.support import config_with, default_data, nodegroups_by_name, synthesize
@@ -131,7 +132,7 @@ def test_moving_groups_to_another_node_role_renames_them_so_they_replace_cleanly
     config = config_with()
     specs = node_group_specs(config)
     moved = replace(specs, gpu=tuple(replace(s, node_role_id="GpuNodeRole") for s in specs.gpu))
-    app = cdk.App(context=feature_flags())
+    app = new_app(context=feature_flags())
     env = cdk.Environment(region=config.region)
     network = NetworkStack(app, "gpu-spot-network", config=config, env=env)
     cluster = ClusterStack(

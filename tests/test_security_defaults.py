@@ -16,7 +16,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 from cluster_config.labels import NODE_TEMPLATE_PREFIX
 from constructs_lib.cluster_role_trust import confine_cluster_role
 from constructs_lib.nodegroup_ops_handler.index import foreign_keys
-from stacks import build_stacks
+from stacks import build_stacks, new_app
 from stacks.network_stack import RESTRICT_DEFAULT_SG_PROVIDER
 from tests.support import config_with, resources, synthesize
 from verify.synth import Synthesis, feature_flags
@@ -279,7 +279,7 @@ def test_named_principals_alone_may_disable_or_delete_the_keys(tmp_path: Path) -
 
 
 def test_synth_warns_when_the_endpoint_is_opened_to_the_world() -> None:
-    app = cdk.App(context=feature_flags())
+    app = new_app(context=feature_flags())
     stacks = build_stacks(app, config_with({"endpoint": {"public_access_cidrs": ["0.0.0.0/0"]}}))
     Annotations.from_stack(stacks.cluster).has_warning(
         "/gpu-spot-cluster/Cluster", Match.string_like_regexp("whole internet")
@@ -297,7 +297,7 @@ def test_synth_says_how_to_reach_a_private_endpoint_without_admins(
 
 
 def test_no_private_endpoint_message_once_an_admin_is_named() -> None:
-    app = cdk.App(context=feature_flags())
+    app = new_app(context=feature_flags())
     config = config_with({"admin_principal_arns": ["arn:aws:iam::123456789012:role/Admin"]})
     Annotations.from_stack(build_stacks(app, config).cluster).has_no_info(
         "*", Match.string_like_regexp("nobody can use kubectl")
@@ -305,7 +305,7 @@ def test_no_private_endpoint_message_once_an_admin_is_named() -> None:
 
 
 def test_no_endpoint_warning_for_a_narrowed_endpoint() -> None:
-    app = cdk.App(context=feature_flags())
+    app = new_app(context=feature_flags())
     stacks = build_stacks(
         app, config_with({"endpoint": {"public_access_cidrs": ["203.0.113.0/24"]}})
     )
@@ -313,9 +313,9 @@ def test_no_endpoint_warning_for_a_narrowed_endpoint() -> None:
 
 
 def test_cluster_stack_is_termination_protected_unless_configured_off() -> None:
-    app = cdk.App(context=feature_flags())
+    app = new_app(context=feature_flags())
     assert build_stacks(app, config_with()).cluster.termination_protection is True
-    other = cdk.App(context=feature_flags())
+    other = new_app(context=feature_flags())
     stacks = build_stacks(other, config_with({"termination_protection": False}))
     assert stacks.cluster.termination_protection is False
     assert stacks.network.termination_protection is False  # its exports already protect it
@@ -505,7 +505,7 @@ def test_cluster_role_trusts_eks_only_for_this_cluster_and_account(
 def test_cluster_role_condition_refuses_a_trust_policy_it_has_not_read() -> None:
     """aws-cdk-lib giving the role another trust (Auto Mode adds sts:TagSession) is an error,
     not a condition on the wrong statement."""
-    stack = cdk.Stack(cdk.App(context=feature_flags()), "S")
+    stack = cdk.Stack(new_app(context=feature_flags()), "S")
     cluster = eks.Cluster(
         stack,
         "Cluster",
@@ -607,7 +607,7 @@ def test_aws_cdk_lib_default_sg_provider_still_has_the_shape_overridden(tmp_path
     """constructs_lib/custom_resource_provider_logs.py deletes ManagedPolicyArns of the raw role
     of ec2.Vpc's default-SG provider: had aws-cdk-lib added another managed policy, the override
     would silently drop it. Without the override, the role holds exactly the one it replaces."""
-    app = cdk.App(context=feature_flags(), outdir=str(tmp_path))
+    app = new_app(context=feature_flags(), outdir=str(tmp_path))
     stack = cdk.Stack(app, "Bare")
     ec2.Vpc(stack, "Vpc", nat_gateways=0, max_azs=1)
     template = app.synth().get_stack_by_name("Bare").template
@@ -627,7 +627,7 @@ def test_aws_cdk_lib_default_sg_provider_still_has_the_shape_overridden(tmp_path
 def test_synth_warns_when_cidrs_together_open_the_endpoint_to_the_world() -> None:
     """Split into pieces (two /1s, or /2s and /3s covering over 1/16 of IPv4), the internet
     once got no warning."""
-    app = cdk.App(context=feature_flags())
+    app = new_app(context=feature_flags())
     cidrs = ["0.0.0.0/1", "128.0.0.0/1"]
     stacks = build_stacks(app, config_with({"endpoint": {"public_access_cidrs": cidrs}}))
     Annotations.from_stack(stacks.cluster).has_warning(
