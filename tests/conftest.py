@@ -8,11 +8,13 @@ import yaml
 from hypothesis import settings
 
 from tests.support import (
+    EFA_EXAMPLE,
     REPRESENTATIVE,
     ROOT,
     broken_copies,
     config_with,
     default_data,
+    efa_plugin_manifest,
     synthesize,
     warm_capacity_manifests,
 )
@@ -56,9 +58,9 @@ def checkov_scan(
     representative_synths: dict[str, Synthesis],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> list[Finding]:
-    """The session's one checkov run (checkov is ~15 s of start-up per run): the default synth's
-    files, each representative config's, the warm-capacity chart both ways and two broken copies
-    (``broken_copies``). Each finding
+    """The session's one checkov run (checkov is ~3 s of start-up per run): the default synth's
+    files, each representative config's, the warm-capacity chart both ways, the EFA example's
+    device plugin and two broken copies (``broken_copies``). Each finding
     carries its file's path, so a test takes the findings of the files it is about."""
     synths = [default_synth, *representative_synths.values()]
     # Relative to the working directory, as `scripts/verify.sh` passes them (`--outdir cdk.out`):
@@ -68,9 +70,9 @@ def checkov_scan(
     ]
     folder = tmp_path_factory.mktemp("broken")
     broken = broken_copies(default_synth, folder)
-    warm = warm_capacity_manifests(folder)
-    findings = run_checkov([*files, *warm, *broken])
-    assert {f.path for f in findings} <= {str(p.resolve()) for p in [*files, *warm, *broken]}
+    extra = [*warm_capacity_manifests(folder), efa_plugin_manifest(folder)]
+    findings = run_checkov([*files, *extra, *broken])
+    assert {f.path for f in findings} <= {str(p.resolve()) for p in [*files, *extra, *broken]}
     return findings
 
 
@@ -96,9 +98,6 @@ def fast_start_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
     """The default pool plus a pool with every cold-start lever (fast image pull, warm node)."""
     pools = [*default_data()["gpu_pools"], FAST_START_POOL]
     return synthesize(config_with({"gpu_pools": pools}), tmp_path_factory.mktemp("fast"))
-
-
-EFA_EXAMPLE = "examples/multi-node-training.yaml"
 
 
 @pytest.fixture(scope="session")

@@ -157,6 +157,22 @@ def broken_copies(default_synth: Synthesis, folder: Path) -> list[Path]:
     return [broken_template, broken_manifest]
 
 
+EFA_EXAMPLE = "examples/multi-node-training.yaml"
+EFA_PLUGIN_MANIFEST = "aws-efa-k8s-device-plugin.yaml"
+"""File name of ``efa_plugin_manifest``."""
+
+
+def efa_plugin_manifest(folder: Path) -> Path:
+    """The EFA device plugin's manifest as ``EFA_EXAMPLE`` exports it (the default config makes
+    none)."""
+    overrides = yaml.safe_load((ROOT / EFA_EXAMPLE).read_text(encoding="utf-8"))
+    chart = charts_for(config_with(overrides)).efa_device_plugin
+    assert chart is not None
+    path = folder / EFA_PLUGIN_MANIFEST
+    path.write_text(yaml.safe_dump_all(chart.to_json(), sort_keys=False))
+    return path
+
+
 WARM_CAPACITY_PREFIX = "gpu-warm-capacity-"
 """File names of ``warm_capacity_manifests``."""
 

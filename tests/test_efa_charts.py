@@ -1,10 +1,8 @@
 """The EFA device plugin chart on its own (no CDK stack): upstream's fields, placement, schema,
-checkov and the k8s-security check."""
+and the k8s-security check (checkov: tests/test_checkov.py, in the session's one scan)."""
 
 from __future__ import annotations
 
-import fnmatch
-from pathlib import Path
 from typing import Any
 
 import cdk8s
@@ -16,7 +14,6 @@ from cdk8s import Testing as Cdk8sTesting
 from charts.efa_device_plugin import EfaDevicePluginChart
 from cluster_config.versions import KUBERNETES_RELEASES
 from tests.support import charts_for, config_with
-from verify.checkov import load_skips, run_checkov
 from verify.manifests import check_security
 
 TRAINING = {
@@ -140,23 +137,3 @@ def test_k8s_security_accepts_exactly_the_efa_plugin(chart: EfaDevicePluginChart
     assert "DaemonSet/another-plugin: container aws-efa-k8s-device-plugin is privileged" in (
         result.details
     )
-
-
-def test_every_checkov_finding_on_the_plugin_is_accepted_and_needed(
-    chart: EfaDevicePluginChart, tmp_path: Path
-) -> None:
-    manifest = tmp_path / "aws-efa-k8s-device-plugin.yaml"
-    manifest.write_text(yaml.safe_dump_all(chart.to_json(), sort_keys=False))
-    findings = run_checkov([manifest])
-    assert findings, "checkov found nothing: it did not read the chart"
-    skips = load_skips()
-    assert [f.line() for f in findings if not any(s.covers(f) for s in skips)] == []
-    efa_skips = {
-        (s.check, p) for s in skips for p in s.resources if "aws-efa-k8s-device-plugin" in p
-    }
-    used = {
-        (c, p)
-        for c, p in efa_skips
-        if any(f.check_id == c and fnmatch.fnmatchcase(f.resource, p) for f in findings)
-    }
-    assert efa_skips == used
