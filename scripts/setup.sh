@@ -111,29 +111,39 @@ part_py() {
     install_into .venv -r requirements.txt
   fi
   echo "$RUNTIME_HASH" > .venv/.stamp-runtime
-  [ "$want_dev" = 0 ] || warm_up .venv/bin/python "$WARM_TESTS"
+  if [ "$want_dev" = 1 ]; then
+    warm_up .venv/bin/python -c "$WARM_TESTS"
+    # Collecting the tests imports every test module, writing their assertion-rewritten
+    # bytecode, and what each imports (moto, cfn-lint, hypothesis...).
+    warm_up .venv/bin/python -m pytest --collect-only -q -p no:cacheprovider
+  fi
 }
 part_checkov() {
   make_venv .venv-checkov
   install_into .venv-checkov -r requirements-checkov.txt
   echo "$CHECKOV_HASH" > .venv-checkov/.stamp
-  warm_up .venv-checkov/bin/python "$WARM_CHECKOV"
+  warm_up .venv-checkov/bin/python -c "$WARM_CHECKOV"
 }
 # Warm-up for the test run, while npm and the other venv still download: import what the tests
 # import, so that Python writes its bytecode (uv installs none) and jsii unpacks the packages into
 # its cache once, here, instead of in each of the test run's processes at the same time (two
-# pytest workers and mypy on 2 cores). Best effort: a failed import only leaves that work to the
-# tests, which then report the failure themselves.
+# pytest workers and mypy on 2 cores). The kubectl layers (37 MB each, one per Kubernetes minor
+# the tests synthesize) are loaded by a synth, not by an import of the app, so they are named
+# here. Best effort: a failed import only leaves that work to the tests, which then report the
+# failure themselves.
 WARM_TESTS='
 import importlib
 for name in ["aws_cdk.aws_eks_v2", "aws_cdk.custom_resources", "cdk_nag", "cdk8s_plus_33",
              "cfnlint.runner.cli", "pydantic", "hypothesis", "moto", "boto3", "stacks",
              "charts", "verify.__main__"]:
     importlib.import_module(name)
+from cluster_config.versions import KUBERNETES_RELEASES
+for release in KUBERNETES_RELEASES.values():
+    importlib.import_module(release.kubectl_layer_module)
 '
 WARM_CHECKOV='import checkov.main, checkov.cloudformation.runner, checkov.kubernetes.runner'
-warm_up() {  # warm_up PYTHON CODE
-  "$1" -c "$2" > /dev/null 2>&1 || true
+warm_up() {  # warm_up PYTHON ARGUMENTS...
+  "$@" > /dev/null 2>&1 || true
 }
 part_node() {
   npm ci --no-audit --no-fund --loglevel=error
