@@ -142,12 +142,8 @@ for release in KUBERNETES_RELEASES.values():
 '
 WARM_PYTHON='import cfnlint.runner.cli, pydantic, hypothesis, moto, boto3'
 WARM_CHECKOV='import checkov.main, checkov.cloudformation.runner, checkov.kubernetes.runner'
-warm_up() {  # warm_up PYTHON ARGUMENTS...
-  # Bytecode is written even where PYTHONDONTWRITEBYTECODE is set (many CI and container images
-  # set it): into this project's own venvs and folders, and the whole point of the warm-up. Left
-  # set, every process of the test run compiles aws-cdk-lib's modules again (aws_ec2 alone is 8 MB
-  # of bytecode).
-  env -u PYTHONDONTWRITEBYTECODE "$@" > /dev/null 2>&1 || true
+warm_up() {  # warm_up PYTHON ARGUMENTS... (env.sh has unset PYTHONDONTWRITEBYTECODE)
+  "$@" > /dev/null 2>&1 || true
 }
 part_node() {
   npm ci --no-audit --no-fund --loglevel=error
