@@ -18,7 +18,7 @@ from tests.support import (
     synthesize,
     warm_capacity_manifests,
 )
-from verify.checkov import Finding, run_checkov, synthesized_files
+from verify.checkov import CheckovProcess, Finding, synthesized_files
 from verify.synth import Synthesis
 
 
@@ -54,24 +54,28 @@ def representative_synths(tmp_path_factory: pytest.TempPathFactory) -> dict[str,
 
 @pytest.fixture(scope="session")
 def checkov_scan(
-    default_synth: Synthesis,
-    representative_synths: dict[str, Synthesis],
-    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> list[Finding]:
     """The session's one checkov run (checkov is ~3 s of start-up per run): the default synth's
     files, each representative config's, the warm-capacity chart both ways, the EFA example's
-    device plugin and two broken copies (``broken_copies``). Each finding
-    carries its file's path, so a test takes the findings of the files it is about."""
-    synths = [default_synth, *representative_synths.values()]
-    # Relative to the working directory, as `scripts/verify.sh` passes them (`--outdir cdk.out`):
-    # checkov then reports relative paths, which once matched no acceptance.
-    files = [
-        Path(os.path.relpath(path)) for synth in synths for path in synthesized_files(synth.outdir)
-    ]
-    folder = tmp_path_factory.mktemp("broken")
-    broken = broken_copies(default_synth, folder)
-    extra = [*warm_capacity_manifests(folder), efa_plugin_manifest(folder)]
-    findings = run_checkov([*files, *extra, *broken])
+    device plugin and two broken copies (``broken_copies``). Each finding carries its file's
+    path, so a test takes the findings of the files it is about. checkov starts first and
+    imports itself while the configs synthesize, as in verify."""
+    with CheckovProcess() as checkov:
+        default_synth: Synthesis = request.getfixturevalue("default_synth")
+        representative: dict[str, Synthesis] = request.getfixturevalue("representative_synths")
+        synths = [default_synth, *representative.values()]
+        # Relative to the working directory, as `scripts/verify.sh` passes them (`--outdir
+        # cdk.out`): checkov then reports relative paths, which once matched no acceptance.
+        files = [
+            Path(os.path.relpath(path))
+            for synth in synths
+            for path in synthesized_files(synth.outdir)
+        ]
+        folder = tmp_path_factory.mktemp("broken")
+        broken = broken_copies(default_synth, folder)
+        extra = [*warm_capacity_manifests(folder), efa_plugin_manifest(folder)]
+        findings = checkov.scan([*files, *extra, *broken])
     assert {f.path for f in findings} <= {str(p.resolve()) for p in [*files, *extra, *broken]}
     return findings
 
