@@ -13,6 +13,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+import yaml
 from aws_cdk import aws_s3 as s3
 
 from stacks import add_policy_checks
@@ -79,16 +80,18 @@ def test_cfn_lint_fails_on_an_invalid_template_as_the_command_does(
     cluster["Properties"]["Colour"] = "blue"  # no such property
     broken = tmp_path / "broken.template.json"
     broken.write_text(json.dumps(template, indent=1))
-    result = check_cfn_lint([broken])
-    assert result.status == "FAIL"
-    assert any(d.startswith("E3002 broken.template.json") for d in result.details), result.details
     # In-process, the matches are the `cfn-lint` command's, rule for rule, line for line and in
     # its order: over two templates, with a config that ignores nothing (so the W3005 warnings
-    # of the cluster template, which `broken` copies, come too).
+    # of the cluster template, which `broken` copies, come too; the project's .cfnlintrc.yaml
+    # ignores no error, so E3002 fails verify's check as it fails this one).
     ignore_nothing = tmp_path / "ignore-nothing.yaml"
     ignore_nothing.write_text("ignore_checks: []\n")
     templates = [broken, default_synth.outdir / "gpu-spot-network.template.json"]
     in_process = check_cfn_lint(templates, ignore_nothing)
+    assert in_process.status == "FAIL"
+    assert any(d.startswith("E3002 broken.template.json") for d in in_process.details)
+    ignored = yaml.safe_load((ROOT / ".cfnlintrc.yaml").read_text())["ignore_checks"]
+    assert [check for check in ignored if not check.startswith("W")] == []
     cfn_lint = str(Path(sys.executable).with_name("cfn-lint"))
     command = subprocess.run(
         [cfn_lint, "--config-file", str(ignore_nothing), "--format", "json", "--"]
