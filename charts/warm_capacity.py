@@ -76,6 +76,17 @@ class WarmCapacityChart(cdk8s.Chart):
         k8s.KubeNamespace(
             self, "Namespace", metadata=k8s.ObjectMeta(name=NAMESPACE, labels=POD_SECURITY_LABELS)
         )
+        # Default deny, both ways, for the whole namespace: the pause pods only hold capacity and
+        # talk to nothing (their image is pulled by the kubelet, which NetworkPolicy does not
+        # govern), as the smoke test's namespace does.
+        k8s.KubeNetworkPolicy(
+            self,
+            "DefaultDeny",
+            metadata=k8s.ObjectMeta(name="default-deny", namespace=NAMESPACE),
+            spec=k8s.NetworkPolicySpec(
+                pod_selector=k8s.LabelSelector(), policy_types=["Ingress", "Egress"]
+            ),
+        )
         if capacity_buffer_api is None:
             k8s.KubePriorityClass(
                 self,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import cdk8s
 import pytest
+import yaml
 
 from charts.nvidia_device_plugin import NvidiaDevicePluginChart
 from cluster_config.gpu_sharing import MAX_REPLICAS, MIN_REPLICAS
@@ -17,6 +18,8 @@ from tests.support import (
     EFA_PLUGIN_MANIFEST,
     REPRESENTATIVE,
     WARM_CAPACITY_PREFIX,
+    efa_plugin_manifest,
+    warm_capacity_manifests,
 )
 from verify import checkov
 from verify.cfn_lint import check_cfn_lint
@@ -83,16 +86,34 @@ def test_checkov_read_each_extra_manifest(findings: list[Finding]) -> None:
     assert {f"{WARM_CAPACITY_PREFIX}buffer.yaml", f"{WARM_CAPACITY_PREFIX}pause.yaml"} & files
 
 
-def test_every_accepted_pattern_is_still_needed(findings: list[Finding]) -> None:
-    unused = [
+MASKED = {("CKV2_K8S_6", "Pod.kube-system.aws-efa-k8s-device-plugin.*")}
+"""Acceptances checkov 3.3.30 cannot raise in a scan of a whole synth: CKV2_K8S_6 links a
+NetworkPolicy with an empty podSelector to every pod of the scan, in any namespace and file
+(checkov/kubernetes/graph_builder/.../NetworkPolicyEdgeBuilder.py), and the smoke test's
+default-deny is always exported. Alone, the EFA plugin's manifest raises it."""
+
+
+def test_every_accepted_pattern_is_still_needed(
+    findings: list[Finding], default_synth: Synthesis
+) -> None:
+    unused = {
         (skip.check, pattern)
         for skip in load_skips()
         for pattern in skip.resources
         if not any(
             f.check_id == skip.check and fnmatch.fnmatchcase(f.resource, pattern) for f in findings
         )
+    }
+    assert unused == MASKED
+    # ...masked only while the scan holds a NetworkPolicy selecting every pod: once it does not,
+    # checkov raises CKV2_K8S_6 on the EFA plugin and MASKED must shrink.
+    smoke_test = default_synth.outdir / "manifests" / "gpu-smoke-test.yaml"
+    selectors = [
+        o["spec"].get("podSelector")
+        for o in yaml.safe_load_all(smoke_test.read_text())
+        if o["kind"] == "NetworkPolicy"
     ]
-    assert unused == []
+    assert {} in selectors
 
 
 def test_the_project_owned_pods_need_no_exception(findings: list[Finding]) -> None:
@@ -100,8 +121,50 @@ def test_the_project_owned_pods_need_no_exception(findings: list[Finding]) -> No
     assert [f.line() for f in findings if f.file == "gpu-smoke-test.yaml"] == []
 
 
-def test_every_pod_has_a_network_policy(findings: list[Finding]) -> None:
-    assert [f.line() for f in findings if f.check_id == "CKV2_K8S_6"] == []
+WORKLOADS = {"Deployment", "DaemonSet", "Job", "StatefulSet", "ReplicaSet"}
+
+
+def test_every_pod_has_a_network_policy_in_its_namespace(
+    default_synth: Synthesis, tmp_path: Path
+) -> None:
+    """Our own check, since checkov's CKV2_K8S_6 cannot fail here (``MASKED``): each workload's
+    pods are selected by a NetworkPolicy of their own namespace (an empty selector, or
+    matchLabels the pod carries), except host-network pods, which NetworkPolicy does not
+    govern (the EFA plugin)."""
+    files = [
+        *sorted((default_synth.outdir / "manifests").glob("*.yaml")),
+        *warm_capacity_manifests(tmp_path),
+        efa_plugin_manifest(tmp_path),
+    ]
+    objects = [o for f in files for o in yaml.safe_load_all(f.read_text()) if o]
+    policies = [
+        (o["metadata"].get("namespace", "default"), o["spec"].get("podSelector") or {})
+        for o in objects
+        if o["kind"] == "NetworkPolicy"
+    ]
+
+    def selected(namespace: str, labels: dict[str, str]) -> bool:
+        return any(
+            ns == namespace
+            and "matchExpressions" not in selector
+            and selector.get("matchLabels", {}).items() <= labels.items()
+            for ns, selector in policies
+        )
+
+    unselected, host_network = [], []
+    for o in objects:
+        if o["kind"] not in WORKLOADS:
+            continue
+        template = o["spec"]["template"]
+        name = f"{o['kind']}/{o['metadata']['name']}"
+        if template["spec"].get("hostNetwork"):
+            host_network.append(name)
+        elif not selected(
+            o["metadata"].get("namespace", "default"), template["metadata"]["labels"]
+        ):
+            unselected.append(name)
+    assert unselected == []
+    assert host_network == ["DaemonSet/aws-efa-k8s-device-plugin"]
 
 
 def test_only_the_audit_log_group_is_needed_on_a_customer_key(findings: list[Finding]) -> None:
@@ -148,6 +211,13 @@ def test_checkov_that_fails_on_start_up_is_a_failure_with_its_reason(
     assert result.status == "FAIL"
     assert result.summary.startswith("checkov did not run (exit 1): "), result.summary
     assert result.summary.endswith("No module named 'checkov.no_such_module'"), result.summary
+
+
+def test_a_checkov_process_scans_once(default_synth: Synthesis) -> None:
+    with checkov.CheckovProcess() as started:
+        started.scan(synthesized_files(default_synth.outdir)[:1])
+        with pytest.raises(RuntimeError, match="scans once"):
+            started.scan(synthesized_files(default_synth.outdir)[:1])
 
 
 def test_a_started_checkov_never_given_files_is_ended() -> None:

@@ -71,10 +71,11 @@ def test_a_capacity_buffer_where_the_autoscaler_has_one(
     objects = chart_objects(warm_config(version))
     assert kinds(objects["gpu-warm-capacity"]) == [
         "v1 Namespace",
+        "networking.k8s.io/v1 NetworkPolicy",
         "v1 PodTemplate",
         f"autoscaling.x-k8s.io/{api} CapacityBuffer",
     ]
-    buffer = objects["gpu-warm-capacity"][2]
+    buffer = objects["gpu-warm-capacity"][3]
     assert buffer["spec"] == {"podTemplateRef": {"name": "warm-fast"}, "replicas": 1}
     command = autoscaler_command(objects)
     for flag in (
@@ -93,10 +94,14 @@ def test_the_faq_pause_pods_where_the_autoscaler_has_no_buffer_api() -> None:
     objects = chart_objects(warm_config("1.33"))
     assert kinds(objects["gpu-warm-capacity"]) == [
         "v1 Namespace",
+        "networking.k8s.io/v1 NetworkPolicy",
         "scheduling.k8s.io/v1 PriorityClass",
         "apps/v1 Deployment",
     ]
-    priority, deployment = objects["gpu-warm-capacity"][1:]
+    policy, priority, deployment = objects["gpu-warm-capacity"][1:]
+    # The namespace's pods (the pause pods) talk to nothing: default deny, both ways.
+    assert policy["metadata"]["namespace"] == deployment["metadata"]["namespace"]
+    assert policy["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     assert priority["value"] == -10
     assert deployment["spec"]["replicas"] == 1
     assert not any("capacity-buffer" in a for a in autoscaler_command(objects))
@@ -116,7 +121,7 @@ def test_no_warm_nodes_no_buffer_objects_or_flags() -> None:
 
 def test_the_buffer_pod_asks_for_every_gpu_a_node_advertises() -> None:
     objects = chart_objects(warm_config(gpu_sharing={"replicas": 4}))
-    template = objects["gpu-warm-capacity"][1]["template"]["spec"]
+    template = objects["gpu-warm-capacity"][2]["template"]["spec"]
     resources = template["containers"][0]["resources"]
     assert resources["requests"]["nvidia.com/gpu"] == 4
     assert template["nodeSelector"] == {"pool": "fast"}

@@ -11,7 +11,10 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import json
+import os
+import signal
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -89,17 +92,25 @@ class CheckovProcess:
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[str] | None = None
+        self._scanned = threading.Event()
         with contextlib.suppress(FileNotFoundError):  # reported by scan(), as the check's FAIL
             self._process = subprocess.Popen(
-                [str(CHECKOV_PYTHON), "-c", DRIVER],
+                # -P: the working directory (the project root, with its `cli`, `verify`...
+                # packages) is not put on sys.path, as it is not for the console script.
+                [str(CHECKOV_PYTHON), "-P", "-c", DRIVER],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
+                start_new_session=True,  # its own process group: ended whole, workers included
             )
 
     def scan(self, files: list[Path]) -> list[Finding]:
-        """Every failed check on ``files``; raises ``RuntimeError`` when checkov does not run."""
+        """Every failed check on ``files``, once; raises ``RuntimeError`` when checkov does not
+        run."""
+        if self._scanned.is_set():
+            raise RuntimeError("a CheckovProcess scans once: start another")
+        self._scanned.set()
         if self._process is None:
             raise RuntimeError(f"{CHECKOV_PYTHON} is missing: run scripts/setup.sh")
         argv = [
@@ -147,8 +158,15 @@ class CheckovProcess:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
+        if self._process is None or self._process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        if self._scanned.is_set():
+            # scan() may be inside communicate() in another thread (verify's, on Ctrl-C): that
+            # thread owns the pipes; only reap the process here.
+            self._process.wait()
+        else:
             self._process.communicate()
 
 
