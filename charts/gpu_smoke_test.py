@@ -7,6 +7,7 @@ from cdk8s_plus_33 import k8s
 from constructs import Construct
 
 from charts.gpu_toleration import GPU_TOLERATION
+from charts.network_policy import default_deny
 from cluster_config.images import image_reference
 
 # Defaults block: a CUDA base image the AL2023 NVIDIA AMI's driver supports. NVIDIA's Docker Hub
@@ -51,17 +52,9 @@ class GpuSmokeTestChart(cdk8s.Chart):
             "Namespace",
             metadata=k8s.ObjectMeta(name=namespace, labels=POD_SECURITY_LABELS),
         )
-        # Default deny, both ways, for the whole namespace. The Job needs no allowance: nvidia-smi
-        # talks only to the driver (no DNS, no API server: it has no token either); the image is
-        # pulled by the kubelet over the node's network, which NetworkPolicy does not govern.
-        k8s.KubeNetworkPolicy(
-            self,
-            "DefaultDeny",
-            metadata=k8s.ObjectMeta(name="default-deny", namespace=namespace),
-            spec=k8s.NetworkPolicySpec(
-                pod_selector=k8s.LabelSelector(), policy_types=["Ingress", "Egress"]
-            ),
-        )
+        # The Job needs no allowance: nvidia-smi talks only to the driver (no DNS, no API server:
+        # it has no token either).
+        default_deny(self, namespace)
         k8s.KubeJob(
             self,
             "Job",

@@ -26,6 +26,7 @@ from cdk8s_plus_33 import k8s
 from constructs import Construct
 
 from charts.gpu_toleration import GPU_TOLERATION
+from charts.network_policy import default_deny
 from cluster_config.gpu_sharing import GPU_RESOURCE
 from cluster_config.images import image_reference
 from cluster_config.labels import POOL_LABEL
@@ -76,17 +77,7 @@ class WarmCapacityChart(cdk8s.Chart):
         k8s.KubeNamespace(
             self, "Namespace", metadata=k8s.ObjectMeta(name=NAMESPACE, labels=POD_SECURITY_LABELS)
         )
-        # Default deny, both ways, for the whole namespace: the pause pods only hold capacity and
-        # talk to nothing (their image is pulled by the kubelet, which NetworkPolicy does not
-        # govern), as the smoke test's namespace does.
-        k8s.KubeNetworkPolicy(
-            self,
-            "DefaultDeny",
-            metadata=k8s.ObjectMeta(name="default-deny", namespace=NAMESPACE),
-            spec=k8s.NetworkPolicySpec(
-                pod_selector=k8s.LabelSelector(), policy_types=["Ingress", "Egress"]
-            ),
-        )
+        default_deny(self, NAMESPACE)  # the pause pods only hold capacity
         if capacity_buffer_api is None:
             k8s.KubePriorityClass(
                 self,
