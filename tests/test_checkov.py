@@ -18,8 +18,6 @@ from tests.support import (
     EFA_PLUGIN_MANIFEST,
     REPRESENTATIVE,
     WARM_CAPACITY_PREFIX,
-    efa_plugin_manifest,
-    warm_capacity_manifests,
 )
 from verify import checkov
 from verify.cfn_lint import check_cfn_lint
@@ -90,7 +88,8 @@ MASKED = {("CKV2_K8S_6", "Pod.kube-system.aws-efa-k8s-device-plugin.*")}
 """Acceptances checkov 3.3.30 cannot raise in a scan of a whole synth: CKV2_K8S_6 links a
 NetworkPolicy with an empty podSelector to every pod of the scan, in any namespace and file
 (checkov/kubernetes/graph_builder/.../NetworkPolicyEdgeBuilder.py), and the smoke test's
-default-deny is always exported. Alone, the EFA plugin's manifest raises it."""
+default-deny is always exported. Alone, the EFA plugin's manifest raises it. verify's
+k8s-security check tests each workload's policy itself, per namespace (tests/test_verify.py)."""
 
 
 def test_every_accepted_pattern_is_still_needed(
@@ -119,52 +118,6 @@ def test_every_accepted_pattern_is_still_needed(
 def test_the_project_owned_pods_need_no_exception(findings: list[Finding]) -> None:
     """The smoke test meets every checkov Kubernetes rule, its NetworkPolicy included."""
     assert [f.line() for f in findings if f.file == "gpu-smoke-test.yaml"] == []
-
-
-WORKLOADS = {"Deployment", "DaemonSet", "Job", "StatefulSet", "ReplicaSet"}
-
-
-def test_every_pod_has_a_network_policy_in_its_namespace(
-    default_synth: Synthesis, tmp_path: Path
-) -> None:
-    """Our own check, since checkov's CKV2_K8S_6 cannot fail here (``MASKED``): each workload's
-    pods are selected by a NetworkPolicy of their own namespace (an empty selector, or
-    matchLabels the pod carries), except host-network pods, which NetworkPolicy does not
-    govern (the EFA plugin)."""
-    files = [
-        *sorted((default_synth.outdir / "manifests").glob("*.yaml")),
-        *warm_capacity_manifests(tmp_path),
-        efa_plugin_manifest(tmp_path),
-    ]
-    objects = [o for f in files for o in yaml.safe_load_all(f.read_text()) if o]
-    policies = [
-        (o["metadata"].get("namespace", "default"), o["spec"].get("podSelector") or {})
-        for o in objects
-        if o["kind"] == "NetworkPolicy"
-    ]
-
-    def selected(namespace: str, labels: dict[str, str]) -> bool:
-        return any(
-            ns == namespace
-            and "matchExpressions" not in selector
-            and selector.get("matchLabels", {}).items() <= labels.items()
-            for ns, selector in policies
-        )
-
-    unselected, host_network = [], []
-    for o in objects:
-        if o["kind"] not in WORKLOADS:
-            continue
-        template = o["spec"]["template"]
-        name = f"{o['kind']}/{o['metadata']['name']}"
-        if template["spec"].get("hostNetwork"):
-            host_network.append(name)
-        elif not selected(
-            o["metadata"].get("namespace", "default"), template["metadata"]["labels"]
-        ):
-            unselected.append(name)
-    assert unselected == []
-    assert host_network == ["DaemonSet/aws-efa-k8s-device-plugin"]
 
 
 def test_only_the_audit_log_group_is_needed_on_a_customer_key(findings: list[Finding]) -> None:

@@ -19,13 +19,15 @@ from aws_cdk import aws_s3 as s3
 from stacks import add_policy_checks
 from tests.support import (
     ROOT,
+    efa_plugin_manifest,
     full_matrix_only,
+    warm_capacity_manifests,
 )
 from verify.__main__ import main, next_steps
 from verify.cfn_lint import check_cfn_lint
 from verify.checkov import synthesized_files
 from verify.disruption import check_disruption
-from verify.manifests import attached_objects, check_schema, check_security
+from verify.manifests import attached_objects, check_schema, check_security, selects
 from verify.nag import check_nag
 from verify.replacement import check_replacement
 from verify.report import CheckResult, print_report
@@ -182,6 +184,63 @@ def test_security_check_requires_requests_and_non_root(objects: list[dict[str, A
         f"{AUTOSCALER}: container cluster-autoscaler does not request cpu and memory",
         f"{AUTOSCALER}: container cluster-autoscaler may run as root (set runAsNonRoot)",
     ]
+
+
+def test_every_pod_needs_a_network_policy_of_its_own_namespace(
+    objects: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """checkov's CKV2_K8S_6 cannot catch a missing policy (tests/test_checkov.py MASKED), so
+    k8s-security does, per namespace; host-network pods (the EFA plugin) are outside
+    NetworkPolicy. Over the default synth, the warm-capacity pause pods and the EFA plugin."""
+    extra = [*warm_capacity_manifests(tmp_path)[1:], efa_plugin_manifest(tmp_path)]  # pause pods
+    every = [*objects, *(o for f in extra for o in yaml.safe_load_all(f.read_text()) if o)]
+    assert check_security(every).status == "PASS"
+    # The bug it catches: the pause pods once had no policy (checkov passed them).
+    without_warm_policy = [
+        o
+        for o in every
+        if not (o["kind"] == "NetworkPolicy" and o["metadata"]["namespace"] == "gpu-warm-capacity")
+    ]
+    assert check_security(without_warm_policy).details == [
+        "Deployment/warm-gpu-spot-ng: no NetworkPolicy in namespace gpu-warm-capacity selects "
+        "its pods"
+    ]
+    # A policy selecting every pod of another namespace (the smoke test's) does not count.
+    without_plugin_policy = [
+        o
+        for o in every
+        if (o["kind"], o["metadata"]["name"]) != ("NetworkPolicy", "nvidia-device-plugin-deny-all")
+    ]
+    assert check_security(without_plugin_policy).details == [
+        "DaemonSet/nvidia-device-plugin-daemonset: no NetworkPolicy in namespace kube-system "
+        "selects its pods"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("selector", "selected"),
+    [
+        ({}, True),  # the empty selector: every pod of the namespace
+        ({"matchLabels": {"app": "a"}}, True),
+        ({"matchLabels": {"app": "a", "tier": "x"}}, False),
+        ({"matchExpressions": [{"key": "app", "operator": "In", "values": ["a", "b"]}]}, True),
+        ({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["a"]}]}, False),
+        ({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["x"]}]}, True),
+        ({"matchExpressions": [{"key": "app", "operator": "Exists"}]}, True),
+        ({"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]}, False),
+        (
+            {
+                "matchLabels": {"app": "a"},
+                "matchExpressions": [{"key": "tier", "operator": "Exists"}],
+            },
+            False,
+        ),
+    ],
+)
+def test_label_selectors_follow_kubernetes(selector: dict[str, Any], selected: bool) -> None:
+    """Kubernetes "Labels and Selectors": matchLabels and every matchExpressions requirement
+    are ANDed; NotIn and DoesNotExist hold for a pod without the key."""
+    assert selects(selector, {"app": "a"}) is selected
 
 
 # --- Replacement safety ----------------------------------------------------------------------
