@@ -192,7 +192,8 @@ def test_every_pod_needs_a_network_policy_of_its_own_namespace(
     """checkov's CKV2_K8S_6 cannot catch a missing policy (tests/test_checkov.py MASKED), so
     k8s-security does, per namespace; host-network pods (the EFA plugin) are outside
     NetworkPolicy. Over the default synth, the warm-capacity pause pods and the EFA plugin."""
-    extra = [*warm_capacity_manifests(tmp_path)[1:], efa_plugin_manifest(tmp_path)]  # pause pods
+    pause = [f for f in warm_capacity_manifests(tmp_path) if f.name.endswith("-pause.yaml")]
+    extra = [*pause, efa_plugin_manifest(tmp_path)]
     every = [*objects, *(o for f in extra for o in yaml.safe_load_all(f.read_text()) if o)]
     assert check_security(every).status == "PASS"
     # The bug it catches: the pause pods once had no policy (checkov passed them).
@@ -238,8 +239,10 @@ def test_every_pod_needs_a_network_policy_of_its_own_namespace(
     ],
 )
 def test_label_selectors_follow_kubernetes(selector: dict[str, Any], selected: bool) -> None:
-    """Kubernetes "Labels and Selectors": matchLabels and every matchExpressions requirement
-    are ANDed; NotIn and DoesNotExist hold for a pod without the key."""
+    """The LabelSelector API reference ("The result of matchLabels and matchExpressions are
+    ANDed. An empty label selector matches all objects") and apimachinery's
+    ``Requirement.Matches`` (pkg/labels/selector.go: NotIn and DoesNotExist return true when
+    the key is absent; In and Exists false)."""
     assert selects(selector, {"app": "a"}) is selected
 
 

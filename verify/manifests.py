@@ -145,15 +145,21 @@ def network_policy_selectors(objects: list[dict[str, Any]]) -> dict[str, list[di
     would hide every other pod's missing policy."""
     selectors: dict[str, list[dict[str, Any]]] = {}
     for obj in objects:
-        if obj["kind"] == "NetworkPolicy":
-            selector = (obj.get("spec") or {}).get("podSelector") or {}
+        # podSelector is required (networking/v1 NetworkPolicySpec: "An empty podSelector matches
+        # all pods in this namespace"); a policy without one selects nothing here.
+        selector = (
+            (obj.get("spec") or {}).get("podSelector") if obj["kind"] == "NetworkPolicy" else None
+        )
+        if isinstance(selector, dict):
             selectors.setdefault(_namespace(obj), []).append(selector)
     return selectors
 
 
 def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     """Kubernetes LabelSelector semantics: every matchLabels pair and every matchExpressions
-    requirement holds (an empty selector selects every pod)."""
+    requirement holds (an empty selector selects every pod). The operators as
+    k8s.io/apimachinery pkg/labels/selector.go ``Requirement.Matches`` evaluates them: In and
+    Exists need the key; NotIn and DoesNotExist hold for a pod without it."""
     if not selector.get("matchLabels", {}).items() <= labels.items():
         return False
     for requirement in selector.get("matchExpressions", []):
